@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { hpaOverridesSchema, hpaSettingsSchema } from './hpa-settings';
+
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/, 'lower-case letters, digits and "-", at most 40 characters');
+
+const secretArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/,
+    'a Secrets Manager ARN',
+  );
+
+const cidr = z
+  .string()
+  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d|[12]\d|3[0-2])$/, 'an IPv4 CIDR like 10.2.0.0/16')
+  .refine(
+    (value) =>
+      value
+        .split('/')[0]!
+        .split('.')
+        .every((octet) => Number(octet) <= 255),
+    'octets are 0–255',
+  );
+
+/** How the Lambda reaches the cluster's API server. */
+export const clusterAccessSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('kubeconfig'),
+      secretArn: secretArn.describe(
+        'Secret whose string value is a kubeconfig (its current context is used).',
+      ),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('token'),
+      endpoint: z.url({ protocol: /^https$/ }).describe('API server URL, https only.'),
+      secretArn: secretArn.describe('Secret whose string value is a bearer token.'),
+      caData: z
+        .string()
+        .optional()
+        .describe('Base64 PEM of the API server CA; the system trust store if unset.'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('eks'),
+      clusterName: z
+        .string()
+        .min(1)
+        .describe('EKS cluster name; the token is minted from the function role.'),
+      endpoint: z.url({ protocol: /^https$/ }).describe('The EKS API server endpoint.'),
+      caData: z.string().min(1).describe('Base64 PEM of the cluster CA (certificateAuthority.data).'),
+    })
+    .strict(),
+]);
+
+export const vpcSchema = z
+  .object({
+    vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, 'a VPC id like vpc-0abc'),
+    subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'a subnet id like subnet-0abc')).min(1),
+    securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/, 'a security group id like sg-0abc')).min(1),
+  })
+  .strict();
+
+export const networkSchema = z
+  .object({
+    clusterCidr: cidr.describe('Pod network of the cluster.'),
+    nodeCidrMaskSize: z
+      .number()
+      .int()
+      .min(16)
+      .max(30)
+      .default(24)
+      .describe('Prefix length of each node’s pod CIDR (kube-controller-manager --node-cidr-mask-size).'),
+  })
+  .strict();
+
+export const clusterSchema = z
+  .object({
+    name: dnsLabel.describe(
+      'Unique within the config; names the schedule, the function and the state partition.',
+    ),
+    access: clusterAccessSchema,
+    vpc: vpcSchema.optional().describe('Run the functions in this VPC (needed for private API endpoints).'),
+    network: networkSchema.optional(),
+    enabled: z.boolean().default(true).describe('Kill switch: false stops every loop for this cluster.'),
+    dryRun: z
+      .boolean()
+      .default(false)
+      .describe('Decide and report, but change nothing in the cluster or AWS.'),
+    hpa: hpaOverridesSchema.optional().describe('Overrides of the HPA settings for this cluster.'),
+  })
+  .strict();
+
+export const regionSchema = z
+  .object({
+    name: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region like eu-central-1'),
+    clusters: z.array(clusterSchema).min(1),
+  })
+  .strict();
+
+export const accountSchema = z
+  .object({
+    id: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id'),
+    name: dnsLabel.optional(),
+    regions: z.array(regionSchema).min(1),
+  })
+  .strict();
+
+export const deploymentConfigSchema = z
+  .object({
+    version: z.literal(1),
+    defaults: z
+      .object({ hpa: hpaSettingsSchema.default(hpaSettingsSchema.parse({})) })
+      .strict()
+      .optional(),
+    accounts: z.array(accountSchema).min(1),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, string>();
+    config.accounts.forEach((account, a) =>
+      account.regions.forEach((region, r) =>
+        region.clusters.forEach((cluster, c) => {
+          const where = `accounts[${a}].regions[${r}].clusters[${c}]`;
+          const first = seen.get(cluster.name);
+          if (first !== undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['accounts', a, 'regions', r, 'clusters', c, 'name'],
+              message: `cluster name "${cluster.name}" is already used at ${first}`,
+            });
+          } else {
+            seen.set(cluster.name, where);
+          }
+        }),
+      ),
+    );
+  });
+
+export type DeploymentConfig = z.infer<typeof deploymentConfigSchema>;
+export type ClusterConfig = z.infer<typeof clusterSchema>;
+export type ClusterAccess = z.infer<typeof clusterAccessSchema>;

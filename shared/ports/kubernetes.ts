@@ -1,0 +1,223 @@
+/**
+ * The Kubernetes port for one cluster. Domain shapes, not client-library shapes: quantities stay
+ * Kubernetes quantity strings ("250m", "1Gi"), times are epoch milliseconds.
+ *
+ * Cost contract: the loops call each list method at most once per tick for the whole cluster, so an
+ * implementation must never turn a list into one request per object.
+ */
+import type { CrossVersionObjectReference, HorizontalPodAutoscalerStatus } from './autoscaling-v2';
+
+/** Resource name → Kubernetes quantity string, e.g. `{ cpu: "250m", memory: "512Mi" }`. */
+export type ResourceList = Record<string, string>;
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export interface PodCondition {
+  type: string;
+  status: ConditionStatus;
+  lastTransitionTime?: number;
+  reason?: string;
+}
+
+export interface Container {
+  name: string;
+  requests: ResourceList;
+  limits: ResourceList;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+}
+
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+
+export interface Pod {
+  namespace: string;
+  name: string;
+  uid: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  phase: PodPhase;
+  nodeName?: string;
+  creationTimestamp: number;
+  /** When the kubelet started the pod (status.startTime). */
+  startTime?: number;
+  /** Set while the pod is terminating. */
+  deletionTimestamp?: number;
+  conditions: PodCondition[];
+  containers: Container[];
+  /** Init containers; those with `restartPolicy: Always` are sidecars and count towards requests. */
+  initContainers: (Container & { restartPolicy?: string })[];
+  ownerReferences: OwnerReference[];
+}
+
+export interface Node {
+  name: string;
+  uid: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  capacity: ResourceList;
+  allocatable: ResourceList;
+  unschedulable: boolean;
+  taints: { key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }[];
+  ready: boolean;
+  creationTimestamp: number;
+  /** `aws:///eu-central-1a/i-0123…` on AWS. */
+  providerID?: string;
+}
+
+/** One container's usage sample from metrics.k8s.io. */
+export interface ContainerMetrics {
+  name: string;
+  usage: ResourceList;
+}
+
+/** A `metrics.k8s.io/v1beta1` PodMetrics. */
+export interface PodMetrics {
+  namespace: string;
+  name: string;
+  /** When the sample was taken (epoch ms). */
+  timestamp: number;
+  windowSeconds: number;
+  containers: ContainerMetrics[];
+}
+
+/** A reference to an HPA's scale target, resolved in the autoscaler's namespace. */
+export interface ScaleTargetKey {
+  namespace: string;
+  /** `apps/v1`, `example.com/v1alpha1`, … (upstream defaults a missing apiVersion per kind). */
+  apiVersion: string;
+  kind: string;
+  name: string;
+}
+
+/** The `/scale` subresource of a target. */
+export interface Scale {
+  target: ScaleTargetKey;
+  /** spec.replicas: what the target is asked to run. */
+  specReplicas: number;
+  /** status.replicas: what it runs now. */
+  statusReplicas: number;
+  /** status.selector in string form (`app=web,tier in (a,b)`); empty when the target exposes none. */
+  selector: string;
+  /** The target object's resourceVersion; a write with a stale one fails with a 409. */
+  resourceVersion: string;
+}
+
+export type AutoscalerKind = 'HorizontalAutoscaler' | 'HorizontalPodAutoscaler';
+
+/** An autoscaler object as stored: the spec is raw so that a malformed one can be reported, not crash. */
+export interface AutoscalerObject {
+  kind: AutoscalerKind;
+  apiVersion: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  generation: number;
+  resourceVersion: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  creationTimestamp: number;
+  spec: unknown;
+  status?: HorizontalPodAutoscalerStatus;
+}
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid?: string;
+}
+
+export interface KubeEvent {
+  involvedObject: ObjectRef;
+  type: 'Normal' | 'Warning';
+  /** UpperCamelCase, e.g. `SuccessfulRescale`, `FailedGetResourceMetric` (upstream HPA reasons). */
+  reason: string;
+  message: string;
+  /** Epoch ms. */
+  time: number;
+  /** The component that reports, e.g. `tideplane-hpa`. */
+  reportingComponent: string;
+}
+
+/** A 409 from the API server: the object changed since it was read. Retry on fresh data. */
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+}
+
+/** The target or object does not exist (404). */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+}
+
+/** The credentials lack a permission (403). Never retried. */
+export class ForbiddenError extends Error {
+  override readonly name = 'ForbiddenError';
+}
+
+export interface KubernetesPort {
+  /** All pods of the cluster in one list (paginated internally). Idempotent. */
+  listPods(): Promise<Pod[]>;
+
+  /** All nodes in one list. Idempotent. */
+  listNodes(): Promise<Node[]>;
+
+  /**
+   * All autoscaler objects of the given kind in the cluster, one list. `HorizontalAutoscaler` is
+   * tideplane's CRD; `HorizontalPodAutoscaler` is plain autoscaling/v2 (only for clusters whose HPA
+   * controller is off).
+   */
+  listAutoscalers(kind: AutoscalerKind): Promise<AutoscalerObject[]>;
+
+  /**
+   * The scale of each target. Well-known workload kinds (apps/v1 Deployment, StatefulSet, ReplicaSet)
+   * cost one list per kind for the whole cluster, whatever the number of targets; other kinds (custom
+   * resources with a scale subresource) cost one GET of `/scale` each. A target that does not exist is
+   * absent from the result (no error). Keys are `scaleTargetKeyString(target)`.
+   */
+  getScales(targets: ScaleTargetKey[]): Promise<Map<string, Scale>>;
+
+  /** One GET of a target's `/scale`; undefined when the target does not exist. */
+  getScale(target: ScaleTargetKey): Promise<Scale | undefined>;
+
+  /**
+   * Writes spec.replicas through the `/scale` subresource, guarded by `resourceVersion`. Throws
+   * `ConflictError` when the target changed since it was read (callers re-read and re-decide, never
+   * blindly retry), `NotFoundError` when it is gone. Returns the scale after the write.
+   */
+  updateScale(target: ScaleTargetKey, replicas: number, resourceVersion: string): Promise<Scale>;
+
+  /**
+   * Replaces the autoscaler's status through the status subresource. Status is owned by tideplane alone,
+   * so the write is unconditional (no resourceVersion) and idempotent.
+   */
+  updateAutoscalerStatus(
+    autoscaler: Pick<AutoscalerObject, 'kind' | 'apiVersion' | 'namespace' | 'name'>,
+    status: HorizontalPodAutoscalerStatus,
+  ): Promise<void>;
+
+  /** Records an Event (events.k8s.io/v1 or core/v1). Best effort: callers log a failure and go on. */
+  createEvent(event: KubeEvent): Promise<void>;
+
+  /** metrics.k8s.io pod metrics for the whole cluster, one list. Empty when the API is not served. */
+  listPodMetrics(): Promise<PodMetrics[]>;
+}
+
+/** The key `getScales` uses: `namespace/apiVersion/kind/name`. */
+export function scaleTargetKeyString(target: ScaleTargetKey): string {
+  return `${target.namespace}/${target.apiVersion}/${target.kind}/${target.name}`;
+}
+
+/**
+ * The target an autoscaler points at. Like upstream, a reference without `apiVersion` means the core
+ * group (`v1`), where only ReplicationController is scalable; there is no guessing of `apps/v1`.
+ */
+export function resolveScaleTarget(namespace: string, ref: CrossVersionObjectReference): ScaleTargetKey {
+  return { namespace, apiVersion: ref.apiVersion || 'v1', kind: ref.kind, name: ref.name };
+}
