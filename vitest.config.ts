@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // One project per kind of test bed (see README "Tests"): `npm test` runs everything that needs only
-// Node; `npm run test:cluster` runs the suites that start a real kube-apiserver and etcd.
+// Node; `npm run test:cluster` runs the suites that start a real kube-apiserver and etcd, and
+// `npm run test:peers` those that start moto's AWS server.
 export default defineConfig({
   test: {
     projects: [
@@ -9,6 +10,16 @@ export default defineConfig({
       { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 30_000 } },
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 120_000 } },
       { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000 } },
+      // Suites against AWS APIs served by moto's server (installed from PyPI by scripts/test-peers).
+      {
+        test: {
+          name: 'peers',
+          include: ['test/peers/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
       {
         test: {
           name: 'cluster',

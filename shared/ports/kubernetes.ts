@@ -124,6 +124,12 @@ export interface AutoscalerObject {
   creationTimestamp: number;
   spec: unknown;
   status?: HorizontalPodAutoscalerStatus;
+  /**
+   * Field managers that have written the status subresource (from metadata.managedFields). A plain HPA
+   * whose status another manager (kube-controller-manager) writes is owned by a running HPA controller,
+   * and the loop refuses to fight it.
+   */
+  statusManagers: string[];
 }
 
 export interface ObjectRef {
