@@ -1,0 +1,110 @@
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { Construct } from 'constructs';
+
+/**
+ * How long Scheduler keeps trying to hand one run to Lambda (its minimum). A run that did not start
+ * within a minute is worthless: the next minute's run does the same work with fresher data.
+ */
+export const SCHEDULE_MAX_EVENT_AGE = Duration.seconds(60);
+
+export interface ClusterScheduleProps {
+  /** The cluster the loop runs for; the function receives `{"cluster": "<name>"}`. */
+  readonly cluster: string;
+  /** Which loop (names the description), e.g. `hpa`. */
+  readonly loop: string;
+  /** The function to invoke. */
+  readonly target: lambda.IFunction;
+  /**
+   * Whether the schedule runs. A disabled schedule is kept (state DISABLED), so turning a cluster or a
+   * loop back on is a config change, not a new resource.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * When the loop runs. Inside one invocation the loop ticks every interval until time runs low.
+   * @default rate(1 minute)
+   */
+  readonly schedule?: scheduler.ScheduleExpression;
+  /**
+   * The schedule group; the invoking role trusts Scheduler only on behalf of this group.
+   * @default the account's `default` group
+   */
+  readonly scheduleGroup?: scheduler.IScheduleGroup;
+}
+
+/**
+ * An EventBridge Scheduler schedule that invokes one cluster's loop function every minute.
+ *
+ * The flexible time window is off (a tick must not drift by minutes). Scheduler does not retry and drops
+ * a run after 60 s, because the next run replaces it; there is no dead-letter queue for the same reason
+ * (a queue of stale "run now" events is nothing anyone can replay; dropped runs show in the schedule
+ * group's `InvocationDroppedCount`). The schedule's own role may only `lambda:InvokeFunction` that
+ * function's unqualified ARN, and only Scheduler acting for this account and schedule group may assume it.
+ *
+ * @example
+ * new ClusterSchedule(this, 'HpaSchedule', { cluster: 'kube-prod-1', loop: 'hpa', target: hpa.function });
+ */
+export class ClusterSchedule extends Construct {
+  readonly schedule: scheduler.Schedule;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: ClusterScheduleProps) {
+    super(scope, id);
+    const group = props.scheduleGroup;
+    const groupArn =
+      group?.scheduleGroupArn ??
+      Stack.of(this).formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' });
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        // Confused-deputy guard: Scheduler assumes this role only for schedules of this account and group.
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 'aws:SourceArn': groupArn } },
+      }),
+      description: `EventBridge Scheduler: invoke the tideplane ${props.loop} loop of cluster ${props.cluster}`,
+    });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeLoopFunction',
+        actions: ['lambda:InvokeFunction'],
+        resources: [props.target.functionArn],
+      }),
+    );
+
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      schedule: props.schedule ?? scheduler.ScheduleExpression.rate(Duration.minutes(1)),
+      target: new InvokeWithoutRetries(props.target, this.role, props.cluster),
+      ...(group ? { scheduleGroup: group } : {}),
+      enabled: props.enabled ?? true,
+      timeWindow: scheduler.TimeWindow.off(),
+      description: `tideplane ${props.loop} loop of cluster ${props.cluster}`,
+    });
+  }
+}
+
+/**
+ * A Lambda target with a role we made. The stock `LambdaInvoke` target grants through
+ * `IFunction.grantInvoke`, which adds `<function ARN>:*` (every version and alias) to the role; the
+ * schedule invokes the unqualified function only.
+ */
+class InvokeWithoutRetries implements scheduler.IScheduleTarget {
+  constructor(
+    private readonly target: lambda.IFunction,
+    private readonly role: iam.IRole,
+    private readonly cluster: string,
+  ) {}
+
+  bind(_schedule: scheduler.ISchedule): scheduler.ScheduleTargetConfig {
+    return {
+      arn: this.target.functionArn,
+      role: this.role,
+      input: scheduler.ScheduleTargetInput.fromObject({ cluster: this.cluster }),
+      retryPolicy: {
+        maximumRetryAttempts: 0,
+        maximumEventAgeInSeconds: SCHEDULE_MAX_EVENT_AGE.toSeconds(),
+      },
+    };
+  }
+}

@@ -1,0 +1,119 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { Construct } from 'constructs';
+import type { ResolvedCluster } from '../shared/config/load';
+import { ClusterHpaFunction, type LogLevel } from './constructs/cluster-hpa-function';
+import { ClusterSchedule } from './constructs/cluster-schedule';
+import { StateTable } from './constructs/state-table';
+
+export interface TideplaneStackProps extends StackProps {
+  /** The account these clusters live in; the stack itself is environment-agnostic (no `env`). */
+  readonly accountId: string;
+  /** The region these clusters live in. */
+  readonly region: string;
+  /** The clusters of this account and region, as `resolveClusters` returns them. */
+  readonly clusters: readonly ResolvedCluster[];
+  /**
+   * Retention of every function's log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Powertools log level of every function.
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
+  /**
+   * The HPA handler source file (tests point it elsewhere).
+   * @default functions/hpa/handler.ts of this repository
+   */
+  readonly hpaEntry?: string;
+}
+
+/** The loops of one cluster; later loops (node pools, control plane, VPA, quotas) add members here. */
+export interface ClusterLoops {
+  readonly cluster: ResolvedCluster;
+  readonly hpa: ClusterHpaFunction;
+  readonly hpaSchedule: ClusterSchedule;
+}
+
+/**
+ * tideplane in one account and region: the state table, and per cluster one function and one schedule
+ * per loop. Environment-agnostic: deploy it with credentials of the account and region it names
+ * (`npx cdk deploy tideplane-<account>-<region> -c config=...`).
+ *
+ * Construct ids are stable: `State`, `Schedules`, and `Clusters/<cluster>/Hpa|HpaSchedule`, so adding a
+ * cluster or a loop never replaces another's resources.
+ *
+ * @example
+ * const stack = new TideplaneStack(app, 'tideplane-prod-eu-central-1', {
+ *   accountId: '123456789012', region: 'eu-central-1', clusters: resolveClusters(config),
+ * });
+ * stack.clusters.get('kube-prod-1')?.hpa.function;
+ */
+export class TideplaneStack extends Stack {
+  readonly table: StateTable;
+  /** The schedule group of every loop schedule in this stack (its metrics cover exactly tideplane). */
+  readonly scheduleGroup: scheduler.ScheduleGroup;
+  /** Scheduler gave up on at least one run in 5 minutes (the invoke call itself failed). */
+  readonly droppedRunsAlarm: cloudwatch.Alarm;
+  /** Every cluster's loops, by cluster name, in config order. */
+  readonly clusters: ReadonlyMap<string, ClusterLoops>;
+
+  constructor(scope: Construct, id: string, props: TideplaneStackProps) {
+    super(scope, id, props);
+    for (const resolved of props.clusters) {
+      if (resolved.accountId !== props.accountId || resolved.region !== props.region) {
+        throw new Error(
+          `cluster ${resolved.cluster.name} is in ${resolved.accountId}/${resolved.region}, ` +
+            `not in this stack's ${props.accountId}/${props.region}`,
+        );
+      }
+    }
+
+    this.table = new StateTable(this, 'State');
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules');
+    this.droppedRunsAlarm = new cloudwatch.Alarm(this, 'DroppedRunsAlarm', {
+      metric: this.scheduleGroup.metricDropped({
+        period: Duration.minutes(5),
+        statistic: cloudwatch.Stats.SUM,
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        'EventBridge Scheduler could not invoke a tideplane loop function (check its role and the function)',
+    });
+    new CfnOutput(this, 'StateTableName', { value: this.table.tableName });
+
+    const clustersScope = new Construct(this, 'Clusters');
+    const clusters = new Map<string, ClusterLoops>();
+    for (const resolved of props.clusters) {
+      const { cluster } = resolved;
+      const scope = new Construct(clustersScope, cluster.name);
+      const hpa = new ClusterHpaFunction(scope, 'Hpa', {
+        cluster: resolved,
+        table: this.table,
+        ...(props.hpaEntry ? { entry: props.hpaEntry } : {}),
+        ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+        ...(props.logLevel ? { logLevel: props.logLevel } : {}),
+      });
+      const hpaSchedule = new ClusterSchedule(scope, 'HpaSchedule', {
+        cluster: cluster.name,
+        loop: 'hpa',
+        target: hpa.function,
+        enabled: cluster.enabled && resolved.hpa.enabled,
+        scheduleGroup: this.scheduleGroup,
+      });
+      new CfnOutput(scope, 'HpaRoleArn', {
+        value: hpa.role.roleArn,
+        description: `Role of cluster ${cluster.name}'s HPA function: map it to a Kubernetes identity (EKS access entry or RBAC)`,
+      });
+      clusters.set(cluster.name, { cluster: resolved, hpa, hpaSchedule });
+    }
+    this.clusters = clusters;
+  }
+}
