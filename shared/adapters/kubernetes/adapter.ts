@@ -1,0 +1,450 @@
+/**
+ * The Kubernetes port on `@kubernetes/client-node`: cluster-wide paginated lists, `/scale` of any
+ * scalable kind, status writes for both autoscaler kinds, events.k8s.io Events and metrics.k8s.io pod
+ * metrics. Every request goes through one counting HTTP layer (see `client.ts`), so `stats()` shows
+ * what a tick cost on the wire.
+ */
+import { PatchStrategy, setHeaderOptions, V1MicroTime, type V1Scale } from '@kubernetes/client-node';
+import type { HorizontalPodAutoscalerStatus } from '../../ports/autoscaling-v2';
+import {
+  type AutoscalerKind,
+  type AutoscalerObject,
+  type KubeEvent,
+  type KubernetesPort,
+  type Node,
+  NotFoundError,
+  type Pod,
+  type PodMetrics,
+  type Scale,
+  type ScaleTargetKey,
+  scaleTargetKeyString,
+} from '../../ports/kubernetes';
+import { mapLimit } from '../../runtime/map-limit';
+import type { KubeClient } from './client';
+import {
+  type RawObject,
+  type RawScale,
+  type ScalableWorkload,
+  scaleFromScaleObject,
+  scaleFromWorkload,
+  toAutoscaler,
+  toNode,
+  toPod,
+  toPodMetrics,
+} from './convert';
+import { parseApiVersion, type ResolvedResource, ResourceResolver } from './discovery';
+import { isConflict, isGone, isNotFound, isNotServed, toPortError } from './errors';
+import type { RequestStats } from './request-stats';
+
+/** Items per page of a cluster-wide list (client-go's pager uses the same default). */
+export const LIST_PAGE_SIZE = 500;
+/** The field manager of every write, so managedFields show tideplane as the status owner. */
+export const FIELD_MANAGER = 'tideplane';
+/** At most this many `/scale` GETs of custom resources in flight at once. */
+export const SCALE_GET_CONCURRENCY = 8;
+/** events.k8s.io rejects notes longer than 1 kB. */
+export const EVENT_NOTE_MAX_BYTES = 1024;
+/** reportingController of Events is `tideplane.io/<component>`. */
+export const EVENT_REPORTING_PREFIX = 'tideplane.io/';
+
+/** Where each autoscaler kind lives. */
+export const AUTOSCALER_RESOURCES: Record<
+  AutoscalerKind,
+  { group: string; version: string; plural: string }
+> = {
+  HorizontalAutoscaler: {
+    group: 'autoscaling.tideplane.io',
+    version: 'v1alpha1',
+    plural: 'horizontalautoscalers',
+  },
+  HorizontalPodAutoscaler: { group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers' },
+};
+
+/** The HPA status fields; a status write sets those the new status lacks to null, so it replaces. */
+const STATUS_FIELDS = [
+  'observedGeneration',
+  'lastScaleTime',
+  'currentReplicas',
+  'desiredReplicas',
+  'currentMetrics',
+  'conditions',
+] as const;
+
+type AppsWorkloadKind = 'Deployment' | 'StatefulSet' | 'ReplicaSet';
+const APPS_WORKLOAD_KINDS: readonly AppsWorkloadKind[] = ['Deployment', 'StatefulSet', 'ReplicaSet'];
+
+/**
+ * The apps workload kind of a target, or undefined. Like upstream's HPA controller (which maps the
+ * group and kind and ignores the version), any `apps/*` version means the served apps/v1.
+ */
+function appsWorkloadKind(target: ScaleTargetKey): AppsWorkloadKind | undefined {
+  if (parseApiVersion(target.apiVersion).group !== 'apps') return undefined;
+  return APPS_WORKLOAD_KINDS.find((k) => k === target.kind);
+}
+
+const describe = (t: ScaleTargetKey) => `${t.apiVersion} ${t.kind} ${t.namespace}/${t.name}`;
+
+export interface KubernetesAdapterOptions {
+  /** Items per list page; default `LIST_PAGE_SIZE`. */
+  pageSize?: number;
+  /** Events' reportingInstance, e.g. the Lambda function name; default `tideplane`. */
+  reportingInstance?: string;
+  /** Parallel `/scale` GETs for custom kinds; default `SCALE_GET_CONCURRENCY`. */
+  scaleConcurrency?: number;
+}
+
+interface ListPage<T> {
+  items: T[];
+  metadata?: { _continue?: string; continue?: string };
+}
+
+/**
+ * Reads every page of a list. A continue token that expired (410 Gone) restarts the list once from
+ * the beginning, as client-go's pager falls back to a full list.
+ */
+async function listAllPages<T>(
+  fetchPage: (continueToken: string | undefined) => Promise<ListPage<T>>,
+): Promise<T[]> {
+  let items: T[] = [];
+  let continueToken: string | undefined;
+  let restarted = false;
+  for (;;) {
+    let page: ListPage<T>;
+    try {
+      page = await fetchPage(continueToken);
+    } catch (error) {
+      if (isGone(error) && continueToken !== undefined && !restarted) {
+        restarted = true;
+        items = [];
+        continueToken = undefined;
+        continue;
+      }
+      throw error;
+    }
+    items = items.concat(page.items ?? []);
+    continueToken = page.metadata?._continue || page.metadata?.continue || undefined;
+    if (!continueToken) return items;
+  }
+}
+
+/**
+ * `KubernetesPort` for one cluster.
+ *
+ * @example
+ *   const adapter = new KubernetesAdapter(createKubeClient({ server, token, caData }));
+ *   const [pods, hpas] = await Promise.all([adapter.listPods(), adapter.listAutoscalers('HorizontalAutoscaler')]);
+ */
+export class KubernetesAdapter implements KubernetesPort {
+  private readonly pageSize: number;
+  private readonly reportingInstance: string;
+  private readonly scaleConcurrency: number;
+  /** Kind → resource discovery, cached for the life of the adapter (shared with the metrics source). */
+  readonly resolver: ResourceResolver;
+  private eventSequence = 0;
+
+  constructor(
+    readonly client: KubeClient,
+    options: KubernetesAdapterOptions = {},
+  ) {
+    this.pageSize = options.pageSize ?? LIST_PAGE_SIZE;
+    this.reportingInstance = options.reportingInstance ?? 'tideplane';
+    this.scaleConcurrency = options.scaleConcurrency ?? SCALE_GET_CONCURRENCY;
+    this.resolver = new ResourceResolver(client);
+  }
+
+  /** HTTP requests made so far, by verb and resource. */
+  stats(): RequestStats {
+    return this.client.stats();
+  }
+
+  resetStats(): void {
+    this.client.resetStats();
+  }
+
+  async listPods(): Promise<Pod[]> {
+    try {
+      const pods = await listAllPages((_continue) =>
+        this.client.core.listPodForAllNamespaces({ limit: this.pageSize, _continue }),
+      );
+      return pods.map(toPod);
+    } catch (error) {
+      throw toPortError(error, 'list pods');
+    }
+  }
+
+  async listNodes(): Promise<Node[]> {
+    try {
+      const nodes = await listAllPages((_continue) =>
+        this.client.core.listNode({ limit: this.pageSize, _continue }),
+      );
+      return nodes.map(toNode);
+    } catch (error) {
+      throw toPortError(error, 'list nodes');
+    }
+  }
+
+  /** Throws `NotFoundError` when the kind is not served (the CRD is not installed). */
+  async listAutoscalers(kind: AutoscalerKind): Promise<AutoscalerObject[]> {
+    const { group, version, plural } = AUTOSCALER_RESOURCES[kind];
+    try {
+      const items = await listAllPages<RawObject>((_continue) =>
+        this.client.customObjects.listCustomObjectForAllNamespaces({
+          group,
+          version,
+          resourcePlural: plural,
+          limit: this.pageSize,
+          _continue,
+        }),
+      );
+      return items.map((item) => toAutoscaler(kind, item, `${group}/${version}`));
+    } catch (error) {
+      throw toPortError(error, `list ${plural}.${group}`);
+    }
+  }
+
+  async getScales(targets: ScaleTargetKey[]): Promise<Map<string, Scale>> {
+    const unique = new Map<string, ScaleTargetKey>();
+    for (const target of targets) unique.set(scaleTargetKeyString(target), target);
+
+    const byAppsKind = new Map<AppsWorkloadKind, ScaleTargetKey[]>();
+    const others: ScaleTargetKey[] = [];
+    for (const target of unique.values()) {
+      const kind = appsWorkloadKind(target);
+      if (!kind) others.push(target);
+      else if (byAppsKind.has(kind)) byAppsKind.get(kind)?.push(target);
+      else byAppsKind.set(kind, [target]);
+    }
+
+    const result = new Map<string, Scale>();
+    const listed = [...byAppsKind].map(async ([kind, kindTargets]) => {
+      const workloads = await this.listWorkloads(kind);
+      for (const target of kindTargets) {
+        const workload = workloads.get(`${target.namespace}/${target.name}`);
+        if (workload) result.set(scaleTargetKeyString(target), scaleFromWorkload(target, workload));
+      }
+    });
+    const fetched = mapLimit(others, this.scaleConcurrency, async (target) => {
+      const scale = await this.getScale(target);
+      if (scale) result.set(scaleTargetKeyString(target), scale);
+    });
+    await Promise.all([...listed, fetched]);
+    return result;
+  }
+
+  async getScale(target: ScaleTargetKey): Promise<Scale | undefined> {
+    try {
+      const appsKind = appsWorkloadKind(target);
+      if (appsKind) {
+        const request = { name: target.name, namespace: target.namespace };
+        const scale =
+          appsKind === 'Deployment'
+            ? await this.client.apps.readNamespacedDeploymentScale(request)
+            : appsKind === 'StatefulSet'
+              ? await this.client.apps.readNamespacedStatefulSetScale(request)
+              : await this.client.apps.readNamespacedReplicaSetScale(request);
+        return scaleFromScaleObject(target, scale);
+      }
+      const resource = await this.resolver.resolve(target.apiVersion, target.kind);
+      if (!resource?.scalable) return undefined;
+      const scale = await this.client.request<RawScale>('GET', scalePath(resource, target));
+      return scaleFromScaleObject(target, scale);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw toPortError(error, `get scale of ${describe(target)}`);
+    }
+  }
+
+  async updateScale(target: ScaleTargetKey, replicas: number, resourceVersion: string): Promise<Scale> {
+    const body: V1Scale = {
+      apiVersion: 'autoscaling/v1',
+      kind: 'Scale',
+      metadata: { name: target.name, namespace: target.namespace, resourceVersion },
+      spec: { replicas },
+    };
+    try {
+      const appsKind = appsWorkloadKind(target);
+      if (appsKind) {
+        const request = { name: target.name, namespace: target.namespace, body, fieldManager: FIELD_MANAGER };
+        const scale =
+          appsKind === 'Deployment'
+            ? await this.client.apps.replaceNamespacedDeploymentScale(request)
+            : appsKind === 'StatefulSet'
+              ? await this.client.apps.replaceNamespacedStatefulSetScale(request)
+              : await this.client.apps.replaceNamespacedReplicaSetScale(request);
+        return scaleFromScaleObject(target, scale);
+      }
+      const resource = await this.resolver.resolve(target.apiVersion, target.kind);
+      if (!resource?.scalable) {
+        throw new NotFoundError(
+          `update scale of ${describe(target)}: the kind is not served with a scale subresource`,
+        );
+      }
+      const scale = await this.client.request<RawScale>('PUT', scalePath(resource, target), {
+        query: { fieldManager: FIELD_MANAGER },
+        body,
+      });
+      return scaleFromScaleObject(target, scale);
+    } catch (error) {
+      throw toPortError(error, `update scale of ${describe(target)}`);
+    }
+  }
+
+  async updateAutoscalerStatus(
+    autoscaler: Pick<AutoscalerObject, 'kind' | 'apiVersion' | 'namespace' | 'name'>,
+    status: HorizontalPodAutoscalerStatus,
+  ): Promise<void> {
+    const { group, version } = parseApiVersion(autoscaler.apiVersion || defaultApiVersion(autoscaler.kind));
+    const { plural } = AUTOSCALER_RESOURCES[autoscaler.kind];
+    // A JSON merge patch merges maps; nulls for the fields the new status lacks make it a replacement.
+    const replacement: Record<string, unknown> = Object.fromEntries(
+      STATUS_FIELDS.map((field) => [field, null]),
+    );
+    for (const [field, value] of Object.entries(status)) {
+      if (value !== undefined) replacement[field] = value;
+    }
+    try {
+      await this.client.customObjects.patchNamespacedCustomObjectStatus(
+        {
+          group,
+          version,
+          namespace: autoscaler.namespace,
+          plural,
+          name: autoscaler.name,
+          body: { status: replacement },
+          fieldManager: FIELD_MANAGER,
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (error) {
+      throw toPortError(
+        error,
+        `update status of ${autoscaler.kind} ${autoscaler.namespace}/${autoscaler.name}`,
+      );
+    }
+  }
+
+  /** Creates an events.k8s.io/v1 Event. Throws on failure; callers log and go on. */
+  async createEvent(event: KubeEvent): Promise<void> {
+    const regarding = event.involvedObject;
+    // Events about cluster-scoped objects (nodes) live in `default`, as upstream's recorder puts them.
+    const namespace = regarding.namespace || 'default';
+    const create = (name: string) =>
+      this.client.events.createNamespacedEvent({
+        namespace,
+        fieldManager: FIELD_MANAGER,
+        body: {
+          apiVersion: 'events.k8s.io/v1',
+          kind: 'Event',
+          metadata: { name, namespace },
+          eventTime: new V1MicroTime(event.time),
+          reportingController: reportingController(event.reportingComponent),
+          reportingInstance: this.reportingInstance,
+          action: eventAction(event.reason),
+          reason: event.reason,
+          type: event.type,
+          note: truncateUtf8(event.message, EVENT_NOTE_MAX_BYTES),
+          regarding: {
+            apiVersion: regarding.apiVersion,
+            kind: regarding.kind,
+            namespace: regarding.namespace || undefined,
+            name: regarding.name,
+            uid: regarding.uid,
+          },
+        },
+      });
+    try {
+      try {
+        await create(this.eventName(regarding.name, event.time));
+      } catch (error) {
+        // Two events on one object in the same instant from two invocations: take the next name.
+        if (!isConflict(error)) throw error;
+        await create(this.eventName(regarding.name, event.time));
+      }
+    } catch (error) {
+      throw toPortError(
+        error,
+        `create event ${event.reason} on ${regarding.kind} ${namespace}/${regarding.name}`,
+      );
+    }
+  }
+
+  /** Cluster-wide, one request (metrics APIs do not paginate). Empty when metrics.k8s.io is not served. */
+  async listPodMetrics(): Promise<PodMetrics[]> {
+    try {
+      const list = (await this.client.customObjects.listClusterCustomObject({
+        group: 'metrics.k8s.io',
+        version: 'v1beta1',
+        plural: 'pods',
+      })) as { items?: Parameters<typeof toPodMetrics>[0][] };
+      return (list.items ?? []).map(toPodMetrics);
+    } catch (error) {
+      if (isNotServed(error)) return [];
+      throw toPortError(error, 'list pods.metrics.k8s.io');
+    }
+  }
+
+  /** Closes pooled connections. */
+  close(): Promise<void> {
+    return this.client.close();
+  }
+
+  private async listWorkloads(kind: AppsWorkloadKind): Promise<Map<string, ScalableWorkload>> {
+    const page = (_continue: string | undefined) => {
+      const request = { limit: this.pageSize, _continue };
+      switch (kind) {
+        case 'Deployment':
+          return this.client.apps.listDeploymentForAllNamespaces(request);
+        case 'StatefulSet':
+          return this.client.apps.listStatefulSetForAllNamespaces(request);
+        case 'ReplicaSet':
+          return this.client.apps.listReplicaSetForAllNamespaces(request);
+      }
+    };
+    try {
+      const items = await listAllPages<
+        ScalableWorkload & { metadata?: { name?: string; namespace?: string } }
+      >(page as (c: string | undefined) => Promise<ListPage<ScalableWorkload>>);
+      return new Map(items.map((w) => [`${w.metadata?.namespace}/${w.metadata?.name}`, w]));
+    } catch (error) {
+      throw toPortError(error, `list ${kind.toLowerCase()}s.apps`);
+    }
+  }
+
+  /** `<name>.<hex>` like upstream's recorder (name + timestamp), with a sequence for same-instant events. */
+  private eventName(regardingName: string, time: number): string {
+    this.eventSequence = (this.eventSequence + 1) % 1_000_000;
+    const stamp = BigInt(Math.max(0, Math.trunc(time))) * 1_000_000n + BigInt(this.eventSequence);
+    return `${regardingName.slice(0, 200)}.${stamp.toString(16)}`;
+  }
+}
+
+function defaultApiVersion(kind: AutoscalerKind): string {
+  const { group, version } = AUTOSCALER_RESOURCES[kind];
+  return `${group}/${version}`;
+}
+
+function scalePath(resource: ResolvedResource, target: ScaleTargetKey): string {
+  const base =
+    resource.group === '' ? `/api/${resource.version}` : `/apis/${resource.group}/${resource.version}`;
+  const namespace = resource.namespaced ? `/namespaces/${encodeURIComponent(target.namespace)}` : '';
+  return `${base}${namespace}/${resource.resource}/${encodeURIComponent(target.name)}/scale`;
+}
+
+/** `tideplane-hpa` → `tideplane.io/hpa`; a component that already names a controller is kept. */
+export function reportingController(component: string): string {
+  if (component.includes('/')) return component;
+  return `${EVENT_REPORTING_PREFIX}${component.replace(/^tideplane-/, '')}`;
+}
+
+/** The action an event reports: its reason without the outcome (`SuccessfulRescale` → `Rescale`). */
+export function eventAction(reason: string): string {
+  const match = /^(?:Successful|Succeeded|Failed)(.+)$/.exec(reason);
+  return (match?.[1] ?? reason).slice(0, 128);
+}
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  let end = Math.min(text.length, maxBytes);
+  while (end > 0 && Buffer.byteLength(text.slice(0, end), 'utf8') > maxBytes - 3) end--;
+  return `${text.slice(0, end)}...`;
+}

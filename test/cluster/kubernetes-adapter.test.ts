@@ -1,0 +1,1097 @@
+/**
+ * The Kubernetes adapter and the custom/external metrics source against a real kube-apiserver (and
+ * etcd), acting as user `tideplane`, whose only rights are the shipped ClusterRole (manifests/).
+ * Setup runs as admin; no controllers run, so the test creates pods and writes their status itself.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubernetesAdapter } from '../../shared/adapters/kubernetes/adapter';
+import { createKubeClient } from '../../shared/adapters/kubernetes/client';
+import { KubernetesMetricsApiSource } from '../../shared/adapters/metrics/kubernetes-metrics-api';
+import type { HorizontalPodAutoscalerStatus } from '../../shared/ports/autoscaling-v2';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  type ScaleTargetKey,
+  scaleTargetKeyString,
+} from '../../shared/ports/kubernetes';
+import { type KubeHttp, type KubeObject, startTestCluster, type TestCluster } from './harness';
+
+const NS = ['tp-shop', 'tp-search'] as const;
+const HA_API = '/apis/autoscaling.tideplane.io/v1alpha1';
+const MERGE_PATCH = 'application/merge-patch+json';
+
+/** A small custom resource with a scale subresource, like an operator's workload kind. */
+const WEBAPP_CRD: KubeObject = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'webapps.example.tideplane.io' },
+  spec: {
+    group: 'example.tideplane.io',
+    scope: 'Namespaced',
+    names: { kind: 'WebApp', plural: 'webapps', singular: 'webapp', listKind: 'WebAppList' },
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        subresources: {
+          status: {},
+          scale: {
+            specReplicasPath: '.spec.replicas',
+            statusReplicasPath: '.status.replicas',
+            labelSelectorPath: '.status.selector',
+          },
+        },
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: {
+              spec: { type: 'object', properties: { replicas: { type: 'integer' } } },
+              status: {
+                type: 'object',
+                properties: { replicas: { type: 'integer' }, selector: { type: 'string' } },
+              },
+            },
+          },
+        },
+      },
+    ],
+  },
+};
+
+const deployment = (namespace: string, name: string, replicas: number): KubeObject => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name, namespace },
+  spec: {
+    replicas,
+    selector: {
+      matchLabels: { app: name },
+      matchExpressions: [
+        { key: 'tier', operator: 'In', values: ['web', 'api'] },
+        { key: 'canary', operator: 'DoesNotExist' },
+      ],
+    },
+    template: {
+      metadata: { labels: { app: name, tier: 'web' } },
+      spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }] },
+    },
+  },
+});
+
+const statefulSet = (namespace: string, name: string, replicas: number): KubeObject => ({
+  apiVersion: 'apps/v1',
+  kind: 'StatefulSet',
+  metadata: { name, namespace },
+  spec: {
+    replicas,
+    serviceName: name,
+    selector: { matchLabels: { app: name } },
+    template: {
+      metadata: { labels: { app: name } },
+      spec: { containers: [{ name: 'db', image: 'registry.example/db:1' }] },
+    },
+  },
+});
+
+const horizontalAutoscaler = (namespace: string, name: string, target: ScaleTargetKey): KubeObject => ({
+  apiVersion: 'autoscaling.tideplane.io/v1alpha1',
+  kind: 'HorizontalAutoscaler',
+  metadata: { name, namespace },
+  spec: {
+    scaleTargetRef: { apiVersion: target.apiVersion, kind: target.kind, name: target.name },
+    minReplicas: 1,
+    maxReplicas: 10,
+    metrics: [
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+      },
+    ],
+  },
+});
+
+const isoNow = (offsetMs = 0) => new Date(Date.UTC(2025, 5, 1, 12, 0, 0) + offsetMs).toISOString();
+
+let cluster: TestCluster;
+let admin: KubeHttp;
+/** Raw requests as user tideplane (to prove what the role forbids). */
+let asTideplane: KubeHttp;
+let adapter: KubernetesAdapter;
+let metricsSource: KubernetesMetricsApiSource;
+
+/** The 20 scale targets of the tick test: 12 Deployments, 6 StatefulSets, 2 WebApps. */
+const targets: ScaleTargetKey[] = [];
+
+async function patchStatus(path: string, status: unknown): Promise<void> {
+  await admin.call('PATCH', `${path}/status`, { body: { status }, contentType: MERGE_PATCH });
+}
+
+beforeAll(async () => {
+  cluster = await startTestCluster({ users: { nobody: [] } });
+  admin = cluster.client();
+  asTideplane = cluster.client(cluster.tideplaneToken);
+  const client = createKubeClient({
+    server: cluster.server,
+    token: cluster.tideplaneToken,
+    caData: cluster.caData,
+  });
+  adapter = new KubernetesAdapter(client, { reportingInstance: 'tideplane-test-1' });
+  metricsSource = new KubernetesMetricsApiSource(client, { resolver: adapter.resolver });
+
+  await cluster.apply([
+    ...NS.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+    WEBAPP_CRD,
+  ]);
+
+  // Workloads: 12 Deployments and 6 StatefulSets over two namespaces, 2 WebApps.
+  const workloads: KubeObject[] = [];
+  for (let i = 0; i < 12; i++) {
+    const ns = NS[i % 2] as string;
+    workloads.push(deployment(ns, `web-${i}`, 1 + (i % 3)));
+    targets.push({ namespace: ns, apiVersion: 'apps/v1', kind: 'Deployment', name: `web-${i}` });
+  }
+  for (let i = 0; i < 6; i++) {
+    const ns = NS[i % 2] as string;
+    workloads.push(statefulSet(ns, `db-${i}`, 2));
+    targets.push({ namespace: ns, apiVersion: 'apps/v1', kind: 'StatefulSet', name: `db-${i}` });
+  }
+  for (let i = 0; i < 2; i++) {
+    workloads.push({
+      apiVersion: 'example.tideplane.io/v1',
+      kind: 'WebApp',
+      metadata: { name: `shop-${i}`, namespace: NS[0] },
+      spec: { replicas: 3 },
+    });
+    targets.push({
+      namespace: NS[0],
+      apiVersion: 'example.tideplane.io/v1',
+      kind: 'WebApp',
+      name: `shop-${i}`,
+    });
+  }
+  await cluster.apply(workloads);
+  await cluster.apply(targets.map((t, i) => horizontalAutoscaler(t.namespace, `ha-${i}`, t)));
+
+  // No controllers run: write the status a controller would.
+  await patchStatus(`/apis/apps/v1/namespaces/${NS[0]}/deployments/web-0`, { replicas: 1, readyReplicas: 1 });
+  for (let i = 0; i < 2; i++) {
+    await patchStatus(`/apis/example.tideplane.io/v1/namespaces/${NS[0]}/webapps/shop-${i}`, {
+      replicas: 3,
+      selector: `app=shop-${i}`,
+    });
+  }
+
+  // Nodes and pods, Running and Ready.
+  for (const [i, zone] of ['eu-central-1a', 'eu-central-1b'].entries()) {
+    const name = `node-${i}`;
+    await admin.post('/api/v1/nodes', {
+      metadata: { name, labels: { 'topology.kubernetes.io/zone': zone } },
+      spec: {
+        providerID: `aws:///${zone}/i-0${i}abc`,
+        taints: i === 1 ? [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] : [],
+      },
+    });
+    await patchStatus(`/api/v1/nodes/${name}`, {
+      capacity: { cpu: '4', memory: '16Gi', pods: '110' },
+      allocatable: { cpu: '3920m', memory: '15Gi', pods: '110' },
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'KubeletReady',
+          lastHeartbeatTime: isoNow(),
+          lastTransitionTime: isoNow(),
+        },
+      ],
+    });
+  }
+  for (let i = 0; i < 20; i++) {
+    const ns = NS[i % 2] as string;
+    const app = `web-${i % 12}`;
+    await admin.post(`/api/v1/namespaces/${ns}/pods`, {
+      metadata: { name: `${app}-pod-${i}`, labels: { app, tier: 'web' } },
+      spec: {
+        nodeName: `node-${i % 2}`,
+        containers: [
+          {
+            name: 'app',
+            image: 'registry.example/app:1',
+            resources: { requests: { cpu: '250m', memory: '256Mi' } },
+          },
+        ],
+        initContainers: [{ name: 'proxy', image: 'registry.example/proxy:1', restartPolicy: 'Always' }],
+      },
+    });
+    await patchStatus(`/api/v1/namespaces/${ns}/pods/${app}-pod-${i}`, {
+      phase: 'Running',
+      startTime: isoNow(1_000),
+      conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: isoNow(5_000) }],
+    });
+  }
+});
+
+afterAll(async () => {
+  await adapter?.close();
+  await cluster?.stop();
+});
+
+describe('the HorizontalAutoscaler CRD', () => {
+  const create = (name: string, spec: unknown) =>
+    admin.request('POST', `${HA_API}/namespaces/${NS[0]}/horizontalautoscalers`, {
+      body: {
+        apiVersion: 'autoscaling.tideplane.io/v1alpha1',
+        kind: 'HorizontalAutoscaler',
+        metadata: { name },
+        spec,
+      },
+    });
+  const ref = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-0' };
+
+  it('should be installed from manifests/ and accept a valid autoscaler, with upstream defaults', async () => {
+    expect(cluster.appliedManifests.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(
+      expect.arrayContaining([
+        'CustomResourceDefinition/horizontalautoscalers.autoscaling.tideplane.io',
+        'ClusterRole/tideplane',
+      ]),
+    );
+    const res = await create('valid', {
+      scaleTargetRef: ref,
+      maxReplicas: 5,
+      metrics: [
+        {
+          type: 'Pods',
+          pods: { metric: { name: 'rps' }, target: { type: 'AverageValue', averageValue: '500m' } },
+        },
+        {
+          type: 'External',
+          external: {
+            metric: { name: 'queue', selector: { matchLabels: { q: 'a' } } },
+            target: { type: 'Value', value: 30 },
+          },
+        },
+      ],
+      behavior: {
+        scaleDown: {
+          stabilizationWindowSeconds: 300,
+          policies: [{ type: 'Percent', value: 10, periodSeconds: 60 }],
+        },
+      },
+    });
+    expect(res.status).toBe(201);
+    expect((res.body as { spec: { minReplicas: number } }).spec.minReplicas).toBe(1);
+
+    const defaults = await create('defaults', { scaleTargetRef: ref, maxReplicas: 3 });
+    expect(defaults.status).toBe(201);
+    expect((defaults.body as { spec: unknown }).spec).toEqual({
+      scaleTargetRef: ref,
+      minReplicas: 1,
+      maxReplicas: 3,
+      metrics: [
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+        },
+      ],
+    });
+  });
+
+  it.each([
+    ['missing maxReplicas', { scaleTargetRef: ref }, /spec.maxReplicas: Required value/],
+    [
+      'missing scaleTargetRef.name',
+      { scaleTargetRef: { kind: 'Deployment' }, maxReplicas: 3 },
+      /scaleTargetRef.name: Required/,
+    ],
+    [
+      'maxReplicas 0',
+      { scaleTargetRef: ref, maxReplicas: 0 },
+      /maxReplicas.*should be greater than or equal to 1/,
+    ],
+    [
+      'minReplicas > maxReplicas',
+      { scaleTargetRef: ref, minReplicas: 5, maxReplicas: 3 },
+      /maxReplicas must be greater than or equal to minReplicas/,
+    ],
+    [
+      'minReplicas 0 without an Object or External metric',
+      { scaleTargetRef: ref, minReplicas: 0, maxReplicas: 3 },
+      /scaling to zero replicas/,
+    ],
+    [
+      'a Resource metric without resource',
+      { scaleTargetRef: ref, maxReplicas: 3, metrics: [{ type: 'Resource' }] },
+      /resource must be set when type is Resource/,
+    ],
+    [
+      'a metric with two sources',
+      {
+        scaleTargetRef: ref,
+        maxReplicas: 3,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } },
+            external: { metric: { name: 'q' }, target: { type: 'Value', value: 1 } },
+          },
+        ],
+      },
+      /external must be set when type is External, and only then/,
+    ],
+    [
+      'an unknown metric type',
+      { scaleTargetRef: ref, maxReplicas: 3, metrics: [{ type: 'Magic' }] },
+      /Unsupported value: "Magic"/,
+    ],
+    [
+      'both utilization and averageValue',
+      {
+        scaleTargetRef: ref,
+        maxReplicas: 3,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: {
+              name: 'cpu',
+              target: { type: 'Utilization', averageUtilization: 50, averageValue: '1' },
+            },
+          },
+        ],
+      },
+      /may not set both/,
+    ],
+    [
+      'averageUtilization 0',
+      {
+        scaleTargetRef: ref,
+        maxReplicas: 3,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 0 } },
+          },
+        ],
+      },
+      /averageUtilization.*should be greater than or equal to 1/,
+    ],
+    [
+      'a Pods metric without averageValue',
+      {
+        scaleTargetRef: ref,
+        maxReplicas: 3,
+        metrics: [{ type: 'Pods', pods: { metric: { name: 'rps' }, target: { type: 'Value', value: '1' } } }],
+      },
+      /must specify a positive target averageValue/,
+    ],
+    [
+      'a zero target value',
+      {
+        scaleTargetRef: ref,
+        maxReplicas: 3,
+        metrics: [
+          { type: 'External', external: { metric: { name: 'q' }, target: { type: 'Value', value: '0' } } },
+        ],
+      },
+      /must be positive/,
+    ],
+    [
+      'a bad policy type',
+      {
+        scaleTargetRef: ref,
+        maxReplicas: 3,
+        behavior: { scaleUp: { policies: [{ type: 'Replicas', value: 1, periodSeconds: 15 }] } },
+      },
+      /Unsupported value: "Replicas"/,
+    ],
+    [
+      'a policy value of 0',
+      {
+        scaleTargetRef: ref,
+        maxReplicas: 3,
+        behavior: { scaleUp: { policies: [{ type: 'Pods', value: 0, periodSeconds: 15 }] } },
+      },
+      /value.*should be greater than or equal to 1/,
+    ],
+    [
+      'a policy period over 1800 s',
+      {
+        scaleTargetRef: ref,
+        maxReplicas: 3,
+        behavior: { scaleUp: { policies: [{ type: 'Pods', value: 1, periodSeconds: 1801 }] } },
+      },
+      /periodSeconds.*should be less than or equal to 1800/,
+    ],
+    [
+      'a stabilization window over 3600 s',
+      { scaleTargetRef: ref, maxReplicas: 3, behavior: { scaleDown: { stabilizationWindowSeconds: 3601 } } },
+      /stabilizationWindowSeconds.*should be less than or equal to 3600/,
+    ],
+    [
+      'a bad selectPolicy',
+      { scaleTargetRef: ref, maxReplicas: 3, behavior: { scaleDown: { selectPolicy: 'Avg' } } },
+      /Unsupported value: "Avg"/,
+    ],
+  ])('should make the API server itself reject %s', async (_what, spec, message) => {
+    const res = await create(`bad-${Math.random().toString(36).slice(2, 8)}`, spec);
+    expect(res.status).toBe(422);
+    expect((res.body as { message: string }).message).toMatch(message);
+  });
+
+  it('should print columns like kubectl get hpa', async () => {
+    const table = await admin.call<{ columnDefinitions: { name: string }[] }>(
+      'GET',
+      `${HA_API}/namespaces/${NS[0]}/horizontalautoscalers`,
+      { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } },
+    );
+    expect(table.columnDefinitions.map((c) => c.name)).toEqual([
+      'Name',
+      'Reference',
+      'Kind',
+      'Current%',
+      'Target%',
+      'Metric',
+      'MinPods',
+      'MaxPods',
+      'Replicas',
+      'Age',
+    ]);
+  });
+});
+
+describe('one tick of reads', () => {
+  it('should cost one list per kind, whatever the number of autoscalers and targets', async () => {
+    adapter.resetStats();
+    const [pods, nodes, autoscalers] = await Promise.all([
+      adapter.listPods(),
+      adapter.listNodes(),
+      adapter.listAutoscalers('HorizontalAutoscaler'),
+    ]);
+    const scales = await adapter.getScales([
+      ...targets,
+      ...targets.slice(0, 3), // duplicates cost nothing
+      { namespace: NS[0], apiVersion: 'apps/v1', kind: 'Deployment', name: 'does-not-exist' },
+    ]);
+
+    expect(adapter.stats().byRequest).toEqual({
+      'list pods': 1,
+      'list nodes': 1,
+      'list autoscaling.tideplane.io/horizontalautoscalers': 1,
+      'list apps/deployments': 1,
+      'list apps/statefulsets': 1,
+      // custom kinds: one discovery for the life of the adapter, then one GET of /scale each
+      'discovery example.tideplane.io/v1': 1,
+      'get example.tideplane.io/webapps/scale': 2,
+    });
+    expect(pods).toHaveLength(20);
+    expect(nodes).toHaveLength(2);
+    expect(autoscalers.filter((a) => a.name.startsWith('ha-'))).toHaveLength(20);
+    expect(scales.size).toBe(20);
+    expect(scales.has(`${NS[0]}/apps/v1/Deployment/does-not-exist`)).toBe(false);
+
+    // The next tick needs no discovery.
+    adapter.resetStats();
+    await adapter.getScales(targets);
+    expect(adapter.stats()).toEqual({
+      total: 4,
+      byRequest: {
+        'list apps/deployments': 1,
+        'list apps/statefulsets': 1,
+        'get example.tideplane.io/webapps/scale': 2,
+      },
+    });
+  });
+
+  it('should convert pods, nodes and autoscalers to the domain shapes', async () => {
+    const pods = await adapter.listPods();
+    const pod = pods.find((p) => p.name === 'web-0-pod-0');
+    expect(pod).toMatchObject({
+      namespace: NS[0],
+      labels: { app: 'web-0', tier: 'web' },
+      phase: 'Running',
+      nodeName: 'node-0',
+      startTime: Date.parse(isoNow(1_000)),
+      conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: Date.parse(isoNow(5_000)) }],
+      containers: [{ name: 'app', requests: { cpu: '250m', memory: '256Mi' }, limits: {} }],
+      initContainers: [{ name: 'proxy', restartPolicy: 'Always' }],
+    });
+    expect(typeof pod?.creationTimestamp).toBe('number');
+    expect(pod?.creationTimestamp).toBeGreaterThan(0);
+
+    const nodes = await adapter.listNodes();
+    expect(nodes.find((n) => n.name === 'node-1')).toMatchObject({
+      ready: true,
+      unschedulable: false,
+      allocatable: { cpu: '3920m', memory: '15Gi', pods: '110' },
+      // kube-apiserver's TaintNodesByCondition admission adds the not-ready taint at creation.
+      taints: expect.arrayContaining([{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }]),
+      providerID: 'aws:///eu-central-1b/i-01abc',
+      labels: { 'topology.kubernetes.io/zone': 'eu-central-1b' },
+    });
+
+    const [autoscaler] = (await adapter.listAutoscalers('HorizontalAutoscaler')).filter(
+      (a) => a.name === 'ha-0',
+    );
+    expect(autoscaler).toMatchObject({
+      kind: 'HorizontalAutoscaler',
+      apiVersion: 'autoscaling.tideplane.io/v1alpha1',
+      namespace: NS[0],
+      generation: 1,
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-0' }, maxReplicas: 10 },
+      statusManagers: [],
+    });
+    expect(autoscaler?.resourceVersion).toMatch(/^\d+$/);
+  });
+
+  it('should page through lists with limit/continue', async () => {
+    const paged = new KubernetesAdapter(
+      createKubeClient({ server: cluster.server, token: cluster.tideplaneToken, caData: cluster.caData }),
+      { pageSize: 6 },
+    );
+    try {
+      const pods = await paged.listPods();
+      expect(new Set(pods.map((p) => `${p.namespace}/${p.name}`)).size).toBe(20);
+      expect(paged.stats().byRequest['list pods']).toBe(4);
+    } finally {
+      await paged.close();
+    }
+  });
+
+  it('should work from a kubeconfig as well', async () => {
+    const fromKubeconfig = new KubernetesAdapter(
+      createKubeClient({ kubeconfig: cluster.kubeconfig(cluster.tideplaneToken) }),
+    );
+    try {
+      expect(await fromKubeconfig.listNodes()).toHaveLength(2);
+    } finally {
+      await fromKubeconfig.close();
+    }
+  });
+});
+
+describe('/scale', () => {
+  it('should read the scale of Deployments, StatefulSets and custom resources as the API server reports it', async () => {
+    const listed = await adapter.getScales(targets);
+    for (const target of [
+      targets[0],
+      targets[1],
+      targets[12],
+      targets[18],
+      targets[19],
+    ] as ScaleTargetKey[]) {
+      const scale = await adapter.getScale(target);
+      const base =
+        target.kind === 'WebApp'
+          ? `/apis/example.tideplane.io/v1/namespaces/${target.namespace}/webapps/${target.name}`
+          : `/apis/apps/v1/namespaces/${target.namespace}/${target.kind === 'Deployment' ? 'deployments' : 'statefulsets'}/${target.name}`;
+      const server = await admin.get<{
+        metadata: { resourceVersion: string };
+        spec: { replicas?: number };
+        status: { replicas?: number; selector?: string };
+      }>(`${base}/scale`);
+      const expected = {
+        target,
+        specReplicas: server.spec.replicas ?? 0,
+        statusReplicas: server.status.replicas ?? 0,
+        selector: server.status.selector ?? '',
+        resourceVersion: server.metadata.resourceVersion,
+      };
+      expect(scale).toEqual(expected);
+      // Built from a list, the scale is identical to the server's /scale (selector string included).
+      expect(listed.get(scaleTargetKeyString(target))).toEqual(expected);
+    }
+    expect((await adapter.getScale(targets[0] as ScaleTargetKey))?.selector).toBe(
+      'app=web-0,!canary,tier in (api,web)',
+    );
+    expect((await adapter.getScale(targets[18] as ScaleTargetKey))?.statusReplicas).toBe(3);
+  });
+
+  it('should read and write the scale of a core v1 ReplicationController through discovery', async () => {
+    await cluster.apply({
+      apiVersion: 'v1',
+      kind: 'ReplicationController',
+      metadata: { name: 'legacy', namespace: NS[1] },
+      spec: {
+        replicas: 2,
+        selector: { app: 'legacy' },
+        template: {
+          metadata: { labels: { app: 'legacy' } },
+          spec: { containers: [{ name: 'c', image: 'registry.example/c:1' }] },
+        },
+      },
+    });
+    const target = { namespace: NS[1], apiVersion: 'v1', kind: 'ReplicationController', name: 'legacy' };
+    const scale = await adapter.getScale(target);
+    expect(scale).toMatchObject({ specReplicas: 2, statusReplicas: 0, selector: 'app=legacy' });
+    const written = await adapter.updateScale(target, 4, scale?.resourceVersion ?? '');
+    expect(written.specReplicas).toBe(4);
+    expect(adapter.stats().byRequest['update replicationcontrollers/scale']).toBe(1);
+  });
+
+  it('should report a missing target as undefined', async () => {
+    expect(
+      await adapter.getScale({ namespace: NS[0], apiVersion: 'apps/v1', kind: 'Deployment', name: 'gone' }),
+    ).toBeUndefined();
+    expect(
+      await adapter.getScale({
+        namespace: NS[0],
+        apiVersion: 'example.tideplane.io/v1',
+        kind: 'WebApp',
+        name: 'gone',
+      }),
+    ).toBeUndefined();
+    expect(
+      await adapter.getScale({
+        namespace: NS[0],
+        apiVersion: 'v1',
+        kind: 'ReplicationController',
+        name: 'gone',
+      }),
+    ).toBeUndefined();
+  });
+
+  it.each([
+    ['a Deployment', 0, 'deployments', '/apis/apps/v1'],
+    ['a StatefulSet', 12, 'statefulsets', '/apis/apps/v1'],
+    ['a custom resource', 18, 'webapps', '/apis/example.tideplane.io/v1'],
+  ])(
+    'should refuse a write to %s with a stale resourceVersion (real 409), and succeed after re-reading',
+    async (_what, index, plural, api) => {
+      const target = targets[index] as ScaleTargetKey;
+      const path = `${api}/namespaces/${target.namespace}/${plural}/${target.name}`;
+      const before = await adapter.getScale(target);
+      if (!before) throw new Error('no scale');
+      // Someone else changes the object in between.
+      await admin.call('PATCH', path, {
+        body: { metadata: { labels: { touched: 'yes' } } },
+        contentType: MERGE_PATCH,
+      });
+
+      const stale = adapter.updateScale(target, before.specReplicas + 1, before.resourceVersion);
+      await expect(stale).rejects.toBeInstanceOf(ConflictError);
+      await expect(stale).rejects.toThrow(/409/);
+
+      const fresh = await adapter.getScale(target);
+      if (!fresh) throw new Error('no scale');
+      const after = await adapter.updateScale(target, 7, fresh.resourceVersion);
+      expect(after.specReplicas).toBe(7);
+      expect(after.resourceVersion).not.toBe(fresh.resourceVersion);
+      const stored = await admin.get<{ spec: { replicas: number } }>(path);
+      expect(stored.spec.replicas).toBe(7);
+    },
+  );
+
+  it('should throw NotFoundError when writing the scale of a missing target', async () => {
+    await expect(
+      adapter.updateScale(
+        { namespace: NS[0], apiVersion: 'apps/v1', kind: 'Deployment', name: 'gone' },
+        2,
+        '1',
+      ),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      adapter.updateScale(
+        { namespace: NS[0], apiVersion: 'example.tideplane.io/v1', kind: 'WebApp', name: 'gone' },
+        2,
+        '1',
+      ),
+    ).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('autoscaler status', () => {
+  const full: HorizontalPodAutoscalerStatus = {
+    observedGeneration: 1,
+    lastScaleTime: '2025-06-01T12:00:00Z',
+    currentReplicas: 2,
+    desiredReplicas: 3,
+    currentMetrics: [
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', current: { averageUtilization: 91, averageValue: '228m' } },
+      },
+    ],
+    conditions: [
+      {
+        type: 'AbleToScale',
+        status: 'True',
+        lastTransitionTime: '2025-06-01T12:00:00Z',
+        reason: 'SucceededRescale',
+        message: 'ok',
+      },
+      {
+        type: 'ScalingActive',
+        status: 'True',
+        lastTransitionTime: '2025-06-01T11:00:00Z',
+        reason: 'ValidMetricFound',
+        message: 'ok',
+      },
+    ],
+  };
+
+  it('should write a HorizontalAutoscaler status through the status subresource, replacing it', async () => {
+    const ref = {
+      kind: 'HorizontalAutoscaler' as const,
+      apiVersion: 'autoscaling.tideplane.io/v1alpha1',
+      namespace: NS[0],
+      name: 'ha-0',
+    };
+    adapter.resetStats();
+    await adapter.updateAutoscalerStatus(ref, full);
+    expect(adapter.stats().byRequest).toEqual({
+      'patch autoscaling.tideplane.io/horizontalautoscalers/status': 1,
+    });
+    let stored = await admin.get<{ status: unknown; metadata: { generation: number } }>(
+      `${HA_API}/namespaces/${NS[0]}/horizontalautoscalers/ha-0`,
+    );
+    expect(stored.status).toEqual(full);
+    expect(stored.metadata.generation).toBe(1); // the spec is untouched
+
+    const { lastScaleTime: _dropped, currentMetrics: _alsoDropped, ...rest } = full;
+    await adapter.updateAutoscalerStatus(ref, { ...rest, desiredReplicas: 2 });
+    stored = await admin.get(`${HA_API}/namespaces/${NS[0]}/horizontalautoscalers/ha-0`);
+    expect(stored.status).toEqual({ ...rest, desiredReplicas: 2 });
+
+    const listed = (await adapter.listAutoscalers('HorizontalAutoscaler')).find((a) => a.name === 'ha-0');
+    expect(listed?.status).toEqual({ ...rest, desiredReplicas: 2 });
+    expect(listed?.statusManagers.map((m) => m.manager)).toEqual(['tideplane']);
+    expect(listed?.statusManagers[0]?.time).toBeGreaterThan(0);
+  });
+
+  it('should write a plain autoscaling/v2 HPA status and list HPAs with their status managers', async () => {
+    await cluster.apply({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'plain', namespace: NS[1] },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-1' },
+        minReplicas: 1,
+        maxReplicas: 4,
+      },
+    });
+    await adapter.updateAutoscalerStatus(
+      { kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2', namespace: NS[1], name: 'plain' },
+      full,
+    );
+    const stored = await admin.get<{ status: unknown }>(
+      `/apis/autoscaling/v2/namespaces/${NS[1]}/horizontalpodautoscalers/plain`,
+    );
+    expect(stored.status).toEqual(full);
+
+    adapter.resetStats();
+    const hpas = await adapter.listAutoscalers('HorizontalPodAutoscaler');
+    expect(adapter.stats().byRequest).toEqual({ 'list autoscaling/horizontalpodautoscalers': 1 });
+    expect(hpas).toHaveLength(1);
+    expect(hpas[0]).toMatchObject({
+      kind: 'HorizontalPodAutoscaler',
+      apiVersion: 'autoscaling/v2',
+      name: 'plain',
+      status: full,
+      statusManagers: [{ manager: 'tideplane' }],
+    });
+  });
+
+  it('should throw NotFoundError for the status of a missing autoscaler', async () => {
+    await expect(
+      adapter.updateAutoscalerStatus(
+        {
+          kind: 'HorizontalAutoscaler',
+          apiVersion: 'autoscaling.tideplane.io/v1alpha1',
+          namespace: NS[0],
+          name: 'gone',
+        },
+        { desiredReplicas: 1 },
+      ),
+    ).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('events', () => {
+  it('should create events.k8s.io/v1 Events on namespaced and cluster-scoped objects', async () => {
+    const time = Date.UTC(2025, 5, 1, 12, 30, 0, 123);
+    adapter.resetStats();
+    const regarding = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS[0], name: 'web-0' };
+    await adapter.createEvent({
+      involvedObject: regarding,
+      type: 'Normal',
+      reason: 'SuccessfulRescale',
+      message: 'New size: 7; reason: cpu resource utilization (percentage of request) above target',
+      time,
+      reportingComponent: 'tideplane-hpa',
+    });
+    // Same object, same instant: a second event gets its own name.
+    await adapter.createEvent({
+      involvedObject: regarding,
+      type: 'Warning',
+      reason: 'FailedGetResourceMetric',
+      message: 'x'.repeat(5000),
+      time,
+      reportingComponent: 'tideplane-hpa',
+    });
+    await adapter.createEvent({
+      involvedObject: { apiVersion: 'v1', kind: 'Node', namespace: '', name: 'node-0' },
+      type: 'Normal',
+      reason: 'Cordoned',
+      message: 'draining for a spot interruption',
+      time,
+      reportingComponent: 'tideplane-node-pools',
+    });
+    expect(adapter.stats().byRequest).toEqual({ 'create events.k8s.io/events': 3 });
+
+    const events = await admin.get<{ items: Record<string, unknown>[] }>(
+      `/apis/events.k8s.io/v1/namespaces/${NS[0]}/events`,
+    );
+    const rescale = events.items.find((e) => e.reason === 'SuccessfulRescale');
+    expect(rescale).toMatchObject({
+      type: 'Normal',
+      action: 'Rescale',
+      reportingController: 'tideplane.io/hpa',
+      reportingInstance: 'tideplane-test-1',
+      note: expect.stringContaining('New size: 7'),
+      regarding: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS[0], name: 'web-0' },
+      eventTime: '2025-06-01T12:30:00.123000Z',
+    });
+    const failed = events.items.find((e) => e.reason === 'FailedGetResourceMetric');
+    expect(failed).toMatchObject({ type: 'Warning', action: 'GetResourceMetric' });
+    expect(Buffer.byteLength(String(failed?.note))).toBeLessThanOrEqual(1024);
+
+    const nodeEvents = await admin.get<{ items: Record<string, unknown>[] }>(
+      '/apis/events.k8s.io/v1/namespaces/default/events',
+    );
+    expect(nodeEvents.items).toEqual([
+      expect.objectContaining({
+        reason: 'Cordoned',
+        reportingController: 'tideplane.io/node-pools',
+        regarding: expect.objectContaining({ kind: 'Node', name: 'node-0' }),
+      }),
+    ]);
+  });
+});
+
+describe('metrics', () => {
+  it('should list pod metrics from metrics.k8s.io in one request', async () => {
+    const metrics = cluster.metrics;
+    if (!metrics) throw new Error('the harness serves no metrics APIs');
+    metrics.setPodMetrics(NS[0], 'web-0-pod-0', [{ name: 'app', cpu: '180m', memory: '200Mi' }], {
+      timestamp: new Date(isoNow()),
+      window: '15s',
+    });
+    metrics.setPodMetrics(NS[1], 'web-1-pod-1', [{ name: 'app', cpu: 0.05, memory: 1024 }]);
+    adapter.resetStats();
+    const podMetrics = await adapter.listPodMetrics();
+    expect(adapter.stats().byRequest).toEqual({ 'list metrics.k8s.io/pods': 1 });
+    expect(podMetrics.find((m) => m.name === 'web-0-pod-0')).toEqual({
+      namespace: NS[0],
+      name: 'web-0-pod-0',
+      timestamp: Date.parse(isoNow()),
+      windowSeconds: 15,
+      containers: [{ name: 'app', usage: { cpu: '180m', memory: '200Mi' } }],
+    });
+    expect(podMetrics.find((m) => m.name === 'web-1-pod-1')?.containers[0]?.usage).toEqual({
+      cpu: '50m',
+      memory: '1024',
+    });
+    // kube-apiserver proxied the request with tideplane's identity, after RBAC allowed it.
+    expect(metrics.requests.at(-1)).toMatchObject({ user: 'tideplane', status: 200 });
+  });
+
+  it('should read Pods metrics from custom.metrics.k8s.io for the selected pods', async () => {
+    const metrics = cluster.metrics;
+    if (!metrics) throw new Error('the harness serves no metrics APIs');
+    metrics.setCustomPodMetric(NS[0], 'web-0-pod-0', 'http_requests', '1500m', {
+      metricLabels: { verb: 'GET' },
+      windowSeconds: 30,
+    });
+    metrics.setCustomPodMetric(NS[0], 'web-0-pod-12', 'http_requests', 3, { metricLabels: { verb: 'GET' } });
+    metrics.setCustomPodMetric(NS[0], 'web-2-pod-2', 'http_requests', 99, { metricLabels: { verb: 'GET' } });
+    const result = await metricsSource.getPodsMetric({
+      namespace: NS[0],
+      metricName: 'http_requests',
+      podSelector: 'app=web-0',
+      metricSelector: { matchLabels: { verb: 'GET' } },
+    });
+    if (!result.ok) throw result.error;
+    expect(result.value.map((s) => [s.podName, s.milliValue, s.windowSeconds])).toEqual([
+      ['web-0-pod-0', 1500, 30],
+      ['web-0-pod-12', 3000, 60],
+    ]);
+    expect(metrics.requests.at(-1)?.url).toContain('labelSelector=app%3Dweb-0');
+
+    const missing = await metricsSource.getPodsMetric({
+      namespace: NS[0],
+      metricName: 'nope',
+      podSelector: 'app=web-0',
+    });
+    expect(missing.ok ? undefined : missing.error.reason).toBe('NotFound');
+  });
+
+  it('should read Object metrics, finding the resource of the described kind through discovery', async () => {
+    const metrics = cluster.metrics;
+    if (!metrics) throw new Error('the harness serves no metrics APIs');
+    metrics.setObjectMetric(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        resource: 'deployments.apps',
+        namespace: NS[0],
+        name: 'web-0',
+      },
+      'queue_latency',
+      '250m',
+      { timestamp: new Date(isoNow()) },
+    );
+    const result = await metricsSource.getObjectMetric({
+      namespace: NS[0],
+      describedObject: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-0' },
+      metricName: 'queue_latency',
+    });
+    expect(result).toEqual({ ok: true, value: { milliValue: 250, timestamp: Date.parse(isoNow()) } });
+
+    const unknownKind = await metricsSource.getObjectMetric({
+      namespace: NS[0],
+      describedObject: { apiVersion: 'apps/v1', kind: 'Gizmo', name: 'g' },
+      metricName: 'queue_latency',
+    });
+    expect(unknownKind.ok ? undefined : unknownKind.error.reason).toBe('NotFound');
+  });
+
+  it('should read External metrics from external.metrics.k8s.io, never returning NaN', async () => {
+    const metrics = cluster.metrics;
+    if (!metrics) throw new Error('the harness serves no metrics APIs');
+    metrics.setExternalMetric(NS[1], 'queue_depth', [
+      { value: 30, labels: { queue: 'orders' } },
+      { value: '1500m', labels: { queue: 'orders' } },
+      { value: 7, labels: { queue: 'mail' } },
+    ]);
+    const result = await metricsSource.getExternalMetric({
+      namespace: NS[1],
+      metricName: 'queue_depth',
+      metricSelector: { matchLabels: { queue: 'orders' } },
+    });
+    if (!result.ok) throw result.error;
+    expect(result.value.map((s) => s.milliValue)).toEqual([30000, 1500]);
+
+    metrics.setExternalMetric(NS[1], 'broken', [{ value: -5 }]);
+    const negative = await metricsSource.getExternalMetric({ namespace: NS[1], metricName: 'broken' });
+    expect(negative.ok ? undefined : negative.error.reason).toBe('Invalid');
+
+    const missing = await metricsSource.getExternalMetric({ namespace: NS[1], metricName: 'absent' });
+    expect(missing.ok ? undefined : missing.error.reason).toBe('NotFound');
+  });
+});
+
+describe('the tideplane ClusterRole', () => {
+  it('should allow every call the adapter made (all tests above ran as user tideplane)', async () => {
+    // A last full tick as tideplane, every port method once.
+    await expect(
+      Promise.all([
+        adapter.listPods(),
+        adapter.listNodes(),
+        adapter.listAutoscalers('HorizontalAutoscaler'),
+        adapter.listAutoscalers('HorizontalPodAutoscaler'),
+        adapter.getScales(targets),
+        adapter.listPodMetrics(),
+      ]),
+    ).resolves.toBeDefined();
+    const review = await asTideplane.post<{
+      status: { resourceRules: { verbs: string[]; apiGroups?: string[]; resources?: string[] }[] };
+    }>('/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectRulesReview',
+      spec: { namespace: NS[0] },
+    });
+    const granted = review.status.resourceRules.flatMap((r) =>
+      (r.apiGroups ?? ['']).flatMap((g) =>
+        (r.resources ?? []).flatMap((res) => r.verbs.map((v) => `${v} ${g}/${res}`)),
+      ),
+    );
+    expect(granted).toEqual(
+      expect.arrayContaining([
+        'list /pods',
+        'list /nodes',
+        'list apps/deployments',
+        'get */*/scale',
+        'update */*/scale',
+        'patch autoscaling.tideplane.io/horizontalautoscalers/status',
+        'create events.k8s.io/events',
+        'list metrics.k8s.io/pods',
+      ]),
+    );
+  });
+
+  it.each([
+    ['delete a Deployment', 'DELETE', `/apis/apps/v1/namespaces/${NS[0]}/deployments/web-0`, undefined],
+    [
+      'change a Deployment spec',
+      'PATCH',
+      `/apis/apps/v1/namespaces/${NS[0]}/deployments/web-0`,
+      { spec: { replicas: 9 } },
+    ],
+    ['read a Deployment directly', 'GET', `/apis/apps/v1/namespaces/${NS[0]}/deployments/web-0`, undefined],
+    [
+      'create a pod',
+      'POST',
+      `/api/v1/namespaces/${NS[0]}/pods`,
+      { metadata: { name: 'x' }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+    ],
+    ['evict or delete a pod', 'DELETE', `/api/v1/namespaces/${NS[0]}/pods/web-0-pod-0`, undefined],
+    ['read a secret', 'GET', `/api/v1/namespaces/${NS[0]}/secrets/anything`, undefined],
+    ['list secrets', 'GET', '/api/v1/secrets', undefined],
+    [
+      'change an autoscaler spec',
+      'PATCH',
+      `${HA_API}/namespaces/${NS[0]}/horizontalautoscalers/ha-0`,
+      { spec: { maxReplicas: 99 } },
+    ],
+    ['watch pods', 'GET', '/api/v1/pods?watch=true&timeoutSeconds=1', undefined],
+    ['list events', 'GET', `/apis/events.k8s.io/v1/namespaces/${NS[0]}/events`, undefined],
+    ['write core v1 events', 'POST', `/api/v1/namespaces/${NS[0]}/events`, { metadata: { name: 'e' } }],
+    ['cordon a node', 'PATCH', '/api/v1/nodes/node-0', { spec: { unschedulable: true } }],
+  ])('should forbid what the adapter never does: %s', async (_what, method, path, body) => {
+    const res = await asTideplane.request(
+      method,
+      path,
+      body === undefined ? {} : { body, contentType: MERGE_PATCH },
+    );
+    expect(res.status).toBe(403);
+  });
+
+  it('should map a real 403 to ForbiddenError', async () => {
+    const nobody = new KubernetesAdapter(
+      createKubeClient({
+        server: cluster.server,
+        token: cluster.userToken('nobody'),
+        caData: cluster.caData,
+      }),
+    );
+    try {
+      await expect(nobody.listPods()).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(nobody.getScales(targets.slice(0, 1))).rejects.toBeInstanceOf(ForbiddenError);
+      const external = await new KubernetesMetricsApiSource(nobody.client).getExternalMetric({
+        namespace: NS[1],
+        metricName: 'queue_depth',
+      });
+      expect(external.ok ? undefined : external.error.reason).toBe('Forbidden');
+    } finally {
+      await nobody.close();
+    }
+  });
+});
+
+describe('metrics APIs that are not served', () => {
+  it('should list no pod metrics and report NotServed when the APIServices are gone', async () => {
+    await admin.delete('/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.metrics.k8s.io');
+    await admin.delete('/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.external.metrics.k8s.io');
+    // The aggregator drops the routes asynchronously.
+    await expect.poll(() => adapter.listPodMetrics(), { timeout: 20_000, interval: 200 }).toEqual([]);
+    await expect
+      .poll(
+        async () => {
+          const r = await metricsSource.getExternalMetric({ namespace: NS[1], metricName: 'queue_depth' });
+          return r.ok ? 'ok' : r.error.reason;
+        },
+        { timeout: 20_000, interval: 200 },
+      )
+      .toBe('NotServed');
+  });
+});
