@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { type HpaSettings, hpaSettingsSchema } from './hpa-settings';
-import { type ClusterConfig, type DeploymentConfig, deploymentConfigSchema } from './schema';
+import { type ClusterConfig, clusterSchema, type DeploymentConfig, deploymentConfigSchema } from './schema';
 
 /** One problem in a config file, with where it is (`accounts[0].regions[0].clusters[1].name`). */
 export interface ConfigProblem {
@@ -89,3 +89,16 @@ export function resolveClusters(config: DeploymentConfig): ResolvedCluster[] {
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/**
+ * A `ResolvedCluster` as the stack hands it to a function (`TIDEPLANE_CLUSTER`), validated again at
+ * cold start with the same schemas the config file went through.
+ */
+export const resolvedClusterSchema = z
+  .object({
+    accountId: z.string().regex(/^\d{12}$/),
+    region: z.string().min(1),
+    cluster: clusterSchema,
+    hpa: hpaSettingsSchema,
+  })
+  .strict();

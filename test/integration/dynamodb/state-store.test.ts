@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../../../shared/adapters/dynamodb/local';
 import { DynamoDbStateStore } from '../../../shared/adapters/dynamodb/state-store';
 import { type StoredItem, VersionConflictError } from '../../../shared/ports/state-store';
-import { FakeClock } from './fake-clock';
+import { FakeClock } from '../../support/fake-clock';
 
 const START = Date.UTC(2026, 0, 1);
 

@@ -1,4 +1,4 @@
-import type { Clock } from '../../../shared/ports/clock';
+import type { Clock } from '../../shared/ports/clock';
 
 /** A clock that only moves when told to; `sleep` advances it at once. */
 export class FakeClock implements Clock {

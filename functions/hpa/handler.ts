@@ -1,0 +1,81 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { type ClusterConnection, connectCluster } from '../../shared/adapters/kubernetes/credentials';
+import { DynamoDbStateStore } from '../../shared/adapters/dynamodb/state-store';
+import { formatPath, resolvedClusterSchema, type ResolvedCluster } from '../../shared/config/load';
+import { type HpaInvocationResponse, runHpaInvocation } from '../../shared/runtime/hpa-invocation';
+import { powertoolsLogger } from '../../shared/runtime/powertools-logger';
+import { systemClock } from '../../shared/runtime/system-clock';
+
+const environmentSchema = z.object({
+  TIDEPLANE_TABLE: z.string().min(1),
+  TIDEPLANE_CLUSTER: z.string().min(1),
+  AWS_REGION: z.string().min(1),
+});
+
+const log = powertoolsLogger('tideplane-hpa');
+
+interface Wiring {
+  config: ResolvedCluster;
+  state: DynamoDbStateStore;
+  connection?: Promise<ClusterConnection>;
+  secretsManager: SecretsManagerClient;
+}
+
+let wiring: Wiring | undefined;
+
+/** Built once per cold start; the cluster connection (and its token cache) is reused while warm. */
+function wire(): Wiring {
+  if (wiring) return wiring;
+  const env = environmentSchema.parse(process.env);
+  const parsed = resolvedClusterSchema.safeParse(JSON.parse(env.TIDEPLANE_CLUSTER));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
+    throw new Error(`TIDEPLANE_CLUSTER is not a valid cluster config: ${problems}`);
+  }
+  wiring = {
+    config: parsed.data,
+    state: new DynamoDbStateStore({
+      client: new DynamoDBClient({ region: env.AWS_REGION }),
+      tableName: env.TIDEPLANE_TABLE,
+      clock: systemClock,
+    }),
+    secretsManager: new SecretsManagerClient({ region: env.AWS_REGION }),
+  };
+  return wiring;
+}
+
+/**
+ * The HPA function: one per cluster, started every minute by EventBridge Scheduler with
+ * `{"cluster": "<name>"}`, or from the Lambda console with a test event (see README).
+ */
+export async function handler(event: unknown, context: Context): Promise<HpaInvocationResponse> {
+  const w = wire();
+  log.raw.addContext(context);
+  const response = await runHpaInvocation(event, {
+    config: w.config,
+    state: w.state,
+    clock: systemClock,
+    log,
+    owner: context.awsRequestId,
+    remainingMs: () => context.getRemainingTimeInMillis(),
+    connect: async () => {
+      w.connection ??= connectCluster(w.config.cluster.access, {
+        region: w.config.region,
+        secretsManager: w.secretsManager,
+        clock: systemClock,
+        logger: log,
+        adapter: { reportingInstance: context.functionName },
+      }).catch((error: unknown) => {
+        w.connection = undefined;
+        throw error;
+      });
+      return w.connection;
+    },
+  });
+  if (response.ok) log.info('invocation done', { status: response.status, summary: response.summary });
+  else log.warn('event refused', { error: response.error });
+  return response;
+}

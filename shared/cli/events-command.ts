@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { hpaEventSchema } from '../config/hpa-event';
+
+/** JSON Schemas of the functions' console test events, from the same zod schemas the handlers use. */
+export function registerEventsCommand(program: Command): void {
+  program
+    .command('events')
+    .description('Print the JSON Schema of a function’s test event (for the Lambda console)')
+    .argument('[function]', 'function name', 'hpa')
+    .action((name: string) => {
+      const schemas: Record<string, z.ZodType> = { hpa: hpaEventSchema };
+      const schema = schemas[name];
+      if (!schema) {
+        console.error(`unknown function "${name}"; known: ${Object.keys(schemas).join(', ')}`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(JSON.stringify(z.toJSONSchema(schema), null, 2));
+    });
+}

@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { registerEventsCommand } from './events-command';
+import { registerExplainCommand } from './explain-command';
+import { registerSimulateCommand } from './simulate-command';
+import { registerValidateCommand } from './validate-command';
+
+/** `tideplane`: validate configs, explain HPA decisions, replay a simulated day. */
+export function buildCli(): Command {
+  const program = new Command('tideplane')
+    .description('Serverless capacity control plane for Kubernetes on AWS')
+    .showHelpAfterError();
+  registerValidateCommand(program);
+  registerExplainCommand(program);
+  registerSimulateCommand(program);
+  registerEventsCommand(program);
+  return program;
+}
+
+await buildCli().parseAsync(process.argv);

@@ -1,0 +1,410 @@
+import type { HpaSettings } from '../config/hpa-settings';
+import {
+  type AutoscalerPlan,
+  evaluateAutoscaler,
+  type HpaDecision,
+  type HpaHistory,
+  type MetricQuery,
+  type MetricQueryResult,
+  type MetricQueryResults,
+  metricQueries,
+  planAutoscaler,
+  rescaleFailed,
+} from '../hpa/evaluate';
+import type { HorizontalPodAutoscalerStatus } from '../ports/autoscaling-v2';
+import type { Clock } from '../ports/clock';
+import {
+  type AutoscalerKind,
+  type AutoscalerObject,
+  ConflictError,
+  type KubernetesPort,
+  NotFoundError,
+  type Pod,
+  type PodMetrics,
+  type Scale,
+  scaleTargetKeyString,
+} from '../ports/kubernetes';
+import type { Logger } from '../ports/logger';
+import type { MetricSource } from '../ports/metric-source';
+import { type StateStore, type StoredItem, VersionConflictError } from '../ports/state-store';
+import { mapLimit } from '../runtime/map-limit';
+import { stableJson } from '../runtime/stable-json';
+
+/** The field manager and event source tideplane writes as. */
+export const TIDEPLANE_MANAGER = 'tideplane';
+
+/** Events are reported as this component (`reportingController` becomes `tideplane.io/hpa`). */
+export const HPA_COMPONENT = 'hpa';
+
+/**
+ * A plain HPA whose status another manager wrote within this window belongs to a running HPA
+ * controller (kube-controller-manager syncs every 15 s), and the loop leaves it alone.
+ */
+export const FOREIGN_STATUS_QUIET_MS = 5 * 60_000;
+
+/** Concurrent per-autoscaler work (metric queries, writes) in one tick. */
+export const HPA_CONCURRENCY = 16;
+
+/** State items of autoscalers are kept this long after their last write; a live one is rewritten often. */
+export const HPA_STATE_TTL_SECONDS = 7 * 24 * 3600;
+
+export interface HpaLoopDeps {
+  cluster: string;
+  kubernetes: KubernetesPort;
+  metrics: MetricSource;
+  state: StateStore;
+  clock: Clock;
+  log: Logger;
+  settings: HpaSettings;
+  /** Decide and report only: no scale, status, event or state write. */
+  dryRun: boolean;
+}
+
+export interface HpaTickOptions {
+  /** `namespace/name`: evaluate only this autoscaler (console test events). */
+  only?: string;
+}
+
+export type AutoscalerAction = 'rescaled' | 'would-rescale' | 'unchanged' | 'failed' | 'skipped';
+
+export interface AutoscalerOutcome {
+  kind: AutoscalerKind;
+  namespace: string;
+  name: string;
+  currentReplicas?: number;
+  desiredReplicas?: number;
+  action: AutoscalerAction;
+  reason: string;
+}
+
+export interface HpaTickSummary {
+  cluster: string;
+  /** Epoch ms the tick started. */
+  time: number;
+  dryRun: boolean;
+  outcomes: AutoscalerOutcome[];
+  counts: Record<'rescaled' | 'wouldRescale' | 'unchanged' | 'failed' | 'skipped', number> & {
+    statusWrites: number;
+    stateWrites: number;
+    events: number;
+  };
+}
+
+interface Snapshot {
+  autoscalers: AutoscalerObject[];
+  podsByNamespace: Map<string, Pod[]>;
+  podMetricsByNamespace: Map<string, PodMetrics[]>;
+  podMetricsServed: boolean;
+  scales: Map<string, Scale>;
+  stored: Map<string, StoredItem<HpaHistory>>;
+  metricResults: MetricQueryResults[];
+  plans: AutoscalerPlan[];
+}
+
+/** The state item of one autoscaler: its recommendation history and scale events. */
+export function hpaStateKey(kind: AutoscalerKind, namespace: string, name: string): string {
+  return `hpa#${kind === 'HorizontalPodAutoscaler' ? 'hpa' : 'tpa'}#${namespace}/${name}`;
+}
+
+/**
+ * One HPA tick for the whole cluster: a handful of lists (autoscalers, pods, the scale targets' kinds,
+ * pod metrics), one state query, the metric queries the specs name, then per autoscaler the pure core
+ * decides and the loop writes only what changed: the scale, the status, Events, the history.
+ */
+export async function runHpaTick(deps: HpaLoopDeps, options: HpaTickOptions = {}): Promise<HpaTickSummary> {
+  const time = deps.clock.now();
+  const counts: HpaTickSummary['counts'] = {
+    rescaled: 0,
+    wouldRescale: 0,
+    unchanged: 0,
+    failed: 0,
+    skipped: 0,
+    statusWrites: 0,
+    stateWrites: 0,
+    events: 0,
+  };
+  const snapshot = await readSnapshot(deps, options);
+  const outcomes = await mapLimit(snapshot.autoscalers, HPA_CONCURRENCY, (autoscaler, index) =>
+    reconcile(deps, snapshot, index, time, counts).catch((error: unknown): AutoscalerOutcome => {
+      deps.log.error('autoscaler failed', { autoscaler: `${autoscaler.namespace}/${autoscaler.name}`, error: String(error) });
+      return outcome(autoscaler, 'failed', `unexpected error: ${String(error)}`);
+    }),
+  );
+  if (!options.only && !deps.dryRun) await forgetDeletedAutoscalers(deps, snapshot);
+  for (const o of outcomes) {
+    if (o.action === 'would-rescale') counts.wouldRescale++;
+    else counts[o.action]++;
+  }
+  return { cluster: deps.cluster, time, dryRun: deps.dryRun, outcomes, counts };
+}
+
+async function readSnapshot(deps: HpaLoopDeps, options: HpaTickOptions): Promise<Snapshot> {
+  const { kubernetes, settings } = deps;
+  const kinds: AutoscalerKind[] = [
+    ...(settings.horizontalAutoscalers ? (['HorizontalAutoscaler'] as const) : []),
+    ...(settings.horizontalPodAutoscalers ? (['HorizontalPodAutoscaler'] as const) : []),
+  ];
+  const [lists, pods, stored] = await Promise.all([
+    Promise.all(kinds.map((kind) => kubernetes.listAutoscalers(kind))),
+    kubernetes.listPods(),
+    deps.state.query(deps.cluster, 'hpa#'),
+  ]);
+  const autoscalers = lists
+    .flat()
+    .filter((a) => !options.only || `${a.namespace}/${a.name}` === options.only)
+    .sort((a, b) => (a.namespace + a.name < b.namespace + b.name ? -1 : 1));
+  const plans = autoscalers.map((autoscaler) => planAutoscaler(autoscaler));
+  const targets = plans.flatMap((plan) => (plan.target ? [plan.target] : []));
+  const needsPodMetrics = plans.some((plan) => plan.needsPodMetrics);
+  const [scales, podMetrics] = await Promise.all([
+    targets.length > 0 ? kubernetes.getScales(dedupeTargets(targets)) : Promise.resolve(new Map<string, Scale>()),
+    needsPodMetrics ? kubernetes.listPodMetrics() : Promise.resolve([]),
+  ]);
+  // Custom and external metrics are asked for with the target's pod selector, so they follow the scales.
+  const metricResults = await mapLimit(autoscalers, HPA_CONCURRENCY, (autoscaler, index) => {
+    const target = plans[index]?.target;
+    const scale = target ? scales.get(scaleTargetKeyString(target)) : undefined;
+    return queryMetrics(deps.metrics, metricQueries(autoscaler, scale));
+  });
+  return {
+    autoscalers,
+    plans,
+    podsByNamespace: groupBy(pods, (pod) => pod.namespace),
+    podMetricsByNamespace: groupBy(podMetrics, (sample) => sample.namespace),
+    podMetricsServed: podMetrics.length > 0,
+    scales,
+    stored: new Map(stored.map((item) => [item.sk, item as StoredItem<HpaHistory>])),
+    metricResults,
+  };
+}
+
+async function reconcile(
+  deps: HpaLoopDeps,
+  snapshot: Snapshot,
+  index: number,
+  now: number,
+  counts: HpaTickSummary['counts'],
+): Promise<AutoscalerOutcome> {
+  const autoscaler = snapshot.autoscalers[index] as AutoscalerObject;
+  const plan = snapshot.plans[index] as AutoscalerPlan;
+  const { kubernetes, log } = deps;
+
+  if (autoscaler.kind === 'HorizontalPodAutoscaler') {
+    const foreign = autoscaler.statusManagers.find(
+      (m) => m.manager !== TIDEPLANE_MANAGER && m.time !== undefined && now - m.time < FOREIGN_STATUS_QUIET_MS,
+    );
+    if (foreign) {
+      return outcome(
+        autoscaler,
+        'skipped',
+        `status written by ${foreign.manager} ${Math.round((now - (foreign.time ?? now)) / 1000)} s ago: ` +
+          'an HPA controller runs in the cluster; tideplane does not fight it',
+      );
+    }
+  }
+
+  const key = hpaStateKey(autoscaler.kind, autoscaler.namespace, autoscaler.name);
+  const stored = snapshot.stored.get(key);
+  const evaluate = (scale: Scale | undefined): HpaDecision =>
+    evaluateAutoscaler({
+      autoscaler,
+      scale,
+      pods: snapshot.podsByNamespace.get(autoscaler.namespace) ?? [],
+      podMetrics: snapshot.podMetricsByNamespace.get(autoscaler.namespace) ?? [],
+      podMetricsServed: snapshot.podMetricsServed,
+      metricResults,
+      otherAutoscalers: otherSelectors(snapshot, autoscaler),
+      history: stored?.data,
+      now,
+      settings: deps.settings,
+    });
+
+  let scale = plan.target ? snapshot.scales.get(scaleTargetKeyString(plan.target)) : undefined;
+  let decision = evaluate(scale);
+  let rescaled = false;
+  let failure: string | undefined;
+  let metricResults = snapshot.metricResults[index] ?? {};
+
+  if (decision.rescale && plan.target && scale && !deps.dryRun) {
+    for (let attempt = 0; attempt < 2 && decision.rescale && scale; attempt++) {
+      try {
+        await kubernetes.updateScale(plan.target, decision.desiredReplicas, scale.resourceVersion);
+        rescaled = true;
+        break;
+      } catch (error) {
+        if (error instanceof ConflictError && attempt === 0) {
+          // Someone changed the target since the list: decide again on what it is now, never blindly.
+          scale = await kubernetes.getScale(plan.target);
+          metricResults = await queryMetrics(deps.metrics, metricQueries(autoscaler, scale));
+          decision = evaluate(scale);
+          continue;
+        }
+        failure = error instanceof NotFoundError ? 'scale target disappeared' : String(error);
+        break;
+      }
+    }
+  }
+
+  // The decision's status and events assume the rescale happens; when it was not attempted (dry run,
+  // no target) or failed, upstream's FailedRescale path says so instead.
+  const attempted = decision.rescale && !deps.dryRun;
+  const { status, events } =
+    attempted && !rescaled ? rescaleFailed(decision, failure ?? 'scale target not readable') : decision;
+  const history = rescaled ? decision.nextHistoryAfterRescale : decision.nextHistory;
+
+  if (!deps.dryRun) {
+    if (stableJson(status) !== stableJson(autoscaler.status ?? null)) {
+      try {
+        await kubernetes.updateAutoscalerStatus(autoscaler, status);
+        counts.statusWrites++;
+      } catch (error) {
+        log.warn('status update failed', { autoscaler: `${autoscaler.namespace}/${autoscaler.name}`, error: String(error) });
+      }
+    }
+    for (const event of eventsWorthWriting(events, autoscaler.status, status)) {
+      await kubernetes
+        .createEvent({
+          involvedObject: {
+            apiVersion: autoscaler.apiVersion,
+            kind: autoscaler.kind,
+            namespace: autoscaler.namespace,
+            name: autoscaler.name,
+            uid: autoscaler.uid,
+          },
+          type: event.type,
+          reason: event.reason,
+          message: event.message,
+          time: now,
+          reportingComponent: HPA_COMPONENT,
+        })
+        .then(() => counts.events++)
+        .catch((error: unknown) => log.warn('event not recorded', { reason: event.reason, error: String(error) }));
+    }
+    if (history && (await persistHistory(deps, key, stored, history))) counts.stateWrites++;
+    if (rescaled) {
+      await recordDecision(deps, now, autoscaler, decision);
+      counts.stateWrites++;
+    }
+  }
+
+  const base = { currentReplicas: decision.currentReplicas, desiredReplicas: decision.desiredReplicas };
+  if (attempted && !rescaled) return { ...outcome(autoscaler, 'failed', `rescale failed: ${failure}`), ...base };
+  if (rescaled) return { ...outcome(autoscaler, 'rescaled', decision.rescaleReason ?? ''), ...base };
+  if (decision.rescale) return { ...outcome(autoscaler, 'would-rescale', decision.rescaleReason ?? ''), ...base };
+  return { ...outcome(autoscaler, 'unchanged', decision.summary), ...base };
+}
+
+/** The namespace's other autoscalers with their targets' selectors, for upstream's AmbiguousSelector. */
+function otherSelectors(snapshot: Snapshot, self: AutoscalerObject): { name: string; selector: string }[] {
+  return snapshot.autoscalers.flatMap((other, index) => {
+    if (other === self || other.namespace !== self.namespace || other.kind !== self.kind) return [];
+    const target = snapshot.plans[index]?.target;
+    const selector = target ? snapshot.scales.get(scaleTargetKeyString(target))?.selector : undefined;
+    return selector ? [{ name: other.name, selector }] : [];
+  });
+}
+
+/**
+ * Warnings repeat every tick while a problem lasts; like the API server's event series, only a change
+ * is news. A rescale is always news.
+ */
+function eventsWorthWriting(
+  events: HpaDecision['events'],
+  previous: HorizontalPodAutoscalerStatus | undefined,
+  next: HorizontalPodAutoscalerStatus,
+): HpaDecision['events'] {
+  const reasons = (status: HorizontalPodAutoscalerStatus | undefined) =>
+    stableJson((status?.conditions ?? []).map((c) => [c.type, c.status, c.reason]));
+  const conditionsChanged = reasons(previous) !== reasons(next);
+  return events.filter((event) => event.type === 'Normal' || conditionsChanged);
+}
+
+async function persistHistory(
+  deps: HpaLoopDeps,
+  key: string,
+  stored: StoredItem<HpaHistory> | undefined,
+  history: HpaHistory,
+): Promise<boolean> {
+  if (stored && stableJson(stored.data) === stableJson(history)) return false;
+  try {
+    await deps.state.put(deps.cluster, key, history, {
+      expectedVersion: stored?.version ?? 0,
+      expiresAt: Math.floor(deps.clock.now() / 1000) + HPA_STATE_TTL_SECONDS,
+    });
+    return true;
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) throw error;
+    // Only a second actor can cause this, and the lease rules one out; the next tick starts from
+    // whatever is stored, so nothing is lost but one sample of history.
+    deps.log.warn('history changed concurrently; keeping the stored one', { key });
+    return false;
+  }
+}
+
+async function recordDecision(deps: HpaLoopDeps, now: number, autoscaler: AutoscalerObject, decision: HpaDecision) {
+  const id = `${autoscaler.namespace}/${autoscaler.name}`;
+  await deps.state
+    .put(
+      deps.cluster,
+      `decision#hpa#${new Date(now).toISOString()}#${id}`,
+      {
+        autoscaler: id,
+        kind: autoscaler.kind,
+        from: decision.currentReplicas,
+        to: decision.desiredReplicas,
+        reason: decision.rescaleReason,
+        explanation: decision.explanation,
+      },
+      { expectedVersion: 0, expiresAt: Math.floor(now / 1000) + deps.settings.decisionRetentionDays * 86_400 },
+    )
+    .catch((error: unknown) => {
+      // The same decision at the same instant is already recorded (a replayed tick).
+      if (!(error instanceof VersionConflictError)) throw error;
+    });
+}
+
+/** State of autoscalers that no longer exist would otherwise linger until its TTL. */
+async function forgetDeletedAutoscalers(deps: HpaLoopDeps, snapshot: Snapshot): Promise<void> {
+  const live = new Set(snapshot.autoscalers.map((a) => hpaStateKey(a.kind, a.namespace, a.name)));
+  const gone = [...snapshot.stored.values()].filter((item) => !live.has(item.sk));
+  await mapLimit(gone, HPA_CONCURRENCY, (item) =>
+    deps.state.delete(deps.cluster, item.sk, item.version).catch((error: unknown) => {
+      if (!(error instanceof VersionConflictError)) throw error;
+    }),
+  );
+}
+
+async function queryMetrics(source: MetricSource, queries: MetricQuery[]): Promise<MetricQueryResults> {
+  const entries = await Promise.all(
+    queries.map(async (query): Promise<[number, MetricQueryResult]> => {
+      switch (query.kind) {
+        case 'Pods':
+          return [query.metricIndex, { kind: 'Pods', result: await source.getPodsMetric(query.query) }];
+        case 'Object':
+          return [query.metricIndex, { kind: 'Object', result: await source.getObjectMetric(query.query) }];
+        case 'External':
+          return [query.metricIndex, { kind: 'External', result: await source.getExternalMetric(query.query) }];
+      }
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+function dedupeTargets<T extends Parameters<typeof scaleTargetKeyString>[0]>(targets: T[]): T[] {
+  return [...new Map(targets.map((t) => [scaleTargetKeyString(t), t])).values()];
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+function outcome(autoscaler: AutoscalerObject, action: AutoscalerAction, reason: string): AutoscalerOutcome {
+  return { kind: autoscaler.kind, namespace: autoscaler.namespace, name: autoscaler.name, action, reason };
+}

@@ -1,0 +1,31 @@
+/**
+ * Test harness for suites that need a real Kubernetes API server: see docs/test-peers.md.
+ *
+ *   const cluster = await startTestCluster();
+ *   ...
+ *   await cluster.stop();
+ */
+export { locatePeerBinaries, MissingPeerBinaryError, type PeerBinaries, peersDir } from './binaries';
+export {
+  DEFAULT_CONTROLLERS,
+  type KubeObject,
+  parseManifests,
+  startTestCluster,
+  type TestCluster,
+  type TestClusterOptions,
+} from './cluster';
+export { KubeApiError, KubeHttp, type KubeResponse, type RequestOptions } from './kube-http';
+export { type LabelSelector, type Labels, parseLabelSelector } from './label-selector';
+export {
+  type ContainerUsage,
+  type ExternalMetricValue,
+  formatQuantity,
+  type MetricOptions,
+  METRICS_GROUPS,
+  MetricsApiServer,
+  type MetricsApiServerOptions,
+  type ObjectReference,
+  type Quantity,
+  type RecordedRequest,
+} from './metrics-api-server';
+export { createCertificateAuthority, issueCertificate } from './pki';

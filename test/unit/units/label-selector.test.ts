@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import {
+  formatLabelSelector,
+  LabelSelectorError,
+  parseSelector,
+  selectorFromLabelSelector,
+  selectorMatches,
+  selectorToString,
+} from '../../../shared/units/label-selector';
+
+describe('parseSelector', () => {
+  it('given every operator of the string form, should parse them and print them back sorted by key (not by text)', () => {
+    const selector = parseSelector('tier in (web,api), env!=prod, app=shop, !canary, version, zone notin (b,a), n>3, m<10');
+    expect(selectorToString(selector)).toBe(
+      'app=shop,!canary,env!=prod,m<10,n>3,tier in (api,web),version,zone notin (a,b)',
+    );
+  });
+
+  it('given an empty string, should select everything', () => {
+    const selector = parseSelector('');
+    expect(selector.requirements).toEqual([]);
+    expect(selectorMatches(selector, {})).toBe(true);
+  });
+
+  it('given "==" and an empty value, should keep them', () => {
+    expect(selectorToString(parseSelector('a==b'))).toBe('a==b');
+    expect(selectorToString(parseSelector('a='))).toBe('a=');
+    expect(selectorMatches(parseSelector('a='), { a: '' })).toBe(true);
+  });
+
+  it('given a prefixed key, should accept it', () => {
+    expect(selectorToString(parseSelector('app.kubernetes.io/name=web'))).toBe('app.kubernetes.io/name=web');
+  });
+
+  it.each([
+    ['a in b', 'expected "("'],
+    ['a in (b', 'expected a value'],
+    ['a=b=c', 'expected "," or end of string'],
+    ['=b', 'expected a label key'],
+    ['a b', 'expected an operator'],
+    ['a>b', 'exactly one integer value'],
+    ['a=b,', 'expected a label key'],
+    ['-a=b', 'must consist of alphanumerics'],
+    ['a=-b', 'must be empty or consist of alphanumerics'],
+    ['Foo/a=b', 'invalid prefix'],
+    ['a/b/c=d', 'at most one "/"'],
+  ])('given the invalid selector %j, should throw a LabelSelectorError (%s)', (text, fragment) => {
+    expect(() => parseSelector(text)).toThrow(LabelSelectorError);
+    expect(() => parseSelector(text)).toThrow(fragment);
+  });
+});
+
+describe('selectorMatches', () => {
+  const labels = { app: 'shop', tier: 'web', n: '5' };
+
+  it.each([
+    ['app=shop', true],
+    ['app=other', false],
+    ['app!=other', true],
+    ['missing!=x', true],
+    ['tier in (web,api)', true],
+    ['tier notin (web)', false],
+    ['missing notin (web)', true],
+    ['app', true],
+    ['missing', false],
+    ['!missing', true],
+    ['!app', false],
+    ['n>4', true],
+    ['n>5', false],
+    ['n<6', true],
+    ['app<6', false],
+    ['app=shop,tier=api', false],
+  ])('given %s, should match: %s', (text, expected) => {
+    expect(selectorMatches(parseSelector(text), labels)).toBe(expected);
+  });
+});
+
+describe('structured selectors', () => {
+  it('given matchLabels and matchExpressions, should convert them like LabelSelectorAsSelector', () => {
+    const selector = selectorFromLabelSelector({
+      matchLabels: { app: 'shop' },
+      matchExpressions: [
+        { key: 'tier', operator: 'In', values: ['web', 'api'] },
+        { key: 'canary', operator: 'DoesNotExist' },
+      ],
+    });
+    expect(selectorToString(selector)).toBe('app=shop,!canary,tier in (api,web)');
+    expect(selectorMatches(selector, { app: 'shop', tier: 'api' })).toBe(true);
+    expect(selectorMatches(selector, { app: 'shop', tier: 'api', canary: 'yes' })).toBe(false);
+  });
+
+  it('given no selector, should match nothing; given an empty one, should match everything', () => {
+    expect(selectorMatches(selectorFromLabelSelector(undefined), {})).toBe(false);
+    expect(selectorMatches(selectorFromLabelSelector({}), { any: 'thing' })).toBe(true);
+  });
+
+  it('given In without values or Exists with values or an unknown operator, should throw', () => {
+    expect(() => selectorFromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] })).toThrow(
+      "values set can't be empty",
+    );
+    expect(() => selectorFromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] })).toThrow(
+      'must be empty',
+    );
+    expect(() =>
+      selectorFromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Gt' as never, values: ['1'] }] }),
+    ).toThrow('is not a valid label selector operator');
+  });
+
+  it('given selectors to format, should print like metav1.FormatLabelSelector', () => {
+    expect(formatLabelSelector({ matchLabels: { b: '2', a: '1' } })).toBe('a=1,b=2');
+    expect(formatLabelSelector({})).toBe('<none>');
+    expect(formatLabelSelector(undefined)).toBe('<none>');
+    expect(formatLabelSelector({ matchExpressions: [{ key: 'a', operator: 'In' }] })).toBe('<error>');
+  });
+});
