@@ -1,6 +1,6 @@
 /**
  * The CDK app: `npx cdk synth -c config=path/to/tideplane.yaml` (cdk.json defaults the path to
- * examples/tideplane.yaml). One environment-agnostic stack per account and region of the config; deploy
+ * infra/config/example.yaml). One environment-agnostic stack per account and region of the config; deploy
  * each with that account's credentials: `npx cdk deploy tideplane-<account>-<region> -c config=...`.
  */
 import { App } from 'aws-cdk-lib';

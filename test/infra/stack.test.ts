@@ -579,7 +579,7 @@ describe('secretResourceArn', () => {
 describe('the example config', () => {
   it('should build and pass cdk-nag', async () => {
     const { loadConfigFile } = await import('../../shared/config/load');
-    const loaded = await loadConfigFile(new URL('../../examples/tideplane.yaml', import.meta.url).pathname);
+    const loaded = await loadConfigFile(new URL('../../infra/config/example.yaml', import.meta.url).pathname);
     expect(loaded.ok).toBe(true);
     if (!loaded.ok) return;
     const { app, stacks } = buildApp(loaded.config, { context: NO_BUNDLING });
