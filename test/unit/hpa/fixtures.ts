@@ -48,7 +48,8 @@ export interface PodOptions {
 }
 
 export function makePod(name: string, options: PodOptions = {}): Pod {
-  const requests = options.cpuRequest === undefined ? {} : { cpu: options.cpuRequest };
+  const requests: Record<string, string> =
+    options.cpuRequest === undefined ? {} : { cpu: options.cpuRequest };
   const pod: Pod = {
     namespace: options.namespace ?? NAMESPACE,
     name,
@@ -64,7 +65,9 @@ export function makePod(name: string, options: PodOptions = {}): Pod {
             {
               type: 'Ready',
               status: options.ready ?? 'True',
-              ...(options.readyTransition === undefined ? {} : { lastTransitionTime: options.readyTransition }),
+              ...(options.readyTransition === undefined
+                ? {}
+                : { lastTransitionTime: options.readyTransition }),
             },
           ],
     containers: options.containers ?? [
@@ -131,7 +134,10 @@ export function makePodMetrics(
 export const levelsPerPod = (...values: number[]): number[][] => values.map((v) => [v, v]);
 
 /** Samples by pod name for the calculator (milli values). */
-export function samples(values: number[], options: { timestamp?: number; windowMs?: number } = {}): Map<string, PodSample> {
+export function samples(
+  values: number[],
+  options: { timestamp?: number; windowMs?: number } = {},
+): Map<string, PodSample> {
   return new Map(
     values.map((value, i) => [
       podName(i),
@@ -162,7 +168,10 @@ export function makeAutoscaler(
   return autoscaler;
 }
 
-export function makeScale(specReplicas: number, options: { statusReplicas?: number; selector?: string } = {}): Scale {
+export function makeScale(
+  specReplicas: number,
+  options: { statusReplicas?: number; selector?: string } = {},
+): Scale {
   return {
     target: { namespace: NAMESPACE, apiVersion: 'apps/v1', kind: 'Deployment', name: 'test-deployment' },
     specReplicas,
@@ -175,17 +184,29 @@ export function makeScale(specReplicas: number, options: { statusReplicas?: numb
 export const DEPLOYMENT_REF = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'test-deployment' };
 
 /** A CPU Utilization HPA spec. */
-export function cpuSpec(targetUtilization: number, min: number | undefined, max: number, extra: object = {}): object {
+export function cpuSpec(
+  targetUtilization: number,
+  min: number | undefined,
+  max: number,
+  extra: object = {},
+): object {
   return {
     scaleTargetRef: DEPLOYMENT_REF,
     ...(min === undefined ? {} : { minReplicas: min }),
     maxReplicas: max,
-    metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: targetUtilization } } }],
+    metrics: [
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: targetUtilization } },
+      },
+    ],
     ...extra,
   };
 }
 
-export function input(overrides: Partial<HpaEvaluationInput> & Pick<HpaEvaluationInput, 'autoscaler'>): HpaEvaluationInput {
+export function input(
+  overrides: Partial<HpaEvaluationInput> & Pick<HpaEvaluationInput, 'autoscaler'>,
+): HpaEvaluationInput {
   return {
     scale: makeScale(3),
     pods: [],
@@ -203,7 +224,12 @@ export const podsResult = (values: Record<string, number>): MetricQueryResult =>
   kind: 'Pods',
   result: {
     ok: true,
-    value: Object.entries(values).map(([name, milliValue]) => ({ podName: name, milliValue, timestamp: NOW, windowSeconds: 60 })),
+    value: Object.entries(values).map(([name, milliValue]) => ({
+      podName: name,
+      milliValue,
+      timestamp: NOW,
+      windowSeconds: 60,
+    })),
   },
 });
 export const objectResult = (milliValue: number): MetricQueryResult => ({
@@ -222,7 +248,11 @@ export function historyWith(
 ): HpaHistory {
   return {
     recommendations: recommendations.map(([ago, replicas]) => ({ timestamp: NOW - ago * 1000, replicas })),
-    scaleUpEvents: (events.up ?? []).map(([ago, change]) => ({ timestamp: NOW - ago * 1000, replicaChange: change, outdated: false })),
+    scaleUpEvents: (events.up ?? []).map(([ago, change]) => ({
+      timestamp: NOW - ago * 1000,
+      replicaChange: change,
+      outdated: false,
+    })),
     scaleDownEvents: (events.down ?? []).map(([ago, change]) => ({
       timestamp: NOW - ago * 1000,
       replicaChange: change,

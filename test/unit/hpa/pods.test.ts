@@ -14,13 +14,23 @@ import { MINUTE, makePod, NOW, TEST_READINESS } from './fixtures';
 const SECOND = 1000;
 const sample = (timestamp: number, windowMs = MINUTE): PodSample => ({ value: 1, timestamp, windowMs });
 
-function group(pods: ReturnType<typeof makePod>[], metrics: Record<string, PodSample>, resource: string | undefined) {
+function group(
+  pods: ReturnType<typeof makePod>[],
+  metrics: Record<string, PodSample>,
+  resource: string | undefined,
+) {
   return groupPods(pods, new Map(Object.entries(metrics)), resource, TEST_READINESS, NOW);
 }
 
 describe('groupPods', () => {
   it('given no pods, should return empty groups', () => {
-    expect(group([], {}, 'cpu')).toEqual({ readyPodCount: 0, ready: [], unready: [], missing: [], ignored: [] });
+    expect(group([], {}, 'cpu')).toEqual({
+      readyPodCount: 0,
+      ready: [],
+      unready: [],
+      missing: [],
+      ignored: [],
+    });
   });
 
   it('given a pod without Ready condition and a memory metric, should count it ready (readiness only matters for CPU)', () => {
@@ -68,12 +78,20 @@ describe('groupPods', () => {
   });
 
   it('given an unready pod that was ready once (transition long after start), after initialization, should count it ready', () => {
-    const pod = makePod('lucretius', { startTime: NOW - 10 * MINUTE, ready: 'False', readyTransition: NOW - 9 * MINUTE });
+    const pod = makePod('lucretius', {
+      startTime: NOW - 10 * MINUTE,
+      ready: 'False',
+      readyTransition: NOW - 9 * MINUTE,
+    });
     expect(group([pod], { lucretius: sample(NOW) }, 'cpu').readyPodCount).toBe(1);
   });
 
   it('given a Ready condition Unknown after initialization, should count the pod ready (only False makes it unready)', () => {
-    const pod = makePod('p', { startTime: NOW - 10 * MINUTE, ready: 'Unknown', readyTransition: NOW - 10 * MINUTE });
+    const pod = makePod('p', {
+      startTime: NOW - 10 * MINUTE,
+      ready: 'Unknown',
+      readyTransition: NOW - 10 * MINUTE,
+    });
     expect(group([pod], { p: sample(NOW) }, 'cpu').readyPodCount).toBe(1);
   });
 

@@ -60,7 +60,8 @@ function runResource(c: ResourceCase): MetricOutcome {
   });
   pods.forEach((pod, i) => {
     const request = c.requests[i];
-    for (const container of pod.containers) container.requests = request === undefined ? {} : { cpu: request };
+    for (const container of pod.containers)
+      container.requests = request === undefined ? {} : { cpu: request };
   });
   const spec: MetricSpec = c.container
     ? {
@@ -71,7 +72,10 @@ function runResource(c: ResourceCase): MetricOutcome {
           target: { type: 'Utilization', averageUtilization: c.target },
         },
       }
-    : { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: c.target } } };
+    : {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: c.target } },
+      };
   const inputs: MetricInputs = {
     namespace: NAMESPACE,
     pods,
@@ -100,17 +104,39 @@ const cpu = (n: number, v = '1.0') => Array.from({ length: n }, () => v);
 
 describe('GetResourceReplicas (Utilization)', () => {
   it.each<[string, ResourceCase, number, number, number]>([
-    ['scale up', { current: 3, requests: cpu(3), levels: levelsPerPod(300, 500, 700), target: 30 }, 5, 50, 1000],
+    [
+      'scale up',
+      { current: 3, requests: cpu(3), levels: levelsPerPod(300, 500, 700), target: 30 },
+      5,
+      50,
+      1000,
+    ],
     [
       'scale up: container metric',
-      { current: 3, requests: cpu(3), container: 'container2', levels: [[1000, 300], [1000, 500], [1000, 700]], target: 30 },
+      {
+        current: 3,
+        requests: cpu(3),
+        container: 'container2',
+        levels: [
+          [1000, 300],
+          [1000, 500],
+          [1000, 700],
+        ],
+        target: 30,
+      },
       5,
       50,
       500,
     ],
     [
       'scale up: unready pod scales less',
-      { current: 3, requests: cpu(3), readiness: ['False', 'True', 'True'], levels: levelsPerPod(300, 500, 700), target: 30 },
+      {
+        current: 3,
+        requests: cpu(3),
+        readiness: ['False', 'True', 'True'],
+        levels: levelsPerPod(300, 500, 700),
+        target: 30,
+      },
       4,
       60,
       1200,
@@ -122,7 +148,11 @@ describe('GetResourceReplicas (Utilization)', () => {
         requests: cpu(3),
         startTimes: [HOT, COOL, COOL],
         container: 'container2',
-        levels: [[0, 300], [0, 500], [0, 700]],
+        levels: [
+          [0, 300],
+          [0, 500],
+          [0, 700],
+        ],
         target: 30,
       },
       4,
@@ -131,14 +161,26 @@ describe('GetResourceReplicas (Utilization)', () => {
     ],
     [
       'scale up: hot-CPU pod scales less',
-      { current: 3, requests: cpu(3), startTimes: [HOT, COOL, COOL], levels: levelsPerPod(300, 500, 700), target: 30 },
+      {
+        current: 3,
+        requests: cpu(3),
+        startTimes: [HOT, COOL, COOL],
+        levels: levelsPerPod(300, 500, 700),
+        target: 30,
+      },
       4,
       60,
       1200,
     ],
     [
       'no scale: unready pods ignored',
-      { current: 3, requests: cpu(3), readiness: ['True', 'False', 'False'], levels: levelsPerPod(400, 500, 700), target: 30 },
+      {
+        current: 3,
+        requests: cpu(3),
+        readiness: ['True', 'False', 'False'],
+        levels: levelsPerPod(400, 500, 700),
+        target: 30,
+      },
       3,
       40,
       800,
@@ -200,14 +242,26 @@ describe('GetResourceReplicas (Utilization)', () => {
       60,
       1200,
     ],
-    ['scale down', { current: 5, requests: cpu(5), levels: levelsPerPod(100, 300, 500, 250, 250), target: 50 }, 3, 28, 560],
+    [
+      'scale down',
+      { current: 5, requests: cpu(5), levels: levelsPerPod(100, 300, 500, 250, 250), target: 50 },
+      3,
+      28,
+      560,
+    ],
     [
       'scale down: container metric',
       {
         current: 5,
         requests: cpu(5),
         container: 'container2',
-        levels: [[1000, 100], [1000, 300], [1000, 500], [1000, 250], [1000, 250]],
+        levels: [
+          [1000, 100],
+          [1000, 300],
+          [1000, 500],
+          [1000, 250],
+          [1000, 250],
+        ],
         target: 50,
       },
       3,
@@ -283,9 +337,12 @@ describe('GetResourceReplicas (Utilization)', () => {
       28,
       560,
     ],
-  ])('given %s, should propose the upstream count, utilization and raw value', (_name, c, replicas, util, raw) => {
-    expectResource(runResource(c), replicas, util, raw);
-  });
+  ])(
+    'given %s, should propose the upstream count, utilization and raw value',
+    (_name, c, replicas, util, raw) => {
+      expectResource(runResource(c), replicas, util, raw);
+    },
+  );
 });
 
 describe('GetResourceReplicas tolerances', () => {
@@ -294,7 +351,14 @@ describe('GetResourceReplicas tolerances', () => {
     ['within default tolerance', DEFAULT_TOLERANCES, [1010, 1030, 1020], 3, 102, 2040],
     ['outside 0% tolerance', { scaleDown: 0, scaleUp: 0 }, [909, 1010, 1111], 4, 101, 2020],
     ['within 200% scale-up tolerance', { scaleDown: 0.1, scaleUp: 2 }, [1890, 1910, 1900], 3, 190, 3800],
-    ['outside 8% scale-up tolerance (superfluous scale-down tolerance)', { scaleDown: 2, scaleUp: 0.08 }, [1100, 1080, 1090], 4, 109, 2180],
+    [
+      'outside 8% scale-up tolerance (superfluous scale-down tolerance)',
+      { scaleDown: 2, scaleUp: 0.08 },
+      [1100, 1080, 1090],
+      4,
+      109,
+      2180,
+    ],
     ['within 36% scale-down tolerance', { scaleDown: 0.36, scaleUp: 0.1 }, [660, 640, 650], 3, 65, 1300],
     ['outside 34% scale-down tolerance', { scaleDown: 0.34, scaleUp: 0.1 }, [660, 640, 650], 2, 65, 1300],
   ])('given %s, should propose %#', (_name, tolerances, levels, replicas, util, raw) => {
@@ -308,7 +372,18 @@ describe('GetResourceReplicas tolerances', () => {
 
   it('given the tolerance regression scenario (10 pods at 50% of jittered requests), should scale only past the band', () => {
     const per = 300;
-    const requests = [per + 100, per - 100, per + 10, per - 10, per + 2, per - 2, per + 1, per - 1, per, per].map((r) => `${r}m`);
+    const requests = [
+      per + 100,
+      per - 100,
+      per + 10,
+      per - 10,
+      per + 2,
+      per - 2,
+      per + 1,
+      per - 1,
+      per,
+      per,
+    ].map((r) => `${r}m`);
     const levels = levelsPerPod(...Array.from({ length: 10 }, () => 150));
     // target = 1 / (2 × 0.9) + 0.01 → 56%: usage ratio 50/56 is outside the band → ceil(0.893 × 10) = 9.
     expectResource(runResource({ current: 10, requests, levels, target: 56 }), 9, 50, 300);
@@ -340,26 +415,62 @@ describe('GetResourceReplicas missing metrics', () => {
       24,
       495,
     ],
-    ['no change: metric equal to target', { current: 2, requests: cpu(2), levels: levelsPerPod(1000), target: 100 }, 2, 100, 2000],
-    ['no change: metric above target', { current: 2, requests: cpu(2), levels: levelsPerPod(1900), target: 100 }, 2, 190, 3800],
-    ['no change: metric below target', { current: 2, requests: cpu(2), levels: levelsPerPod(600), target: 100 }, 2, 60, 1200],
+    [
+      'no change: metric equal to target',
+      { current: 2, requests: cpu(2), levels: levelsPerPod(1000), target: 100 },
+      2,
+      100,
+      2000,
+    ],
+    [
+      'no change: metric above target',
+      { current: 2, requests: cpu(2), levels: levelsPerPod(1900), target: 100 },
+      2,
+      190,
+      3800,
+    ],
+    [
+      'no change: metric below target',
+      { current: 2, requests: cpu(2), levels: levelsPerPod(600), target: 100 },
+      2,
+      60,
+      1200,
+    ],
     [
       'no change: unready pod, another missing its metric',
-      { current: 3, requests: cpu(3), readiness: ['False', 'True', 'True'], levels: levelsPerPod(100, 450), target: 50 },
+      {
+        current: 3,
+        requests: cpu(3),
+        readiness: ['False', 'True', 'True'],
+        levels: levelsPerPod(100, 450),
+        target: 50,
+      },
       3,
       45,
       900,
     ],
     [
       'no change: hot-CPU pod, another missing its metric',
-      { current: 3, requests: cpu(3), startTimes: [HOT, COOL, COOL], levels: levelsPerPod(100, 450), target: 50 },
+      {
+        current: 3,
+        requests: cpu(3),
+        startTimes: [HOT, COOL, COOL],
+        levels: levelsPerPod(100, 450),
+        target: 50,
+      },
       3,
       45,
       900,
     ],
     [
       'scale up: unready pod and a missing metric (both at 0)',
-      { current: 3, requests: cpu(3), readiness: ['False', 'True', 'True'], levels: levelsPerPod(100, 2000), target: 50 },
+      {
+        current: 3,
+        requests: cpu(3),
+        readiness: ['False', 'True', 'True'],
+        levels: levelsPerPod(100, 2000),
+        target: 50,
+      },
       4,
       200,
       4000,
@@ -380,7 +491,13 @@ describe('GetResourceReplicas missing metrics', () => {
     ],
     [
       'scale down: unready pod and a missing metric',
-      { current: 4, requests: cpu(4), readiness: ['False', 'True', 'True', 'True'], levels: levelsPerPod(100, 100, 100), target: 50 },
+      {
+        current: 4,
+        requests: cpu(4),
+        readiness: ['False', 'True', 'True', 'True'],
+        levels: levelsPerPod(100, 100, 100),
+        target: 50,
+      },
       3,
       10,
       200,
@@ -400,7 +517,13 @@ describe('GetResourceReplicas missing metrics', () => {
     ],
     [
       'rolling update with maxSurge: extra pod missing its metric',
-      { current: 2, requests: cpu(3), phases: ['Running', 'Running', 'Running'], levels: levelsPerPod(100, 100), target: 50 },
+      {
+        current: 2,
+        requests: cpu(3),
+        phases: ['Running', 'Running', 'Running'],
+        levels: levelsPerPod(100, 100),
+        target: 50,
+      },
       2,
       10,
       200,
@@ -414,7 +537,11 @@ describe('GetResourceReplicas missing metrics', () => {
     if (!outcome.ok) throw new Error(outcome.error);
     expect(outcome.explanation.pods?.missing).toEqual([podName(2), podName(3)]);
     expect(outcome.explanation.rawProposal).toBe(1);
-    expect(outcome.explanation.rebalance).toMatchObject({ missingPodsAs: 'target', unreadyPodsAsZero: false, newReplicas: 3 });
+    expect(outcome.explanation.rebalance).toMatchObject({
+      missingPodsAs: 'target',
+      unreadyPodsAsZero: false,
+      newReplicas: 3,
+    });
     expect(outcome.explanation.rebalance?.newUsageRatio).toBeCloseTo(0.62);
   });
 
@@ -430,7 +557,13 @@ describe('GetResourceReplicas missing metrics', () => {
   });
 
   it('given metrics only for pods that are not selected, should fail like an empty metrics list (PodMetrics carry no labels in the port)', () => {
-    const outcome = runResource({ current: 1, requests: cpu(1), levels: levelsPerPod(100), target: 100, metricPodNames: ['an-older-pod-name'] });
+    const outcome = runResource({
+      current: 1,
+      requests: cpu(1),
+      levels: levelsPerPod(100),
+      target: 100,
+      metricPodNames: ['an-older-pod-name'],
+    });
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.eventMessage).toContain('no metrics returned from resource metrics API');
   });
@@ -444,13 +577,25 @@ describe('GetResourceReplicas missing metrics', () => {
   it('given a container without a CPU request, should fail with "missing request for"', () => {
     const outcome = runResource({ current: 1, requests: [], levels: levelsPerPod(200), target: 100 });
     expect(outcome.ok).toBe(false);
-    if (!outcome.ok) expect(outcome.eventMessage).toContain('missing request for cpu in container container1 of Pod test-pod-0');
+    if (!outcome.ok)
+      expect(outcome.eventMessage).toContain(
+        'missing request for cpu in container container1 of Pod test-pod-0',
+      );
   });
 
   it('given only unready pods have metrics, should fail with "did not receive metrics for targeted pods"', () => {
-    const outcome = runResource({ current: 2, requests: cpu(2), readiness: ['False', 'False'], levels: levelsPerPod(100, 100), target: 50 });
+    const outcome = runResource({
+      current: 2,
+      requests: cpu(2),
+      readiness: ['False', 'False'],
+      levels: levelsPerPod(100, 100),
+      target: 50,
+    });
     expect(outcome.ok).toBe(false);
-    if (!outcome.ok) expect(outcome.eventMessage).toContain('did not receive metrics for targeted pods (pods might be unready)');
+    if (!outcome.ok)
+      expect(outcome.eventMessage).toContain(
+        'did not receive metrics for targeted pods (pods might be unready)',
+      );
   });
 
   it('given no selected pods, should fail with "no pods returned by selector"', () => {
@@ -459,7 +604,17 @@ describe('GetResourceReplicas missing metrics', () => {
   });
 });
 
-function plain(current: number, values: number[], target: number, extra: { readiness?: ('True' | 'False')[]; count?: number; startTimes?: number[]; tolerances?: Tolerances } = {}) {
+function plain(
+  current: number,
+  values: number[],
+  target: number,
+  extra: {
+    readiness?: ('True' | 'False')[];
+    count?: number;
+    startTimes?: number[];
+    tolerances?: Tolerances;
+  } = {},
+) {
   const pods = makePods({
     count: extra.count ?? current,
     ...(extra.readiness ? { readiness: extra.readiness } : {}),
@@ -481,21 +636,37 @@ describe('GetMetricReplicas (Pods metrics)', () => {
     ['scale up', plain(3, [20000, 10000, 30000], 15000), 4, 20000],
     [
       'scale up: readiness does not matter for custom metrics',
-      plain(3, [50000, 10000, 30000], 15000, { readiness: ['True', 'True', 'False'], startTimes: [COOL, COOL, HOT] }),
+      plain(3, [50000, 10000, 30000], 15000, {
+        readiness: ['True', 'True', 'False'],
+        startTimes: [COOL, COOL, HOT],
+      }),
       6,
       30000,
     ],
     [
       'scale up: unready hot-CPU pods still count for custom metrics',
-      plain(3, [50000, 15000, 30000], 15000, { readiness: ['False', 'True', 'False'], startTimes: [HOT, COOL, HOT] }),
+      plain(3, [50000, 15000, 30000], 15000, {
+        readiness: ['False', 'True', 'False'],
+        startTimes: [HOT, COOL, HOT],
+      }),
       7,
       31666,
     ],
     ['scale down', plain(5, [12000, 12000, 12000, 12000, 12000], 20000), 3, 12000],
     ['within default tolerance', plain(3, [20000, 21000, 21000], 20000), 3, 20666],
-    ['outside configurable 1% tolerance', plain(3, [20000, 21000, 21000], 20000, { tolerances: { scaleDown: 0.1, scaleUp: 0.01 } }), 4, 20666],
+    [
+      'outside configurable 1% tolerance',
+      plain(3, [20000, 21000, 21000], 20000, { tolerances: { scaleDown: 0.1, scaleUp: 0.01 } }),
+      4,
+      20666,
+    ],
     ['no change: missing metrics at a ratio of exactly 1', plain(5, [20000, 19000, 21000], 20000), 5, 20000],
-    ['rolling update with maxSurge: extra pod missing its metric', plain(2, [10000, 10000], 17000, { count: 3 }), 2, 10000],
+    [
+      'rolling update with maxSurge: extra pod missing its metric',
+      plain(2, [10000, 10000], 17000, { count: 3 }),
+      2,
+      10000,
+    ],
   ])('given %s, should propose %#', (_name, calc, replicas, usage) => {
     expect(calc.proposal).toBe(replicas);
     expect(calc.usage).toBe(usage);
@@ -511,7 +682,12 @@ describe('GetMetricReplicas (Pods metrics)', () => {
 });
 
 describe('GetObjectMetricReplicas (Value) and scale from zero', () => {
-  const object = (current: number, usage: number, target: number, extra: { readiness?: ('True' | 'False')[]; tolerances?: Tolerances } = {}) =>
+  const object = (
+    current: number,
+    usage: number,
+    target: number,
+    extra: { readiness?: ('True' | 'False')[]; tolerances?: Tolerances } = {},
+  ) =>
     objectValueReplicas({
       currentReplicas: current,
       usage,
@@ -523,10 +699,18 @@ describe('GetObjectMetricReplicas (Value) and scale from zero', () => {
   it.each<[string, ReturnType<typeof object>, number]>([
     ['scale up', object(3, 20000, 15000), 4],
     ['scale up: a huge value saturates at int32 max', object(3, INT64_MAX, 1), MAX_REPLICAS],
-    ['scale up: only ready pods count', object(3, 50000, 10000, { readiness: ['False', 'True', 'False'] }), 5],
+    [
+      'scale up: only ready pods count',
+      object(3, 50000, 10000, { readiness: ['False', 'True', 'False'] }),
+      5,
+    ],
     ['scale down', object(5, 12000, 20000), 3],
     ['within default tolerance', object(3, 20666, 20000), 3],
-    ['outside configurable 1% tolerance', object(3, 20666, 20000, { tolerances: { scaleDown: 0.1, scaleUp: 0.01 } }), 4],
+    [
+      'outside configurable 1% tolerance',
+      object(3, 20666, 20000, { tolerances: { scaleDown: 0.1, scaleUp: 0.01 } }),
+      4,
+    ],
     ['zero replicas and a zero value: stays at zero', object(0, 0, 1000), 0],
     ['zero replicas and 1.5× the target: ceil(1.5) = 2', object(0, 1500, 1000), 2],
   ])('given %s, should propose %#', (_name, calc, replicas) => {
@@ -535,26 +719,56 @@ describe('GetObjectMetricReplicas (Value) and scale from zero', () => {
 
   it('given a value outside tolerance and no pods, should fail to count ready pods', () => {
     expect(() =>
-      objectValueReplicas({ currentReplicas: 2, usage: 5000, targetUsage: 1000, tolerances: DEFAULT_TOLERANCES, pods: [] }),
+      objectValueReplicas({
+        currentReplicas: 2,
+        usage: 5000,
+        targetUsage: 1000,
+        tolerances: DEFAULT_TOLERANCES,
+        pods: [],
+      }),
     ).toThrow(ReplicaCalcError);
   });
 });
 
 describe('GetObjectPerPodMetricReplicas / GetExternalPerPodMetricReplicas (AverageValue)', () => {
-  const perPod = (status: number, total: number, target: number, tolerances: Tolerances = DEFAULT_TOLERANCES) =>
-    perPodValueReplicas({ statusReplicas: status, total, targetPerPod: target, tolerances });
+  const perPod = (
+    status: number,
+    total: number,
+    target: number,
+    tolerances: Tolerances = DEFAULT_TOLERANCES,
+  ) => perPodValueReplicas({ statusReplicas: status, total, targetPerPod: target, tolerances });
 
   it.each<[string, ReturnType<typeof perPod>, number, number]>([
     ['object: scale up', perPod(3, 20000, 5000), 4, 6667],
     ['object: scale down', perPod(5, 6000, 2000), 3, 1200],
     ['object: within default tolerance', perPod(4, 20166, 5000), 4, 5042],
-    ['object: outside configurable 1% tolerance', perPod(4, 20208, 5000, { scaleDown: 0.1, scaleUp: 0.01 }), 5, 5052],
+    [
+      'object: outside configurable 1% tolerance',
+      perPod(4, 20208, 5000, { scaleDown: 0.1, scaleUp: 0.01 }),
+      5,
+      5052,
+    ],
     ['external: scale up', perPod(3, 8600, 2150), 4, 2867],
     ['external: scale down', perPod(5, 8600, 2867), 3, 1720],
     ['external: within default tolerance', perPod(3, 8600, 2900), 3, 2867],
-    ['external: outside configurable 1% tolerance', perPod(3, 8600, 2800, { scaleDown: 0.1, scaleUp: 0.01 }), 4, 2867],
-    ['external: replica count overflow saturates to int32 max', perPod(1, INT64_MAX, 1), MAX_REPLICAS, INT64_MAX],
-    ['external: usage overflow with huge target leaves replicas unchanged', perPod(1, INT64_MAX, INT64_MAX), 1, INT64_MAX],
+    [
+      'external: outside configurable 1% tolerance',
+      perPod(3, 8600, 2800, { scaleDown: 0.1, scaleUp: 0.01 }),
+      4,
+      2867,
+    ],
+    [
+      'external: replica count overflow saturates to int32 max',
+      perPod(1, INT64_MAX, 1),
+      MAX_REPLICAS,
+      INT64_MAX,
+    ],
+    [
+      'external: usage overflow with huge target leaves replicas unchanged',
+      perPod(1, INT64_MAX, INT64_MAX),
+      1,
+      INT64_MAX,
+    ],
   ])('given %s, should propose %# with the upstream average', (_name, calc, replicas, usage) => {
     expect(calc.proposal).toBe(replicas);
     expect(calc.usage).toBe(usage);
@@ -562,7 +776,12 @@ describe('GetObjectPerPodMetricReplicas / GetExternalPerPodMetricReplicas (Avera
 });
 
 describe('GetExternalMetricReplicas (Value: sum of series)', () => {
-  const external = (current: number, values: number[], target: number, extra: { readiness?: ('True' | 'False')[]; tolerances?: Tolerances } = {}) =>
+  const external = (
+    current: number,
+    values: number[],
+    target: number,
+    extra: { readiness?: ('True' | 'False')[]; tolerances?: Tolerances } = {},
+  ) =>
     externalValueReplicas({
       currentReplicas: current,
       values,
@@ -572,12 +791,27 @@ describe('GetExternalMetricReplicas (Value: sum of series)', () => {
     });
 
   it.each<[string, ReturnType<typeof external>, number, number]>([
-    ['only ready pods count (would be 6 otherwise)', external(3, [8600], 4400, { readiness: ['False', 'True', 'False'] }), 2, 8600],
+    [
+      'only ready pods count (would be 6 otherwise)',
+      external(3, [8600], 4400, { readiness: ['False', 'True', 'False'] }),
+      2,
+      8600,
+    ],
     ['scale down', external(5, [8600], 14334), 3, 8600],
     ['within default tolerance', external(3, [8600], 8888), 3, 8600],
-    ['outside configurable 1% tolerance', external(3, [8900], 8800, { tolerances: { scaleDown: 0.1, scaleUp: 0.01 } }), 4, 8900],
+    [
+      'outside configurable 1% tolerance',
+      external(3, [8900], 8800, { tolerances: { scaleDown: 0.1, scaleUp: 0.01 } }),
+      4,
+      8900,
+    ],
     ['several series are summed', external(2, [1000, 2000, 3000], 1500), 8, 6000],
-    ['usage overflow caps at int64 max', external(3, [INT64_MAX / 2 + 1, INT64_MAX / 2 + 1], INT64_MAX), 3, INT64_MAX],
+    [
+      'usage overflow caps at int64 max',
+      external(3, [INT64_MAX / 2 + 1, INT64_MAX / 2 + 1], INT64_MAX),
+      3,
+      INT64_MAX,
+    ],
   ])('given %s, should propose %#', (_name, calc, replicas, usage) => {
     expect(calc.proposal).toBe(replicas);
     expect(calc.usage).toBe(usage);

@@ -10,7 +10,9 @@ import {
 
 describe('parseSelector', () => {
   it('given every operator of the string form, should parse them and print them back sorted by key (not by text)', () => {
-    const selector = parseSelector('tier in (web,api), env!=prod, app=shop, !canary, version, zone notin (b,a), n>3, m<10');
+    const selector = parseSelector(
+      'tier in (web,api), env!=prod, app=shop, !canary, version, zone notin (b,a), n>3, m<10',
+    );
     expect(selectorToString(selector)).toBe(
       'app=shop,!canary,env!=prod,m<10,n>3,tier in (api,web),version,zone notin (a,b)',
     );
@@ -95,12 +97,12 @@ describe('structured selectors', () => {
   });
 
   it('given In without values or Exists with values or an unknown operator, should throw', () => {
-    expect(() => selectorFromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] })).toThrow(
-      "values set can't be empty",
-    );
-    expect(() => selectorFromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] })).toThrow(
-      'must be empty',
-    );
+    expect(() =>
+      selectorFromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] }),
+    ).toThrow("values set can't be empty");
+    expect(() =>
+      selectorFromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] }),
+    ).toThrow('must be empty');
     expect(() =>
       selectorFromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Gt' as never, values: ['1'] }] }),
     ).toThrow('is not a valid label selector operator');
