@@ -205,6 +205,7 @@ async function reconcile(
 
   const key = hpaStateKey(autoscaler.kind, autoscaler.namespace, autoscaler.name);
   const stored = snapshot.stored.get(key);
+  let metricResults = snapshot.metricResults[index] ?? {};
   const evaluate = (scale: Scale | undefined): HpaDecision =>
     evaluateAutoscaler({
       autoscaler,
@@ -223,7 +224,6 @@ async function reconcile(
   let decision = evaluate(scale);
   let rescaled = false;
   let failure: string | undefined;
-  let metricResults = snapshot.metricResults[index] ?? {};
 
   if (decision.rescale && plan.target && scale && !deps.dryRun) {
     for (let attempt = 0; attempt < 2 && decision.rescale && scale; attempt++) {
