@@ -3,7 +3,6 @@ import {
   type AutoscalerPlan,
   evaluateAutoscaler,
   type HpaDecision,
-  type HpaHistory,
   type MetricQuery,
   type MetricQueryResult,
   type MetricQueryResults,
@@ -28,7 +27,16 @@ import type { Logger } from '../ports/logger';
 import type { MetricSource } from '../ports/metric-source';
 import { type StateStore, type StoredItem, VersionConflictError } from '../ports/state-store';
 import { mapLimit } from '../runtime/map-limit';
-import { stableJson } from '../runtime/stable-json';
+import {
+  closeOpenRun,
+  compactHistory,
+  expandHistory,
+  HPA_TICK_KEY,
+  hpaTickSchema,
+  sameStoredHistory,
+  type StoredHpaHistory,
+  storedHpaHistorySchema,
+} from './hpa-history-codec';
 
 /** The field manager and event source tideplane writes as. */
 export const TIDEPLANE_MANAGER = 'tideplane';
@@ -96,7 +104,10 @@ interface Snapshot {
   podMetricsByNamespace: Map<string, PodMetrics[]>;
   podMetricsServed: boolean;
   scales: Map<string, Scale>;
-  stored: Map<string, StoredItem<HpaHistory>>;
+  stored: Map<string, StoredItem<unknown>>;
+  /** The tick marker: when the last full tick completed (see hpa-history-codec). */
+  tickMarker: StoredItem<unknown> | undefined;
+  lastTick: number | undefined;
   metricResults: MetricQueryResults[];
   plans: AutoscalerPlan[];
 }
@@ -124,13 +135,18 @@ export async function runHpaTick(deps: HpaLoopDeps, options: HpaTickOptions = {}
     events: 0,
   };
   const snapshot = await readSnapshot(deps, options);
+  const fullTick = !options.only;
   const outcomes = await mapLimit(snapshot.autoscalers, HPA_CONCURRENCY, (autoscaler, index) =>
-    reconcile(deps, snapshot, index, time, counts).catch((error: unknown): AutoscalerOutcome => {
+    reconcile(deps, snapshot, index, time, counts, fullTick).catch(async (error: unknown) => {
       deps.log.error('autoscaler failed', { autoscaler: `${autoscaler.namespace}/${autoscaler.name}`, error: String(error) });
+      if (fullTick && !deps.dryRun && (await closeRun(deps, snapshot, autoscaler))) counts.stateWrites++;
       return outcome(autoscaler, 'failed', `unexpected error: ${String(error)}`);
     }),
   );
-  if (!options.only && !deps.dryRun) await forgetDeletedAutoscalers(deps, snapshot);
+  if (fullTick && !deps.dryRun) {
+    await forgetDeletedAutoscalers(deps, snapshot);
+    if (snapshot.autoscalers.length > 0 && (await markTick(deps, snapshot, time))) counts.stateWrites++;
+  }
   for (const o of outcomes) {
     if (o.action === 'would-rescale') counts.wouldRescale++;
     else counts[o.action]++;
@@ -166,6 +182,8 @@ async function readSnapshot(deps: HpaLoopDeps, options: HpaTickOptions): Promise
     const scale = target ? scales.get(scaleTargetKeyString(target)) : undefined;
     return queryMetrics(deps.metrics, metricQueries(autoscaler, scale));
   });
+  const tickMarker = stored.find((item) => item.sk === HPA_TICK_KEY);
+  const marker = hpaTickSchema.safeParse(tickMarker?.data);
   return {
     autoscalers,
     plans,
@@ -173,7 +191,9 @@ async function readSnapshot(deps: HpaLoopDeps, options: HpaTickOptions): Promise
     podMetricsByNamespace: groupBy(podMetrics, (sample) => sample.namespace),
     podMetricsServed: podMetrics.length > 0,
     scales,
-    stored: new Map(stored.map((item) => [item.sk, item as StoredItem<HpaHistory>])),
+    stored: new Map(stored.filter((item) => item.sk !== HPA_TICK_KEY).map((item) => [item.sk, item])),
+    tickMarker,
+    lastTick: marker.success ? marker.data.at : undefined,
     metricResults,
   };
 }
@@ -184,6 +204,7 @@ async function reconcile(
   index: number,
   now: number,
   counts: HpaTickSummary['counts'],
+  fullTick: boolean,
 ): Promise<AutoscalerOutcome> {
   const autoscaler = snapshot.autoscalers[index] as AutoscalerObject;
   const plan = snapshot.plans[index] as AutoscalerPlan;
@@ -194,6 +215,7 @@ async function reconcile(
       (m) => m.manager !== TIDEPLANE_MANAGER && m.time !== undefined && now - m.time < FOREIGN_STATUS_QUIET_MS,
     );
     if (foreign) {
+      if (fullTick && !deps.dryRun && (await closeRun(deps, snapshot, autoscaler))) counts.stateWrites++;
       return outcome(
         autoscaler,
         'skipped',
@@ -205,6 +227,9 @@ async function reconcile(
 
   const key = hpaStateKey(autoscaler.kind, autoscaler.namespace, autoscaler.name);
   const stored = snapshot.stored.get(key);
+  const previousHistory = storedHpaHistorySchema.safeParse(stored?.data);
+  const history0 = expandHistory(stored?.data, snapshot.lastTick);
+  if (stored && !history0) log.warn('stored history unreadable; starting afresh', { key });
   let metricResults = snapshot.metricResults[index] ?? {};
   const evaluate = (scale: Scale | undefined): HpaDecision =>
     evaluateAutoscaler({
@@ -215,7 +240,7 @@ async function reconcile(
       podMetricsServed: snapshot.podMetricsServed,
       metricResults,
       otherAutoscalers: otherSelectors(snapshot, autoscaler),
-      history: stored?.data,
+      history: history0,
       now,
       settings: deps.settings,
     });
@@ -253,7 +278,7 @@ async function reconcile(
   const history = rescaled ? decision.nextHistoryAfterRescale : decision.nextHistory;
 
   if (!deps.dryRun) {
-    if (stableJson(status) !== stableJson(autoscaler.status ?? null)) {
+    if (decision.statusChanged || status !== decision.status) {
       try {
         await kubernetes.updateAutoscalerStatus(autoscaler, status);
         counts.statusWrites++;
@@ -280,7 +305,11 @@ async function reconcile(
         .then(() => counts.events++)
         .catch((error: unknown) => log.warn('event not recorded', { reason: event.reason, error: String(error) }));
     }
-    if (history && (await persistHistory(deps, key, stored, history))) counts.stateWrites++;
+    if (history) {
+      const previous = previousHistory.success ? previousHistory.data : undefined;
+      const next = compactHistory(history, now, previous, fullTick);
+      if (!sameStoredHistory(previous, next) && (await persistHistory(deps, key, stored, next))) counts.stateWrites++;
+    }
     if (rescaled) {
       await recordDecision(deps, now, autoscaler, decision);
       counts.stateWrites++;
@@ -314,7 +343,7 @@ function eventsWorthWriting(
   next: HorizontalPodAutoscalerStatus,
 ): HpaDecision['events'] {
   const reasons = (status: HorizontalPodAutoscalerStatus | undefined) =>
-    stableJson((status?.conditions ?? []).map((c) => [c.type, c.status, c.reason]));
+    (status?.conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason ?? ''}`).join(',');
   const conditionsChanged = reasons(previous) !== reasons(next);
   return events.filter((event) => event.type === 'Normal' || conditionsChanged);
 }
@@ -322,10 +351,9 @@ function eventsWorthWriting(
 async function persistHistory(
   deps: HpaLoopDeps,
   key: string,
-  stored: StoredItem<HpaHistory> | undefined,
-  history: HpaHistory,
+  stored: StoredItem<unknown> | undefined,
+  history: StoredHpaHistory,
 ): Promise<boolean> {
-  if (stored && stableJson(stored.data) === stableJson(history)) return false;
   try {
     await deps.state.put(deps.cluster, key, history, {
       expectedVersion: stored?.version ?? 0,
@@ -361,6 +389,30 @@ async function recordDecision(deps: HpaLoopDeps, now: number, autoscaler: Autosc
       // The same decision at the same instant is already recorded (a replayed tick).
       if (!(error instanceof VersionConflictError)) throw error;
     });
+}
+
+/** Closes the open run of an autoscaler that recorded nothing this tick; true when it wrote. */
+async function closeRun(deps: HpaLoopDeps, snapshot: Snapshot, autoscaler: AutoscalerObject): Promise<boolean> {
+  const key = hpaStateKey(autoscaler.kind, autoscaler.namespace, autoscaler.name);
+  const stored = snapshot.stored.get(key);
+  const parsed = storedHpaHistorySchema.safeParse(stored?.data);
+  if (!stored || !parsed.success || parsed.data.open === undefined) return false;
+  return persistHistory(deps, key, stored, closeOpenRun(parsed.data, snapshot.lastTick));
+}
+
+/** Every autoscaler with an open run recorded it at `time`: the marker says so for all of them at once. */
+async function markTick(deps: HpaLoopDeps, snapshot: Snapshot, time: number): Promise<boolean> {
+  try {
+    await deps.state.put(deps.cluster, HPA_TICK_KEY, { at: time }, {
+      expectedVersion: snapshot.tickMarker?.version ?? 0,
+      expiresAt: Math.floor(time / 1000) + HPA_STATE_TTL_SECONDS,
+    });
+    return true;
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) throw error;
+    deps.log.warn('tick marker changed concurrently', { cluster: deps.cluster });
+    return false;
+  }
 }
 
 /** State of autoscalers that no longer exist would otherwise linger until its TTL. */
