@@ -33,8 +33,13 @@ export function doublingController(
     async tick() {
       stats.ticks++;
       const autoscalers = await kubernetes.listAutoscalers('HorizontalAutoscaler');
-      const specs = autoscalers.map((object) => ({ object, spec: object.spec as HorizontalPodAutoscalerSpec }));
-      const targets = specs.map(({ object, spec }) => resolveScaleTarget(object.namespace, spec.scaleTargetRef));
+      const specs = autoscalers.map((object) => ({
+        object,
+        spec: object.spec as HorizontalPodAutoscalerSpec,
+      }));
+      const targets = specs.map(({ object, spec }) =>
+        resolveScaleTarget(object.namespace, spec.scaleTargetRef),
+      );
       const [scales, pods, metrics] = await Promise.all([
         kubernetes.getScales(targets),
         kubernetes.listPods(),
@@ -63,7 +68,8 @@ export function doublingController(
         let requests = 0;
         for (const pod of podsByNamespace.get(object.namespace) ?? []) {
           if (pod.deletionTimestamp !== undefined || !matches(pod.labels)) continue;
-          if (!pod.conditions.some((condition) => condition.type === 'Ready' && condition.status === 'True')) continue;
+          if (!pod.conditions.some((condition) => condition.type === 'Ready' && condition.status === 'True'))
+            continue;
           const cpu = usageByPod.get(`${pod.namespace}/${pod.name}`);
           if (cpu === undefined) continue;
           usage += cpu;

@@ -1,0 +1,220 @@
+/**
+ * Static SVG charts of a simulation, rendered in Node with ECharts' server-side renderer (no DOM, no
+ * script in the output): a service's requests per second against its pods (two y-axes), and cluster
+ * series. The x-axis is local clock time of the scenario.
+ */
+import * as echarts from 'echarts';
+import type { ServiceSeries, SimulationResult } from './result';
+import { localHourOfDay } from './traces';
+
+export interface ChartSize {
+  width: number;
+  height: number;
+}
+
+export interface LineSeries {
+  name: string;
+  values: readonly number[];
+  color: string;
+  /** 0: left axis, 1: right axis. */
+  axis?: 0 | 1;
+  step?: boolean;
+  dashed?: boolean;
+  area?: boolean;
+}
+
+export interface TimeChart {
+  title: string;
+  /** Hours since the scenario start of each point. */
+  hours: readonly number[];
+  series: LineSeries[];
+  axisNames: [string, string?];
+  /** Whole numbers only on the axes (pods, nodes). */
+  integerAxes?: [boolean, boolean?];
+}
+
+const COLORS = {
+  load: '#5470c6',
+  replicas: '#ee6666',
+  ready: '#3ba272',
+  nodes: '#5470c6',
+  readyNodes: '#3ba272',
+  pending: '#fc8452',
+  requested: '#ee6666',
+  allocatable: '#5470c6',
+} as const;
+
+function axisInterval(durationHours: number): number {
+  if (durationHours <= 3) return 0.5;
+  if (durationHours <= 8) return 1;
+  if (durationHours <= 24) return 3;
+  return 6;
+}
+
+function clockLabel(startLocalHour: number, hoursSinceStart: number): string {
+  const minutes = Math.round(((((startLocalHour + hoursSinceStart) % 24) + 24) % 24) * 60) % (24 * 60);
+  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}
+
+/** Renders one time chart to an SVG string. */
+export function renderTimeChart(
+  chart: TimeChart,
+  size: ChartSize,
+  time: { startLocalHour: number; durationHours: number },
+): string {
+  const instance = echarts.init(null, null, {
+    renderer: 'svg',
+    ssr: true,
+    width: size.width,
+    height: size.height,
+  });
+  try {
+    const twoAxes = chart.axisNames[1] !== undefined;
+    instance.setOption({
+      animation: false,
+      title: { text: chart.title, left: 'center', top: 4, textStyle: { fontSize: 12, fontWeight: 'bold' } },
+      legend: {
+        bottom: 0,
+        itemWidth: 14,
+        itemHeight: 6,
+        textStyle: { fontSize: 10 },
+        data: chart.series.map((series) => series.name),
+      },
+      grid: { left: 48, right: twoAxes ? 40 : 16, top: 40, bottom: 44 },
+      xAxis: {
+        type: 'value',
+        min: 0,
+        max: time.durationHours,
+        interval: axisInterval(time.durationHours),
+        axisLabel: { fontSize: 9, formatter: (value: number) => clockLabel(time.startLocalHour, value) },
+        splitLine: { show: false },
+      },
+      yAxis: [
+        {
+          type: 'value',
+          name: chart.axisNames[0],
+          nameTextStyle: { fontSize: 9 },
+          axisLabel: { fontSize: 9 },
+          min: 0,
+          ...(chart.integerAxes?.[0] ? { minInterval: 1 } : {}),
+        },
+        ...(twoAxes
+          ? [
+              {
+                type: 'value',
+                name: chart.axisNames[1],
+                nameTextStyle: { fontSize: 9 },
+                axisLabel: { fontSize: 9 },
+                min: 0,
+                splitLine: { show: false },
+                ...(chart.integerAxes?.[1] ? { minInterval: 1 } : {}),
+              },
+            ]
+          : []),
+      ],
+      series: chart.series.map((series) => ({
+        name: series.name,
+        type: 'line',
+        yAxisIndex: series.axis ?? 0,
+        showSymbol: false,
+        ...(series.step ? { step: 'end' } : {}),
+        color: series.color,
+        lineStyle: { width: 1.2, color: series.color, ...(series.dashed ? { type: 'dashed' } : {}) },
+        ...(series.area ? { areaStyle: { opacity: 0.15, color: series.color } } : {}),
+        data: series.values.map((value, i) => [chart.hours[i] ?? 0, value]),
+      })),
+    });
+    return instance.renderToSVGString();
+  } finally {
+    instance.dispose();
+  }
+}
+
+/** The "requests per second vs pods" chart of one service. */
+export function serviceChart(title: string, hours: readonly number[], series: ServiceSeries): TimeChart {
+  return {
+    title,
+    hours,
+    axisNames: ['requests/s', 'pods'],
+    integerAxes: [false, true],
+    series: [
+      { name: 'requests/s', values: series.rps, color: COLORS.load, area: true },
+      { name: 'replicas', values: series.specReplicas, color: COLORS.replicas, axis: 1, step: true },
+      {
+        name: 'ready pods',
+        values: series.readyPods,
+        color: COLORS.ready,
+        axis: 1,
+        step: true,
+        dashed: true,
+      },
+    ],
+  };
+}
+
+export const CLUSTER_CHART_TITLES = {
+  nodes: 'Nodes',
+  pending: 'Pending pods',
+  cpu: 'CPU requested vs allocatable (cores)',
+} as const;
+
+/** The cluster-level charts: nodes, pending pods, CPU requested against allocatable. */
+export function clusterCharts(result: SimulationResult, hours: readonly number[]): TimeChart[] {
+  const cluster = result.series.cluster;
+  const cores = (values: number[]) => values.map((value) => Math.round(value / 10) / 100);
+  return [
+    {
+      title: CLUSTER_CHART_TITLES.nodes,
+      hours,
+      axisNames: ['nodes'],
+      integerAxes: [true],
+      series: [
+        { name: 'nodes', values: cluster.nodes, color: COLORS.nodes, step: true },
+        { name: 'ready', values: cluster.readyNodes, color: COLORS.readyNodes, step: true, dashed: true },
+      ],
+    },
+    {
+      title: CLUSTER_CHART_TITLES.pending,
+      hours,
+      axisNames: ['pods'],
+      integerAxes: [true],
+      series: [
+        {
+          name: 'unscheduled pods',
+          values: cluster.pendingPods,
+          color: COLORS.pending,
+          step: true,
+          area: true,
+        },
+      ],
+    },
+    {
+      title: CLUSTER_CHART_TITLES.cpu,
+      hours,
+      axisNames: ['cores'],
+      series: [
+        {
+          name: 'allocatable',
+          values: cores(cluster.cpuAllocatableMillis),
+          color: COLORS.allocatable,
+          step: true,
+        },
+        { name: 'requested', values: cores(cluster.cpuRequestedMillis), color: COLORS.requested, area: true },
+      ],
+    },
+  ];
+}
+
+/** Hours since start of each sample, and the start's local hour of day, for the x-axis. */
+export function timeAxis(result: SimulationResult): {
+  hours: number[];
+  startLocalHour: number;
+  durationHours: number;
+} {
+  const { start, durationMs, utcOffsetMinutes } = result.scenario;
+  return {
+    hours: result.series.times.map((t) => (t - start) / 3_600_000),
+    startLocalHour: localHourOfDay(start, utcOffsetMinutes),
+    durationHours: durationMs / 3_600_000,
+  };
+}

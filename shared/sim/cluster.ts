@@ -1,0 +1,968 @@
+/**
+ * An in-memory Kubernetes cluster behind the same `KubernetesPort` the real adapter implements: nodes,
+ * pods, workloads with `/scale`, autoscaler objects and Events, on the simulator's clock. It keeps real
+ * state and real semantics where the loops depend on them: resourceVersions (a stale write is a 409),
+ * pods that are created, scheduled, started and become Ready after delays, terminating pods with a
+ * deletionTimestamp, and metrics.k8s.io samples that follow each workload's load.
+ *
+ * Every port call is counted (and the requests a real adapter would send for it), and any method can be
+ * told to fail its next N calls.
+ */
+import type { HorizontalPodAutoscalerStatus } from '../ports/autoscaling-v2';
+import type { Clock } from '../ports/clock';
+import {
+  type AutoscalerKind,
+  type AutoscalerObject,
+  ConflictError,
+  type KubeEvent,
+  type KubernetesPort,
+  type Node,
+  NotFoundError,
+  type Pod,
+  type PodMetrics,
+  type Scale,
+  type ScaleTargetKey,
+  type StatusManager,
+  scaleTargetKeyString,
+} from '../ports/kubernetes';
+import { ApiCallRecorder, type ApiStats, type ErrorFactory } from './api-calls';
+import { formatMatchLabels } from './label-selector';
+import { podUsage, servedRps } from './load-model';
+import { createNodeRecord, type NodeRecord, type NodeSpec, refreshNodeView } from './node';
+import { type PodRecord, type PodState, refreshPodView } from './pod';
+import { formatKibibytes, formatNanocores } from './quantity';
+import { createRandom, hashString, mix32, randomSuffix, signedHash } from './random';
+import { chooseNode, type PodRequirements, type SchedulingPolicy } from './scheduler';
+import {
+  LISTABLE_WORKLOAD_KINDS,
+  type RescaleRecord,
+  WORKLOAD_DEFAULTS,
+  type WorkloadSpec,
+  workloadKey,
+} from './workload';
+import { planWorkload, sumRequests, type WorkloadRecord } from './workload-record';
+
+/** apiVersion of tideplane's HorizontalAutoscaler custom resource in the simulator. */
+export const HORIZONTAL_AUTOSCALER_API_VERSION = 'autoscaling.tideplane.io/v1alpha1';
+export const HORIZONTAL_POD_AUTOSCALER_API_VERSION = 'autoscaling/v2';
+/** The field manager recorded when the port writes an autoscaler's status. */
+export const DEFAULT_STATUS_FIELD_MANAGER = 'tideplane';
+/** metrics-server's scrape resolution, also the window of its samples. */
+export const METRICS_RESOLUTION_MS = 15_000;
+/** Pods of a workload added `warm` started this long before (past any CPU initialization period). */
+export const WARM_POD_AGE_MS = 3_600_000;
+/** Start-up and readiness delays vary per pod by up to this share, deterministically. */
+export const DELAY_JITTER = 0.2;
+/** Sub-step of the queue model's integration. */
+const QUEUE_STEP_MS = 5_000;
+/** Reconcile passes at one instant (StatefulSets with zero delays create one pod per pass). */
+const MAX_RECONCILE_PASSES = 1_000;
+
+export interface SimClusterOptions {
+  clock: Clock;
+  /** Seeds names, uids and noise. @default 1 */
+  seed?: number;
+  /** @default 'LeastAllocated' (kube-scheduler's default) */
+  scheduling?: SchedulingPolicy;
+  /** @default DEFAULT_STATUS_FIELD_MANAGER */
+  statusFieldManager?: string;
+}
+
+export interface AutoscalerInput {
+  /** @default 'HorizontalAutoscaler' */
+  kind?: AutoscalerKind;
+  /** @default by kind: HORIZONTAL_AUTOSCALER_API_VERSION or HORIZONTAL_POD_AUTOSCALER_API_VERSION */
+  apiVersion?: string;
+  namespace: string;
+  name: string;
+  /** Stored as given (raw), so malformed specs can be tested. */
+  spec: unknown;
+  status?: HorizontalPodAutoscalerStatus;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** e.g. `[{ manager: 'kube-controller-manager', time }]` for an HPA an in-cluster controller owns. */
+  statusManagers?: StatusManager[];
+}
+
+/** A workload at one instant, for sampling and assertions. */
+export interface WorkloadSnapshot {
+  key: string;
+  namespace: string;
+  name: string;
+  kind: string;
+  /** Requests per second arriving (queue workers: messages per second arriving). */
+  rps: number;
+  specReplicas: number;
+  statusReplicas: number;
+  unscheduledPods: number;
+  startingPods: number;
+  /** Running, not Ready yet. */
+  runningPods: number;
+  readyPods: number;
+  terminatingPods: number;
+  /** Usage of the Ready pods, all containers. */
+  readyCpuUsageMillis: number;
+  /** Requests of the Ready pods, all containers. */
+  readyCpuRequestMillis: number;
+  queueLength?: number;
+}
+
+export interface ClusterSnapshot {
+  nodes: number;
+  readyNodes: number;
+  pods: number;
+  unscheduledPods: number;
+  cpuAllocatableMillis: number;
+  cpuRequestedMillis: number;
+}
+
+type PortMethod = keyof KubernetesPort;
+
+/** A copy as the API server would hand it back: what survives JSON (as on the wire), and fast. */
+function jsonCopy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function defaultAutoscalerApiVersion(kind: AutoscalerKind): string {
+  return kind === 'HorizontalAutoscaler'
+    ? HORIZONTAL_AUTOSCALER_API_VERSION
+    : HORIZONTAL_POD_AUTOSCALER_API_VERSION;
+}
+
+/** `<group>/<plural>` (core group: `<plural>`), as the real adapter keys its request counts. */
+function resourceName(apiVersion: string, kind: string): string {
+  const slash = apiVersion.indexOf('/');
+  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+  return `${group ? `${group}/` : ''}${kind.toLowerCase()}s`;
+}
+
+/** Targets whose scale a real adapter reads from one list per kind: `apps/*` Deployments, StatefulSets, ReplicaSets. */
+function isListableTarget(target: ScaleTargetKey): boolean {
+  return target.apiVersion.startsWith('apps/') && LISTABLE_WORKLOAD_KINDS.has(target.kind);
+}
+
+function freezeDeep<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) freezeDeep(child);
+  }
+  return value;
+}
+
+/**
+ * The simulated cluster.
+ *
+ * @example
+ * const clock = new VirtualClock(0);
+ * const cluster = new SimCluster({ clock });
+ * cluster.addNode({ name: 'node-1', capacity: { cpu: '4', memory: '16Gi', pods: '58' } });
+ * cluster.addWorkload({ namespace: 'shop', name: 'web', replicas: 2, containers: [...], load: () => 100, cost });
+ * clock.advance(60_000);
+ * cluster.reconcile(); // pods scheduled, started, Ready
+ */
+export class SimCluster implements KubernetesPort {
+  readonly clock: Clock;
+  readonly seed: number;
+  private readonly scheduling: SchedulingPolicy;
+  private readonly statusFieldManager: string;
+  private readonly api = new ApiCallRecorder();
+  private readonly nodes = new Map<string, NodeRecord>();
+  private readonly pods = new Set<PodRecord>();
+  private readonly unscheduled = new Set<PodRecord>();
+  private readonly workloads = new Map<string, WorkloadRecord>();
+  private readonly workloadsByTarget = new Map<string, WorkloadRecord>();
+  private readonly autoscalers = new Map<string, AutoscalerObject>();
+  private readonly recordedEvents: KubeEvent[] = [];
+  private readonly rescaleLog: RescaleRecord[] = [];
+  private revision = 0;
+  private serial = 0;
+  private uidCounter = 0;
+  private lastReconcileAt: number;
+  private schedulingDirty = false;
+  private nextEvent = Number.POSITIVE_INFINITY;
+  private totalPendingPodSeconds = 0;
+  private metricsApiServed = true;
+
+  constructor(options: SimClusterOptions) {
+    this.clock = options.clock;
+    this.seed = options.seed ?? 1;
+    this.scheduling = options.scheduling ?? 'LeastAllocated';
+    this.statusFieldManager = options.statusFieldManager ?? DEFAULT_STATUS_FIELD_MANAGER;
+    this.lastReconcileAt = this.clock.now();
+  }
+
+  // ---- Kubernetes port -------------------------------------------------------------------------
+
+  async listPods(): Promise<Pod[]> {
+    this.call('listPods', 'list pods');
+    return Array.from(this.pods, (pod) => pod.view);
+  }
+
+  async listNodes(): Promise<Node[]> {
+    this.call('listNodes', 'list nodes');
+    return Array.from(this.nodes.values(), (node) => node.view);
+  }
+
+  async listAutoscalers(kind: AutoscalerKind): Promise<AutoscalerObject[]> {
+    this.call('listAutoscalers', `list ${resourceName(defaultAutoscalerApiVersion(kind), kind)}`);
+    return [...this.autoscalers.values()].filter((autoscaler) => autoscaler.kind === kind);
+  }
+
+  async getScales(targets: ScaleTargetKey[]): Promise<Map<string, Scale>> {
+    const unique = new Map<string, ScaleTargetKey>();
+    for (const target of targets) unique.set(scaleTargetKeyString(target), target);
+    const requests: Record<string, number> = {};
+    for (const target of unique.values()) {
+      const request = isListableTarget(target)
+        ? `list ${resourceName(target.apiVersion, target.kind)}`
+        : `get ${resourceName(target.apiVersion, target.kind)}/scale`;
+      requests[request] = isListableTarget(target) ? 1 : (requests[request] ?? 0) + 1;
+    }
+    this.call('getScales', requests);
+    const scales = new Map<string, Scale>();
+    for (const [key, target] of unique) {
+      const workload = this.findTarget(target);
+      if (workload) scales.set(key, this.scaleOf(workload, target));
+    }
+    return scales;
+  }
+
+  async getScale(target: ScaleTargetKey): Promise<Scale | undefined> {
+    this.call('getScale', `get ${resourceName(target.apiVersion, target.kind)}/scale`);
+    const workload = this.findTarget(target);
+    return workload ? this.scaleOf(workload, target) : undefined;
+  }
+
+  async updateScale(target: ScaleTargetKey, replicas: number, resourceVersion: string): Promise<Scale> {
+    this.call('updateScale', `update ${resourceName(target.apiVersion, target.kind)}/scale`);
+    const workload = this.findTarget(target);
+    if (!workload) throw new NotFoundError(`${target.kind} ${target.namespace}/${target.name} not found`);
+    if (resourceVersion !== workload.resourceVersion) {
+      throw new ConflictError(
+        `Operation cannot be fulfilled on ${target.kind.toLowerCase()}s "${target.name}": the object has been ` +
+          'modified; please apply your changes to the latest version and try again',
+      );
+    }
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      throw new Error(`Scale.apps "${target.name}" is invalid: spec.replicas: ${replicas}`);
+    }
+    this.setSpecReplicas(workload, replicas, 'port');
+    return this.scaleOf(workload, target);
+  }
+
+  async updateAutoscalerStatus(
+    autoscaler: Pick<AutoscalerObject, 'kind' | 'apiVersion' | 'namespace' | 'name'>,
+    status: HorizontalPodAutoscalerStatus,
+  ): Promise<void> {
+    this.call(
+      'updateAutoscalerStatus',
+      `patch ${resourceName(autoscaler.apiVersion || defaultAutoscalerApiVersion(autoscaler.kind), autoscaler.kind)}/status`,
+    );
+    const key = this.autoscalerKey(autoscaler.kind, autoscaler.namespace, autoscaler.name);
+    const current = this.autoscalers.get(key);
+    if (!current || current.apiVersion !== autoscaler.apiVersion) {
+      throw new NotFoundError(`${autoscaler.kind} ${autoscaler.namespace}/${autoscaler.name} not found`);
+    }
+    const managers = [
+      ...current.statusManagers.filter((entry) => entry.manager !== this.statusFieldManager),
+      { manager: this.statusFieldManager, time: this.clock.now() },
+    ];
+    this.autoscalers.set(
+      key,
+      freezeDeep({
+        ...current,
+        resourceVersion: this.nextResourceVersion(),
+        status: jsonCopy(status),
+        statusManagers: managers,
+      }),
+    );
+  }
+
+  async createEvent(event: KubeEvent): Promise<void> {
+    this.call('createEvent', 'create events.k8s.io/events');
+    this.recordedEvents.push(freezeDeep(jsonCopy(event)));
+  }
+
+  async listPodMetrics(): Promise<PodMetrics[]> {
+    this.call('listPodMetrics', 'list metrics.k8s.io/pods');
+    if (!this.metricsApiServed) return [];
+    const now = this.clock.now();
+    const out: PodMetrics[] = [];
+    const readyByWorkload = new Map<WorkloadRecord, number>();
+    const scrapeByNode = new Map<NodeRecord, number>();
+    for (const pod of this.pods) {
+      const node = pod.node;
+      if (!node || pod.runningAt === undefined) continue;
+      let scrapedAt = scrapeByNode.get(node);
+      if (scrapedAt === undefined) {
+        scrapedAt = this.scrapeTime(node, now);
+        scrapeByNode.set(node, scrapedAt);
+      }
+      if (pod.runningAt > scrapedAt || (pod.goneAt !== undefined && pod.goneAt <= scrapedAt)) continue;
+      const workload = pod.workload;
+      let ready = readyByWorkload.get(workload);
+      if (ready === undefined) {
+        ready = this.readyPodCount(workload);
+        readyByWorkload.set(workload, ready);
+      }
+      const state = this.stateAtScrape(pod, scrapedAt);
+      const usage = podUsage(
+        workload,
+        state,
+        ready,
+        servedRps(workload, scrapedAt),
+        this.seed,
+        pod.serial,
+        Math.floor(scrapedAt / METRICS_RESOLUTION_MS),
+      );
+      out.push({
+        namespace: workload.namespace,
+        name: pod.name,
+        timestamp: scrapedAt,
+        windowSeconds: METRICS_RESOLUTION_MS / 1000,
+        containers: usage.map((container) => ({
+          name: container.name,
+          usage: {
+            cpu: formatNanocores(container.cpuMillis),
+            memory: formatKibibytes(container.memoryBytes),
+          },
+        })),
+      });
+    }
+    return out;
+  }
+
+  // ---- the world: nodes ------------------------------------------------------------------------
+
+  /** A node joins (Ready unless the spec says otherwise). Throws if the name is taken. */
+  addNode(spec: NodeSpec): Node {
+    if (this.nodes.has(spec.name)) throw new Error(`node ${spec.name} exists`);
+    const record = createNodeRecord(spec, this.newUid(), this.clock.now());
+    this.nodes.set(spec.name, record);
+    this.schedulingDirty = true;
+    return record.view;
+  }
+
+  /**
+   * The node leaves (its instance terminated): its pods are gone at once and their workloads create
+   * replacements, which wait unscheduled until a node has room. Returns false when there is no such node.
+   */
+  removeNode(name: string): boolean {
+    const node = this.nodes.get(name);
+    if (!node) return false;
+    for (const pod of [...node.pods]) this.removePod(pod);
+    this.nodes.delete(name);
+    this.schedulingDirty = true;
+    return true;
+  }
+
+  setNodeReady(name: string, ready: boolean): void {
+    this.changeNode(name, (node) => {
+      node.ready = ready;
+    });
+  }
+
+  cordonNode(name: string, unschedulable = true): void {
+    this.changeNode(name, (node) => {
+      node.unschedulable = unschedulable;
+    });
+  }
+
+  setNodeTaints(name: string, taints: Node['taints']): void {
+    this.changeNode(name, (node) => {
+      node.taints = taints.map((taint) => ({ ...taint }));
+    });
+  }
+
+  // ---- the world: workloads --------------------------------------------------------------------
+
+  /**
+   * Adds a workload. `warm: true` starts it as if it had been running for a while: its pods are
+   * scheduled at once and Ready since `WARM_POD_AGE_MS` ago (those that find no room stay unscheduled).
+   */
+  addWorkload(spec: WorkloadSpec, options: { warm?: boolean } = {}): Scale {
+    const key = workloadKey(spec.namespace, spec.name);
+    if (this.workloads.has(key)) throw new Error(`workload ${key} exists`);
+    if (spec.containers.length === 0) throw new Error(`workload ${key} has no containers`);
+    const kind = spec.kind ?? WORKLOAD_DEFAULTS.kind;
+    const apiVersion = spec.apiVersion ?? WORKLOAD_DEFAULTS.apiVersion;
+    const uid = this.newUid();
+    const templateHash = randomSuffix(createRandom(mix32(this.seed, hashString(key))), 10);
+    const matchLabels = Object.freeze({ ...(spec.labels ?? { app: spec.name }) });
+    const containers = freezeDeep(
+      spec.containers.map((container) => ({
+        name: container.name,
+        requests: { ...container.requests },
+        limits: { ...container.limits },
+      })),
+    );
+    const owner =
+      kind === 'Deployment'
+        ? {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name: `${spec.name}-${templateHash}`,
+            uid: this.newUid(),
+          }
+        : { apiVersion, kind, name: spec.name, uid };
+    const requests = sumRequests(containers);
+    const main = containers[0];
+    const record: WorkloadRecord = {
+      spec,
+      key,
+      namespace: spec.namespace,
+      name: spec.name,
+      kind,
+      apiVersion,
+      uid,
+      matchLabels,
+      selector: formatMatchLabels(matchLabels),
+      templateHash,
+      containers,
+      podAnnotations: Object.freeze({ ...spec.annotations }),
+      podOwnerReferences: freezeDeep([{ ...owner, controller: true }]),
+      podCpuRequestMillis: requests.cpuMillis,
+      podMemoryRequestBytes: requests.memoryBytes,
+      mainCpuRequestMillis: main ? sumRequests([main]).cpuMillis : 0,
+      mainCpuLimitMillis: main?.limits.cpu ? sumRequests([{ ...main, requests: main.limits }]).cpuMillis : 0,
+      specReplicas: spec.replicas,
+      generation: 1,
+      resourceVersion: this.nextResourceVersion(),
+      statusReplicas: 0,
+      readyReplicas: 0,
+      pods: new Set(),
+      nextRandom: createRandom(mix32(this.seed, hashString(key), 7)),
+      queueLength: 0,
+      servedRps: 0,
+      pendingPodSeconds: 0,
+      rescales: [],
+    };
+    this.workloads.set(key, record);
+    this.workloadsByTarget.set(
+      scaleTargetKeyString({ namespace: spec.namespace, apiVersion, kind, name: spec.name }),
+      record,
+    );
+    if (options.warm) this.warmUp(record);
+    this.reconcile();
+    return this.scaleOf(record);
+  }
+
+  /** Deletes a workload and its pods at once (a later `/scale` call gets a 404). */
+  deleteWorkload(namespace: string, name: string): boolean {
+    const record = this.workloads.get(workloadKey(namespace, name));
+    if (!record) return false;
+    for (const pod of [...record.pods]) this.removePod(pod);
+    this.workloads.delete(record.key);
+    this.workloadsByTarget.delete(
+      scaleTargetKeyString({ namespace, apiVersion: record.apiVersion, kind: record.kind, name }),
+    );
+    return true;
+  }
+
+  /** Sets spec.replicas directly (a person with kubectl, a test); counted as a rescale, not as a call. */
+  setReplicas(namespace: string, name: string, replicas: number): void {
+    const record = this.workloads.get(workloadKey(namespace, name));
+    if (!record) throw new NotFoundError(`workload ${namespace}/${name} not found`);
+    this.setSpecReplicas(record, replicas, 'direct');
+  }
+
+  // ---- the world: autoscalers ------------------------------------------------------------------
+
+  addAutoscaler(input: AutoscalerInput): AutoscalerObject {
+    const kind = input.kind ?? 'HorizontalAutoscaler';
+    const key = this.autoscalerKey(kind, input.namespace, input.name);
+    if (this.autoscalers.has(key)) throw new Error(`${kind} ${input.namespace}/${input.name} exists`);
+    const object: AutoscalerObject = freezeDeep({
+      kind,
+      apiVersion: input.apiVersion ?? defaultAutoscalerApiVersion(kind),
+      namespace: input.namespace,
+      name: input.name,
+      uid: this.newUid(),
+      generation: 1,
+      resourceVersion: this.nextResourceVersion(),
+      labels: { ...input.labels },
+      annotations: { ...input.annotations },
+      creationTimestamp: this.clock.now(),
+      spec: jsonCopy(input.spec),
+      ...(input.status ? { status: jsonCopy(input.status) } : {}),
+      statusManagers: (input.statusManagers ?? []).map((entry) => ({ ...entry })),
+    });
+    this.autoscalers.set(key, object);
+    return object;
+  }
+
+  /** Replaces an autoscaler's spec (a `kubectl apply`): generation and resourceVersion go up. */
+  updateAutoscalerSpec(
+    kind: AutoscalerKind,
+    namespace: string,
+    name: string,
+    spec: unknown,
+  ): AutoscalerObject {
+    const key = this.autoscalerKey(kind, namespace, name);
+    const current = this.autoscalers.get(key);
+    if (!current) throw new NotFoundError(`${kind} ${namespace}/${name} not found`);
+    const next = freezeDeep({
+      ...current,
+      spec: jsonCopy(spec),
+      generation: current.generation + 1,
+      resourceVersion: this.nextResourceVersion(),
+    });
+    this.autoscalers.set(key, next);
+    return next;
+  }
+
+  getAutoscaler(kind: AutoscalerKind, namespace: string, name: string): AutoscalerObject | undefined {
+    return this.autoscalers.get(this.autoscalerKey(kind, namespace, name));
+  }
+
+  // ---- time --------------------------------------------------------------------------------------
+
+  /**
+   * Brings the cluster to the clock's time: pods whose delays passed start or become Ready, terminating
+   * pods go, workload controllers create and delete pods for spec.replicas, the scheduler binds
+   * unscheduled pods, and workload statuses follow (a change bumps the resourceVersion, as in a real
+   * cluster). Port calls do this by themselves when the clock has moved.
+   */
+  reconcile(): void {
+    const now = this.clock.now();
+    this.integrate(this.lastReconcileAt, now);
+    this.lastReconcileAt = now;
+    for (let pass = 0; pass < MAX_RECONCILE_PASSES; pass++) {
+      this.advancePods(now);
+      const changed = this.runWorkloadControllers(now);
+      this.schedule(now);
+      if (!changed) break;
+    }
+    for (const workload of this.workloads.values()) this.updateStatus(workload);
+    let next = Number.POSITIVE_INFINITY;
+    for (const pod of this.pods) if (pod.nextChangeAt < next) next = pod.nextChangeAt;
+    this.nextEvent = next;
+  }
+
+  /** Reconciles if the clock moved since the last reconcile (port calls do this first). */
+  sync(): void {
+    if (this.clock.now() > this.lastReconcileAt) this.reconcile();
+  }
+
+  /** When something next happens by itself (a pod starts, becomes Ready or is gone); Infinity if never. */
+  nextEventAt(): number {
+    return this.nextEvent;
+  }
+
+  // ---- observation -------------------------------------------------------------------------------
+
+  /** Events written through the port, oldest first. */
+  events(): readonly KubeEvent[] {
+    return this.recordedEvents;
+  }
+
+  /** Every change of spec.replicas, oldest first. */
+  rescales(): readonly RescaleRecord[] {
+    return this.rescaleLog;
+  }
+
+  /** Pod-seconds that pods spent unscheduled, summed over the whole run. */
+  pendingPodSeconds(): number {
+    return this.totalPendingPodSeconds;
+  }
+
+  workloadKeys(): string[] {
+    return [...this.workloads.keys()];
+  }
+
+  /** The simulator's own record (read-only use: metric sources, the driver). */
+  workloadRecord(key: string): WorkloadRecord | undefined {
+    return this.workloads.get(key);
+  }
+
+  workloadRecords(): IterableIterator<WorkloadRecord> {
+    return this.workloads.values();
+  }
+
+  /** The state of a workload now; throws for an unknown key (`namespace/name`). */
+  workloadSnapshot(key: string): WorkloadSnapshot {
+    const workload = this.workloads.get(key);
+    if (!workload) throw new NotFoundError(`workload ${key} not found`);
+    const now = this.clock.now();
+    const counts: Record<PodState, number> = {
+      Unscheduled: 0,
+      Starting: 0,
+      Running: 0,
+      Ready: 0,
+      Terminating: 0,
+    };
+    for (const pod of workload.pods) counts[pod.viewState]++;
+    const rps = servedRps(workload, now);
+    let usage = 0;
+    const noiseKey = Math.floor(now / METRICS_RESOLUTION_MS);
+    for (const pod of workload.pods) {
+      if (pod.viewState !== 'Ready') continue;
+      for (const container of podUsage(
+        workload,
+        'Ready',
+        counts.Ready,
+        rps,
+        this.seed,
+        pod.serial,
+        noiseKey,
+      )) {
+        usage += container.cpuMillis;
+      }
+    }
+    return {
+      key,
+      namespace: workload.namespace,
+      name: workload.name,
+      kind: workload.kind,
+      rps: workload.spec.load(now),
+      specReplicas: workload.specReplicas,
+      statusReplicas: workload.statusReplicas,
+      unscheduledPods: counts.Unscheduled,
+      startingPods: counts.Starting,
+      runningPods: counts.Running,
+      readyPods: counts.Ready,
+      terminatingPods: counts.Terminating,
+      readyCpuUsageMillis: usage,
+      readyCpuRequestMillis: counts.Ready * workload.podCpuRequestMillis,
+      ...(workload.spec.queue ? { queueLength: workload.queueLength } : {}),
+    };
+  }
+
+  clusterSnapshot(): ClusterSnapshot {
+    let readyNodes = 0;
+    let allocatable = 0;
+    let requested = 0;
+    for (const node of this.nodes.values()) {
+      if (node.ready) readyNodes++;
+      allocatable += node.allocatableCpuMillis;
+      requested += node.usedCpuMillis;
+    }
+    return {
+      nodes: this.nodes.size,
+      readyNodes,
+      pods: this.pods.size,
+      unscheduledPods: this.unscheduled.size,
+      cpuAllocatableMillis: allocatable,
+      cpuRequestedMillis: requested,
+    };
+  }
+
+  /** Ready pods of a workload now. */
+  readyPodCount(workload: WorkloadRecord): number {
+    let ready = 0;
+    for (const pod of workload.pods) if (pod.viewState === 'Ready') ready++;
+    return ready;
+  }
+
+  /** The pod's state as of a past scrape (it may have become Ready or been deleted since). */
+  stateAtScrape(pod: PodRecord, scrapedAt: number): PodState {
+    if (pod.deletedAt !== undefined && pod.deletedAt <= scrapedAt) return 'Terminating';
+    if (pod.readyAt !== undefined && pod.readyAt <= scrapedAt) return 'Ready';
+    if (pod.runningAt !== undefined && pod.runningAt <= scrapedAt) return 'Running';
+    return pod.node ? 'Starting' : 'Unscheduled';
+  }
+
+  /** When metrics-server last scraped the node (each node on its own 15-s phase). */
+  scrapeTime(node: NodeRecord, now: number): number {
+    const offset = hashString(node.name) % METRICS_RESOLUTION_MS;
+    return Math.floor((now - offset) / METRICS_RESOLUTION_MS) * METRICS_RESOLUTION_MS + offset;
+  }
+
+  // ---- knobs and counters ----------------------------------------------------------------------
+
+  /** Counts of port calls and of the requests a real adapter would have sent. */
+  stats(): ApiStats {
+    return this.api.stats();
+  }
+
+  resetStats(): void {
+    this.api.reset();
+  }
+
+  /**
+   * The next `times` calls of `method` fail with `error` (default: a generic error, like a 500), after
+   * being counted.
+   *
+   * @example
+   * cluster.failNext('updateScale', 1, new ConflictError('simulated conflict'));
+   */
+  failNext(method: PortMethod, times = 1, error?: ErrorFactory): void {
+    this.api.failNext(method, times, error);
+  }
+
+  clearFailures(): void {
+    this.api.clearFailures();
+  }
+
+  /** Whether metrics.k8s.io is served (when not, `listPodMetrics` returns an empty list). */
+  setMetricsApiServed(served: boolean): void {
+    this.metricsApiServed = served;
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------
+
+  private call(method: PortMethod, requests: string | Record<string, number>): void {
+    this.sync();
+    this.api.call(method, requests);
+  }
+
+  private nextResourceVersion(): string {
+    this.revision++;
+    return String(this.revision);
+  }
+
+  private newUid(): string {
+    const n = this.uidCounter++;
+    const a = mix32(this.seed, n, 1).toString(16).padStart(8, '0');
+    const b = mix32(this.seed, n, 2).toString(16).padStart(8, '0');
+    const c = mix32(this.seed, n, 3).toString(16).padStart(8, '0');
+    const d = mix32(this.seed, n, 4).toString(16).padStart(8, '0');
+    return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-8${c.slice(1, 4)}-${c.slice(4)}${d}`;
+  }
+
+  private autoscalerKey(kind: string, namespace: string, name: string): string {
+    return `${kind}/${namespace}/${name}`;
+  }
+
+  /** The workload a target names; like upstream, any `apps/*` version means the served apps/v1. */
+  private findTarget(target: ScaleTargetKey): WorkloadRecord | undefined {
+    const apiVersion = isListableTarget(target) ? 'apps/v1' : target.apiVersion;
+    return this.workloadsByTarget.get(scaleTargetKeyString({ ...target, apiVersion }));
+  }
+
+  private scaleOf(workload: WorkloadRecord, target?: ScaleTargetKey): Scale {
+    return Object.freeze({
+      target: Object.freeze(
+        target
+          ? { ...target }
+          : {
+              namespace: workload.namespace,
+              apiVersion: workload.apiVersion,
+              kind: workload.kind,
+              name: workload.name,
+            },
+      ),
+      specReplicas: workload.specReplicas,
+      statusReplicas: workload.statusReplicas,
+      selector: workload.selector,
+      resourceVersion: workload.resourceVersion,
+    });
+  }
+
+  private setSpecReplicas(workload: WorkloadRecord, replicas: number, via: RescaleRecord['via']): void {
+    if (replicas === workload.specReplicas) return;
+    const record: RescaleRecord = {
+      time: this.clock.now(),
+      namespace: workload.namespace,
+      kind: workload.kind,
+      name: workload.name,
+      from: workload.specReplicas,
+      to: replicas,
+      via,
+    };
+    workload.specReplicas = replicas;
+    workload.generation++;
+    workload.resourceVersion = this.nextResourceVersion();
+    workload.rescales.push(record);
+    this.rescaleLog.push(record);
+    // The workload controller and the scheduler react within milliseconds in a real cluster.
+    this.reconcile();
+  }
+
+  private changeNode(name: string, change: (node: NodeRecord) => void): void {
+    const node = this.nodes.get(name);
+    if (!node) throw new NotFoundError(`node ${name} not found`);
+    change(node);
+    refreshNodeView(node);
+    this.schedulingDirty = true;
+  }
+
+  private updateStatus(workload: WorkloadRecord): void {
+    let active = 0;
+    let ready = 0;
+    for (const pod of workload.pods) {
+      if (pod.viewState === 'Terminating') continue;
+      active++;
+      if (pod.viewState === 'Ready') ready++;
+    }
+    if (active !== workload.statusReplicas || ready !== workload.readyReplicas) {
+      workload.statusReplicas = active;
+      workload.readyReplicas = ready;
+      workload.resourceVersion = this.nextResourceVersion();
+    }
+  }
+
+  private integrate(from: number, to: number): void {
+    if (to <= from) return;
+    const seconds = (to - from) / 1000;
+    this.totalPendingPodSeconds += this.unscheduled.size * seconds;
+    for (const pod of this.unscheduled) pod.workload.pendingPodSeconds += seconds;
+    for (const workload of this.workloads.values()) {
+      const queue = workload.spec.queue;
+      if (!queue) continue;
+      const capacity = this.readyPodCount(workload) * queue.capacityPerPod;
+      for (let t = from; t < to; t += QUEUE_STEP_MS) {
+        const dt = (Math.min(to, t + QUEUE_STEP_MS) - t) / 1000;
+        const arrival = workload.spec.load(t + (dt * 1000) / 2);
+        const served = Math.min(capacity, arrival + workload.queueLength / dt);
+        workload.servedRps = served;
+        workload.queueLength = Math.max(0, workload.queueLength + (arrival - served) * dt);
+      }
+    }
+  }
+
+  private advancePods(now: number): void {
+    for (const pod of this.pods) {
+      if (pod.nextChangeAt > now) continue;
+      if (pod.goneAt !== undefined && pod.goneAt <= now) this.removePod(pod);
+      else refreshPodView(pod, now);
+    }
+  }
+
+  private runWorkloadControllers(now: number, burst = false): boolean {
+    let changed = false;
+    for (const workload of this.workloads.values()) {
+      if (this.applyPlan(workload, now, burst)) changed = true;
+    }
+    return changed;
+  }
+
+  private applyPlan(workload: WorkloadRecord, now: number, burst: boolean): boolean {
+    const plan = planWorkload(workload, now, burst);
+    for (const ordinal of plan.create) this.createPod(workload, ordinal, now);
+    for (const pod of plan.delete) this.deletePod(pod, now);
+    return plan.create.length > 0 || plan.delete.length > 0;
+  }
+
+  private createPod(workload: WorkloadRecord, ordinal: number, now: number, createdAt = now): PodRecord {
+    let name: string;
+    let labels: Readonly<Record<string, string>>;
+    if (workload.kind === 'StatefulSet') {
+      name = `${workload.name}-${ordinal}`;
+      labels = Object.freeze({
+        ...workload.matchLabels,
+        'apps.kubernetes.io/pod-index': String(ordinal),
+        'statefulset.kubernetes.io/pod-name': name,
+      });
+    } else {
+      const taken = new Set(Array.from(workload.pods, (pod) => pod.name));
+      do {
+        name = `${workload.name}-${workload.templateHash}-${randomSuffix(workload.nextRandom, 5)}`;
+      } while (taken.has(name));
+      labels =
+        workload.kind === 'Deployment'
+          ? Object.freeze({ ...workload.matchLabels, 'pod-template-hash': workload.templateHash })
+          : workload.matchLabels;
+    }
+    const pod: PodRecord = {
+      uid: this.newUid(),
+      name,
+      workload,
+      ordinal,
+      serial: this.serial++,
+      createdAt,
+      labels,
+      view: undefined as unknown as Pod,
+      viewState: 'Unscheduled',
+      nextChangeAt: Number.POSITIVE_INFINITY,
+    };
+    refreshPodView(pod, now);
+    this.pods.add(pod);
+    workload.pods.add(pod);
+    this.unscheduled.add(pod);
+    this.schedulingDirty = true;
+    return pod;
+  }
+
+  /** Deletes a pod: a running one terminates for its grace period, any other is gone at once. */
+  private deletePod(pod: PodRecord, now: number): void {
+    if (pod.runningAt === undefined || pod.runningAt > now) {
+      this.removePod(pod);
+      return;
+    }
+    pod.deletedAt = now;
+    pod.goneAt = now + (pod.workload.spec.terminationSeconds ?? WORKLOAD_DEFAULTS.terminationSeconds) * 1000;
+    refreshPodView(pod, now);
+  }
+
+  private removePod(pod: PodRecord): void {
+    const node = pod.node;
+    if (node) {
+      node.pods.delete(pod);
+      node.usedCpuMillis -= pod.workload.podCpuRequestMillis;
+      node.usedMemoryBytes -= pod.workload.podMemoryRequestBytes;
+      node.usedPods--;
+    }
+    this.pods.delete(pod);
+    this.unscheduled.delete(pod);
+    pod.workload.pods.delete(pod);
+    this.schedulingDirty = true;
+  }
+
+  private schedule(now: number): void {
+    if (!this.schedulingDirty) return;
+    this.schedulingDirty = false;
+    const queue = [...this.unscheduled].sort((a, b) => a.createdAt - b.createdAt || a.serial - b.serial);
+    const failed = new Set<WorkloadRecord>();
+    for (const pod of queue) {
+      const workload = pod.workload;
+      const node = failed.has(workload)
+        ? undefined
+        : chooseNode(this.nodes.values(), this.requirementsOf(workload), this.scheduling);
+      if (!node) {
+        failed.add(workload);
+        if (pod.unschedulableSince === undefined) {
+          pod.unschedulableSince = now;
+          refreshPodView(pod, now, true);
+        }
+        continue;
+      }
+      this.bind(pod, node, now);
+    }
+  }
+
+  private requirementsOf(workload: WorkloadRecord): PodRequirements {
+    return {
+      cpuMillis: workload.podCpuRequestMillis,
+      memoryBytes: workload.podMemoryRequestBytes,
+      ...(workload.spec.nodeSelector ? { nodeSelector: workload.spec.nodeSelector } : {}),
+      ...(workload.spec.tolerations ? { tolerations: workload.spec.tolerations } : {}),
+    };
+  }
+
+  private bind(pod: PodRecord, node: NodeRecord, boundAt: number): void {
+    const spec = pod.workload.spec;
+    const startup = (spec.startupSeconds ?? WORKLOAD_DEFAULTS.startupSeconds) * 1000;
+    const readiness = (spec.readinessSeconds ?? WORKLOAD_DEFAULTS.readinessSeconds) * 1000;
+    pod.node = node;
+    pod.boundAt = boundAt;
+    pod.runningAt = boundAt + Math.round(startup * (1 + DELAY_JITTER * signedHash(this.seed, pod.serial, 1)));
+    pod.readyAt =
+      pod.runningAt + Math.round(readiness * (1 + DELAY_JITTER * signedHash(this.seed, pod.serial, 2)));
+    delete pod.unschedulableSince;
+    node.pods.add(pod);
+    node.usedCpuMillis += pod.workload.podCpuRequestMillis;
+    node.usedMemoryBytes += pod.workload.podMemoryRequestBytes;
+    node.usedPods++;
+    this.unscheduled.delete(pod);
+    refreshPodView(pod, this.clock.now());
+  }
+
+  /** Creates and places every pod of a new workload as if it had been running for `WARM_POD_AGE_MS`. */
+  private warmUp(workload: WorkloadRecord): void {
+    const now = this.clock.now();
+    const plan = planWorkload(workload, now, true);
+    const startedAt = now - WARM_POD_AGE_MS;
+    for (const ordinal of plan.create) {
+      const pod = this.createPod(workload, ordinal, now, startedAt);
+      const node = chooseNode(this.nodes.values(), this.requirementsOf(workload), this.scheduling);
+      if (node) this.bind(pod, node, startedAt);
+    }
+    const queue = workload.spec.queue;
+    if (queue)
+      workload.servedRps = Math.min(
+        workload.spec.load(now),
+        this.readyPodCount(workload) * queue.capacityPerPod,
+      );
+  }
+}

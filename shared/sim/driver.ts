@@ -1,0 +1,343 @@
+/**
+ * The simulation driver: moves virtual time from one interesting instant to the next (a controller due,
+ * a sample due, a pod or instance changing state, a sleeping controller waking), brings the world to each
+ * instant, runs the controllers that are due, and records time series. Controllers are the real loops
+ * (or test doubles) wired to the world's ports; the driver knows nothing about what they decide.
+ */
+import type { Logger } from '../ports/logger';
+import { silentLogger } from '../ports/logger';
+import { type ApiStats, diffStats } from './api-calls';
+import type { ControllerOutcome, ServiceOutcome, SimulationResult } from './result';
+import { Sampler } from './sampler';
+import type { Scenario } from './scenario';
+import { createSimWorld, SimWorld } from './world';
+
+/**
+ * Something that runs periodically against the world, like a loop in Lambda on its schedule. `tick`
+ * may `await clock.sleep(...)` (virtual time) and real I/O; a tick still running when its next one is
+ * due makes that one skipped, as a lease would.
+ */
+export interface SimController {
+  name: string;
+  intervalMs: number;
+  /** First tick at the scenario start plus this. @default 0 */
+  offsetMs?: number;
+  tick(now: number): Promise<unknown>;
+}
+
+export interface SimProgress {
+  now: number;
+  start: number;
+  end: number;
+  /** 0..1 of the virtual duration. */
+  fraction: number;
+  wallTimeMs: number;
+}
+
+export interface RunOptions {
+  /** Controllers, or a function building them from the world (to wire them to its ports). */
+  controllers?: SimController[] | ((world: SimWorld) => SimController[]);
+  /** @default scenario.durationMs */
+  durationMs?: number;
+  /** @default scenario.sampleIntervalMs */
+  sampleIntervalMs?: number;
+  onProgress?: (progress: SimProgress) => void;
+  /** Virtual time between progress reports. @default one hour */
+  progressIntervalMs?: number;
+  /** Where controller failures are logged. @default silentLogger */
+  log?: Logger;
+}
+
+const DEFAULT_PROGRESS_INTERVAL_MS = 3_600_000;
+
+interface ControllerState {
+  controller: SimController;
+  nextDue: number;
+  running: boolean;
+  outcome: ControllerOutcome;
+}
+
+interface StatsSnapshot {
+  kubernetes: ApiStats;
+  autoScaling: ApiStats;
+  metrics: ApiStats;
+  state: ApiStats;
+}
+
+function snapshot(world: SimWorld): StatsSnapshot {
+  return {
+    kubernetes: world.cluster.stats(),
+    autoScaling: world.cloud.stats(),
+    metrics: world.metrics.stats(),
+    state: world.state.stats(),
+  };
+}
+
+function readNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** What the autoscaler aiming at a workload asks for, read defensively from its raw spec. */
+function describeAutoscaler(world: SimWorld, namespace: string, name: string): ServiceOutcome['autoscaler'] {
+  for (const kind of ['HorizontalAutoscaler', 'HorizontalPodAutoscaler'] as const) {
+    const object = world.cluster.getAutoscaler(kind, namespace, name);
+    if (!object) continue;
+    const spec = (object.spec ?? {}) as Record<string, unknown>;
+    const metrics = Array.isArray(spec.metrics) ? (spec.metrics as Record<string, unknown>[]) : [];
+    let targetCpuUtilization: number | undefined;
+    const names: string[] = [];
+    for (const metric of metrics) {
+      const type = String(metric.type);
+      const source = (metric[type.charAt(0).toLowerCase() + type.slice(1)] ?? {}) as Record<string, unknown>;
+      const metricName = String(source.name ?? (source.metric as { name?: string } | undefined)?.name ?? '?');
+      names.push(`${type}/${metricName}`);
+      const target = source.target as { averageUtilization?: unknown } | undefined;
+      if (type === 'Resource' && metricName === 'cpu')
+        targetCpuUtilization = readNumber(target?.averageUtilization);
+    }
+    const minReplicas = readNumber(spec.minReplicas);
+    const maxReplicas = readNumber(spec.maxReplicas);
+    return {
+      kind,
+      name,
+      ...(minReplicas !== undefined ? { minReplicas } : {}),
+      ...(maxReplicas !== undefined ? { maxReplicas } : {}),
+      ...(targetCpuUtilization !== undefined ? { targetCpuUtilization } : {}),
+      metrics: names,
+    };
+  }
+  return undefined;
+}
+
+function serviceOutcomes(
+  world: SimWorld,
+  initialReplicas: Map<string, number>,
+  since: number,
+): ServiceOutcome[] {
+  const out: ServiceOutcome[] = [];
+  for (const workload of world.cluster.workloadRecords()) {
+    const initial = initialReplicas.get(workload.key) ?? workload.specReplicas;
+    let min = initial;
+    let max = initial;
+    let ups = 0;
+    let downs = 0;
+    for (const rescale of workload.rescales) {
+      if (rescale.time < since) continue;
+      min = Math.min(min, rescale.to);
+      max = Math.max(max, rescale.to);
+      if (rescale.to > rescale.from) ups++;
+      else downs++;
+    }
+    const autoscaler = describeAutoscaler(world, workload.namespace, workload.name);
+    out.push({
+      key: workload.key,
+      namespace: workload.namespace,
+      name: workload.name,
+      kind: workload.kind,
+      ...(autoscaler ? { autoscaler } : {}),
+      initialReplicas: initial,
+      finalReplicas: workload.specReplicas,
+      minReplicas: min,
+      maxReplicas: max,
+      rescales: ups + downs,
+      scaleUps: ups,
+      scaleDowns: downs,
+      pendingPodSeconds: Math.round(workload.pendingPodSeconds),
+    });
+  }
+  return out;
+}
+
+/**
+ * Runs a scenario (or an already built world) with the given controllers and returns the series and
+ * counters. Deterministic for deterministic controllers.
+ *
+ * @example
+ * const result = await runSimulation(createDefaultDayScenario(), {
+ *   controllers: (world) => [{ name: 'hpa', intervalMs: 15_000, tick: () => runHpaTick({ ...deps(world) }) }],
+ * });
+ * writeFileSync('report.html', renderReport(result));
+ */
+export async function runSimulation(
+  input: Scenario | SimWorld,
+  options: RunOptions = {},
+): Promise<SimulationResult> {
+  const wallStart = performance.now();
+  const world = input instanceof SimWorld ? input : createSimWorld(input);
+  const { scenario, clock } = world;
+  const controllers =
+    typeof options.controllers === 'function' ? options.controllers(world) : (options.controllers ?? []);
+  const log = options.log ?? silentLogger;
+  const start = clock.now();
+  const durationMs = options.durationMs ?? scenario.durationMs;
+  const end = start + durationMs;
+  const sampleIntervalMs = options.sampleIntervalMs ?? scenario.sampleIntervalMs;
+  const progressIntervalMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
+  if (!(sampleIntervalMs > 0)) throw new RangeError('sampleIntervalMs must be > 0');
+  for (const controller of controllers) {
+    if (!(controller.intervalMs > 0))
+      throw new RangeError(`controller ${controller.name}: intervalMs must be > 0`);
+  }
+
+  const initialReplicas = new Map<string, number>();
+  for (const workload of world.cluster.workloadRecords())
+    initialReplicas.set(workload.key, workload.specReplicas);
+  const statsAtStart = snapshot(world);
+  const rescalesAtStart = world.cluster.rescales().length;
+  const eventsAtStart = world.cluster.events().length;
+  const pendingAtStart = world.cluster.pendingPodSeconds();
+
+  const states: ControllerState[] = controllers.map((controller) => ({
+    controller,
+    nextDue: start + (controller.offsetMs ?? 0),
+    running: false,
+    outcome: {
+      name: controller.name,
+      intervalMs: controller.intervalMs,
+      ticks: 0,
+      errors: 0,
+      skipped: 0,
+      kubernetesRequests: 0,
+      autoScalingRequests: 0,
+      metricRequests: 0,
+      stateRequests: 0,
+    },
+  }));
+
+  // Wakes the driver when a tick settles or a controller starts sleeping on virtual time.
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  const unsubscribe = clock.onSleep(notify);
+
+  /** Waits until every running tick has settled or waits on virtual time. */
+  const quiesce = async () => {
+    for (;;) {
+      const running = states.reduce((count, state) => count + (state.running ? 1 : 0), 0);
+      if (running === 0 || running <= clock.pendingSleepers()) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  };
+
+  const startTick = (state: ControllerState, now: number) => {
+    state.running = true;
+    state.outcome.ticks++;
+    let promise: Promise<unknown>;
+    try {
+      promise = Promise.resolve(state.controller.tick(now));
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    promise.then(
+      () => {
+        state.running = false;
+        notify();
+      },
+      (error: unknown) => {
+        state.running = false;
+        state.outcome.errors++;
+        state.outcome.lastError = error instanceof Error ? error.message : String(error);
+        log.warn('simulated controller tick failed', {
+          controller: state.controller.name,
+          error: state.outcome.lastError,
+        });
+        notify();
+      },
+    );
+  };
+
+  const sampler = new Sampler(world);
+  let nextSample = start;
+  let nextProgress = start + progressIntervalMs;
+  let steps = 0;
+
+  try {
+    world.reconcile();
+    for (;;) {
+      const now = clock.now();
+      steps++;
+      if (now >= nextSample && now <= end) {
+        sampler.sample(now);
+        nextSample += sampleIntervalMs;
+      }
+      if (now >= end) break;
+
+      for (const state of states) {
+        if (now < state.nextDue) continue;
+        while (state.nextDue <= now) state.nextDue += state.controller.intervalMs;
+        if (state.running) {
+          state.outcome.skipped++;
+          continue;
+        }
+        const before = snapshot(world);
+        startTick(state, now);
+        await quiesce();
+        const after = snapshot(world);
+        state.outcome.kubernetesRequests += diffStats(after.kubernetes, before.kubernetes).totalRequests;
+        state.outcome.autoScalingRequests += diffStats(after.autoScaling, before.autoScaling).totalRequests;
+        state.outcome.metricRequests += diffStats(after.metrics, before.metrics).totalRequests;
+        state.outcome.stateRequests += diffStats(after.state, before.state).totalRequests;
+        world.reconcile();
+      }
+
+      let next = Math.min(end, nextSample, Math.max(world.nextEventAt(), now + 1));
+      for (const state of states) next = Math.min(next, state.nextDue);
+      const wakeAt = clock.nextWakeAt();
+      if (wakeAt !== undefined) next = Math.min(next, Math.max(wakeAt, now));
+
+      clock.advanceTo(next);
+      world.reconcile();
+      if (wakeAt !== undefined && wakeAt <= next) {
+        await quiesce();
+        world.reconcile();
+      }
+
+      if (options.onProgress && next >= nextProgress) {
+        while (nextProgress <= next) nextProgress += progressIntervalMs;
+        options.onProgress({
+          now: next,
+          start,
+          end,
+          fraction: (next - start) / durationMs,
+          wallTimeMs: performance.now() - wallStart,
+        });
+      }
+    }
+  } finally {
+    unsubscribe();
+  }
+
+  const statsAtEnd = snapshot(world);
+  return {
+    scenario: {
+      name: scenario.name,
+      description: scenario.description,
+      clusterName: scenario.clusterName,
+      start,
+      end,
+      durationMs,
+      utcOffsetMinutes: scenario.utcOffsetMinutes,
+      tickIntervalMs: scenario.tickIntervalMs,
+      sampleIntervalMs,
+    },
+    wallTimeMs: Math.round(performance.now() - wallStart),
+    steps,
+    series: { times: sampler.times, cluster: sampler.cluster, services: sampler.services },
+    services: serviceOutcomes(world, initialReplicas, start),
+    controllers: states.map((state) => state.outcome),
+    api: {
+      kubernetes: diffStats(statsAtEnd.kubernetes, statsAtStart.kubernetes),
+      autoScaling: diffStats(statsAtEnd.autoScaling, statsAtStart.autoScaling),
+      metrics: diffStats(statsAtEnd.metrics, statsAtStart.metrics),
+      state: diffStats(statsAtEnd.state, statsAtStart.state),
+    },
+    rescales: world.cluster.rescales().length - rescalesAtStart,
+    pendingPodSeconds: Math.round(world.cluster.pendingPodSeconds() - pendingAtStart),
+    events: world.cluster.events().length - eventsAtStart,
+  };
+}

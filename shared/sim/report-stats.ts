@@ -1,0 +1,133 @@
+/**
+ * Figures a report shows, computed from a simulation result: per service peak load, replica range,
+ * time-weighted utilisation against the target, rescales; for the run, totals and peaks.
+ */
+import type { ServiceSeries, SimulationResult } from './result';
+
+export interface ServiceSummary {
+  key: string;
+  kind: string;
+  /** Metric types of the autoscaler (`Resource/cpu`, `Pods/requests-per-second`, ...). */
+  metrics: string[];
+  peakRps: number;
+  minReplicas: number;
+  maxReplicas: number;
+  /** Autoscaler bounds. */
+  minAllowed?: number;
+  maxAllowed?: number;
+  /** Time-weighted mean of the Ready pods' CPU usage over their requests, percent. */
+  averageUtilization?: number;
+  /** The CPU Utilization target, percent. */
+  targetUtilization?: number;
+  rescales: number;
+  scaleUps: number;
+  scaleDowns: number;
+  pendingPodSeconds: number;
+}
+
+export interface RunSummary {
+  services: number;
+  /** Ticks of all controllers. */
+  ticks: number;
+  rescales: number;
+  scaleUps: number;
+  scaleDowns: number;
+  maxReplicas: { key: string; replicas: number } | undefined;
+  pendingPodSeconds: number;
+  peakPods: number;
+  peakPendingPods: number;
+  minNodes: number;
+  maxNodes: number;
+  kubernetesRequests: number;
+  kubernetesRequestsPerTick: number | undefined;
+  controllerErrors: number;
+}
+
+/**
+ * Mean of `values` with each sample weighted by the time until the next one (the last sample weighs as
+ * much as the one before it). Samples where `include` is false are left out. Undefined when none is left.
+ */
+export function timeWeightedMean(
+  times: readonly number[],
+  values: readonly number[],
+  include: (index: number) => boolean = () => true,
+): number | undefined {
+  let sum = 0;
+  let weight = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (!include(i)) continue;
+    const t = times[i] ?? 0;
+    const next = times[i + 1];
+    const previous = times[i - 1];
+    const w = next !== undefined ? next - t : previous !== undefined ? t - previous : 1;
+    sum += (values[i] ?? 0) * w;
+    weight += w;
+  }
+  return weight > 0 ? sum / weight : undefined;
+}
+
+function utilizationSeries(series: ServiceSeries): number[] {
+  return series.cpuUsageMillis.map((usage, i) => {
+    const requests = series.cpuRequestMillis[i] ?? 0;
+    return requests > 0 ? (usage / requests) * 100 : 0;
+  });
+}
+
+export function summarizeServices(result: SimulationResult): ServiceSummary[] {
+  const times = result.series.times;
+  return result.services.map((service) => {
+    const series = result.series.services[service.key];
+    const utilization = series ? utilizationSeries(series) : [];
+    const average = series
+      ? timeWeightedMean(times, utilization, (i) => (series.cpuRequestMillis[i] ?? 0) > 0)
+      : undefined;
+    const autoscaler = service.autoscaler;
+    return {
+      key: service.key,
+      kind: service.kind,
+      metrics: autoscaler?.metrics ?? [],
+      peakRps: series && series.rps.length > 0 ? Math.max(...series.rps) : 0,
+      minReplicas: service.minReplicas,
+      maxReplicas: service.maxReplicas,
+      ...(autoscaler?.minReplicas !== undefined ? { minAllowed: autoscaler.minReplicas } : {}),
+      ...(autoscaler?.maxReplicas !== undefined ? { maxAllowed: autoscaler.maxReplicas } : {}),
+      ...(average !== undefined ? { averageUtilization: average } : {}),
+      ...(autoscaler?.targetCpuUtilization !== undefined
+        ? { targetUtilization: autoscaler.targetCpuUtilization }
+        : {}),
+      rescales: service.rescales,
+      scaleUps: service.scaleUps,
+      scaleDowns: service.scaleDowns,
+      pendingPodSeconds: service.pendingPodSeconds,
+    };
+  });
+}
+
+export function summarizeRun(result: SimulationResult): RunSummary {
+  const ticks = result.controllers.reduce((sum, controller) => sum + controller.ticks, 0);
+  let maxReplicas: RunSummary['maxReplicas'];
+  for (const service of result.services) {
+    if (!maxReplicas || service.maxReplicas > maxReplicas.replicas) {
+      maxReplicas = { key: service.key, replicas: service.maxReplicas };
+    }
+  }
+  const cluster = result.series.cluster;
+  const max = (values: number[]) => (values.length > 0 ? Math.max(...values) : 0);
+  const min = (values: number[]) => (values.length > 0 ? Math.min(...values) : 0);
+  return {
+    services: result.services.length,
+    ticks,
+    rescales: result.rescales,
+    scaleUps: result.services.reduce((sum, service) => sum + service.scaleUps, 0),
+    scaleDowns: result.services.reduce((sum, service) => sum + service.scaleDowns, 0),
+    maxReplicas,
+    pendingPodSeconds: result.pendingPodSeconds,
+    peakPods: max(cluster.pods),
+    peakPendingPods: max(cluster.pendingPods),
+    minNodes: min(cluster.nodes),
+    maxNodes: max(cluster.nodes),
+    kubernetesRequests: result.api.kubernetes.totalRequests,
+    kubernetesRequestsPerTick: ticks > 0 ? result.api.kubernetes.totalRequests / ticks : undefined,
+    controllerErrors: result.controllers.reduce((sum, controller) => sum + controller.errors, 0),
+  };
+}

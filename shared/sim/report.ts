@@ -1,0 +1,291 @@
+/**
+ * Reports of a simulation run: one self-contained HTML page (inline CSS and SVG charts, no script, no
+ * network) and a few lines for the terminal.
+ */
+import { CLUSTER_CHART_TITLES, clusterCharts, renderTimeChart, serviceChart, timeAxis } from './charts';
+import { type RunSummary, type ServiceSummary, summarizeRun, summarizeServices } from './report-stats';
+import type { SimulationResult } from './result';
+
+export interface ReportOptions {
+  /** @default `tideplane simulation: <scenario>` */
+  title?: string;
+  /** Size of each service chart. @default 400 × 230 */
+  serviceChartSize?: { width: number; height: number };
+  /** Size of each cluster chart. @default 560 × 260 */
+  clusterChartSize?: { width: number; height: number };
+  /** A line under the title (e.g. which controllers ran, a commit). */
+  subtitle?: string;
+}
+
+const STYLE = `
+:root { color-scheme: light; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px; color: #1f2328; }
+h1 { font-size: 22px; margin: 0 0 4px; }
+h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #d0d7de; padding-bottom: 4px; }
+p.meta { color: #57606a; margin: 0 0 12px; }
+dl.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 8px 16px; margin: 0; }
+dl.facts div { background: #f6f8fa; border-radius: 6px; padding: 6px 10px; }
+dl.facts dt { color: #57606a; font-size: 12px; }
+dl.facts dd { margin: 0; font-size: 18px; font-weight: 600; }
+table { border-collapse: collapse; font-size: 13px; }
+th, td { padding: 3px 10px; border-bottom: 1px solid #eaeef2; text-align: right; white-space: nowrap; }
+th { background: #f6f8fa; position: sticky; top: 0; }
+td.name, th.name { text-align: left; }
+td.over { color: #cf222e; font-weight: 600; }
+td.under { color: #9a6700; }
+.grid { display: grid; gap: 8px; }
+.grid.services { grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); }
+.grid.cluster { grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); }
+figure { margin: 0; border: 1px solid #eaeef2; border-radius: 6px; padding: 4px; }
+figure svg { display: block; max-width: 100%; height: auto; }
+figcaption { font-size: 11px; color: #57606a; padding: 0 4px; }
+`;
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch] ?? ch);
+}
+
+function formatNumber(value: number, digits = 0): string {
+  return value.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+function formatDuration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}`;
+}
+
+function formatLocalTime(t: number, utcOffsetMinutes: number): string {
+  return new Date(t + utcOffsetMinutes * 60_000).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+function formatOffset(minutes: number): string {
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `UTC${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+function utilizationCell(service: ServiceSummary): string {
+  if (service.averageUtilization === undefined) return '<td>–</td>';
+  const average = service.averageUtilization;
+  const target = service.targetUtilization;
+  const cls =
+    target === undefined
+      ? ''
+      : average > target * 1.1
+        ? ' class="over"'
+        : average < target * 0.6
+          ? ' class="under"'
+          : '';
+  const text = `${formatNumber(average)} %${target !== undefined ? ` / ${target} %` : ''}`;
+  return `<td${cls}>${text}</td>`;
+}
+
+function serviceTable(services: ServiceSummary[]): string {
+  const rows = services.map((service) => {
+    const bounds =
+      service.minAllowed !== undefined || service.maxAllowed !== undefined
+        ? `${service.minAllowed ?? 1}–${service.maxAllowed ?? '?'}`
+        : '–';
+    return (
+      '<tr>' +
+      `<td class="name">${escapeHtml(service.key)}</td>` +
+      `<td class="name">${escapeHtml(service.metrics.join(', ') || '–')}</td>` +
+      `<td>${formatNumber(service.peakRps)}</td>` +
+      `<td>${service.minReplicas}</td>` +
+      `<td>${service.maxReplicas}</td>` +
+      `<td>${bounds}</td>` +
+      utilizationCell(service) +
+      `<td>${service.rescales} (${service.scaleUps}↑ ${service.scaleDowns}↓)</td>` +
+      `<td>${formatNumber(service.pendingPodSeconds)}</td>` +
+      '</tr>'
+    );
+  });
+  return (
+    '<table><thead><tr>' +
+    '<th class="name">service</th><th class="name">autoscaler metrics</th><th>peak requests/s</th>' +
+    '<th>min replicas</th><th>max replicas</th><th>allowed</th><th>avg CPU utilisation / target</th>' +
+    '<th>rescales</th><th>pending pod-s</th>' +
+    `</tr></thead><tbody>${rows.join('')}</tbody></table>`
+  );
+}
+
+function facts(result: SimulationResult, run: RunSummary): string {
+  const items: [string, string][] = [
+    ['services', String(run.services)],
+    ['controller ticks', formatNumber(run.ticks)],
+    ['rescales', `${formatNumber(run.rescales)} (${run.scaleUps}↑ ${run.scaleDowns}↓)`],
+    ['max replicas', run.maxReplicas ? `${run.maxReplicas.replicas} (${run.maxReplicas.key})` : '–'],
+    ['pending pod-seconds', formatNumber(run.pendingPodSeconds)],
+    ['peak pods / pending', `${run.peakPods} / ${run.peakPendingPods}`],
+    ['nodes', run.minNodes === run.maxNodes ? String(run.minNodes) : `${run.minNodes}–${run.maxNodes}`],
+    [
+      'Kubernetes API requests',
+      `${formatNumber(run.kubernetesRequests)}${
+        run.kubernetesRequestsPerTick !== undefined
+          ? ` (${formatNumber(run.kubernetesRequestsPerTick, 1)}/tick)`
+          : ''
+      }`,
+    ],
+    ['controller errors', String(run.controllerErrors)],
+    ['wall time', `${formatNumber(result.wallTimeMs / 1000, 1)} s`],
+  ];
+  return `<dl class="facts">${items
+    .map(([label, value]) => `<div><dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd></div>`)
+    .join('')}</dl>`;
+}
+
+function controllerTable(result: SimulationResult): string {
+  if (result.controllers.length === 0)
+    return '<p class="meta">No controllers ran: the replicas stayed as they started.</p>';
+  const rows = result.controllers.map(
+    (controller) =>
+      '<tr>' +
+      `<td class="name">${escapeHtml(controller.name)}</td>` +
+      `<td>${formatNumber(controller.intervalMs / 1000)} s</td>` +
+      `<td>${formatNumber(controller.ticks)}</td>` +
+      `<td>${controller.errors}</td>` +
+      `<td>${controller.skipped}</td>` +
+      `<td>${formatNumber(controller.kubernetesRequests)}</td>` +
+      `<td>${controller.ticks > 0 ? formatNumber(controller.kubernetesRequests / controller.ticks, 1) : '–'}</td>` +
+      `<td>${formatNumber(controller.metricRequests)}</td>` +
+      `<td>${formatNumber(controller.stateRequests)}</td>` +
+      `<td>${formatNumber(controller.autoScalingRequests)}</td>` +
+      `<td class="name">${escapeHtml(controller.lastError ?? '')}</td>` +
+      '</tr>',
+  );
+  const requests = Object.entries(result.api.kubernetes.requests)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(
+      ([request, count]) =>
+        `<tr><td class="name">${escapeHtml(request)}</td><td>${formatNumber(count)}</td></tr>`,
+    );
+  return (
+    '<table><thead><tr><th class="name">controller</th><th>interval</th><th>ticks</th><th>errors</th>' +
+    '<th>skipped</th><th>Kubernetes requests</th><th>per tick</th><th>metric queries</th><th>state calls</th>' +
+    `<th>Auto Scaling calls</th><th class="name">last error</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
+    (requests.length > 0
+      ? '<h3>Kubernetes API requests by kind</h3><table><thead><tr><th class="name">request</th><th>count</th>' +
+        `</tr></thead><tbody>${requests.join('')}</tbody></table>`
+      : '')
+  );
+}
+
+function figure(svg: string, caption?: string): string {
+  return `<figure>${svg}${caption ? `<figcaption>${escapeHtml(caption)}</figcaption>` : ''}</figure>`;
+}
+
+/**
+ * The whole report as one HTML document: summary figures and table, cluster charts ("Nodes", "Pending
+ * pods", CPU requested vs allocatable) and one "requests per second vs pods" chart per service titled
+ * with its `namespace/name`.
+ *
+ * @example
+ * writeFileSync('report.html', renderReport(result, { subtitle: 'HPA loop, dry run off' }));
+ */
+export function renderReport(result: SimulationResult, options: ReportOptions = {}): string {
+  const scenario = result.scenario;
+  const title = options.title ?? `tideplane simulation: ${scenario.name}`;
+  const serviceSize = options.serviceChartSize ?? { width: 400, height: 230 };
+  const clusterSize = options.clusterChartSize ?? { width: 560, height: 260 };
+  const axis = timeAxis(result);
+  const time = { startLocalHour: axis.startLocalHour, durationHours: axis.durationHours };
+  const run = summarizeRun(result);
+  const services = summarizeServices(result);
+
+  const clusterFigures = clusterCharts(result, axis.hours).map((chart) =>
+    figure(renderTimeChart(chart, clusterSize, time)),
+  );
+  const serviceFigures = services.map((service) => {
+    const series = result.series.services[service.key];
+    if (!series) return '';
+    const caption =
+      `replicas ${service.minReplicas}–${service.maxReplicas}, ${service.rescales} rescales` +
+      (service.averageUtilization !== undefined
+        ? `, avg CPU ${formatNumber(service.averageUtilization)} %`
+        : '') +
+      (service.targetUtilization !== undefined ? ` (target ${service.targetUtilization} %)` : '');
+    return figure(renderTimeChart(serviceChart(service.key, axis.hours, series), serviceSize, time), caption);
+  });
+
+  const meta =
+    `${escapeHtml(scenario.description)}<br>` +
+    `Cluster ${escapeHtml(scenario.clusterName)}, ${formatLocalTime(scenario.start, scenario.utcOffsetMinutes)} to ` +
+    `${formatLocalTime(scenario.end, scenario.utcOffsetMinutes)} (${formatOffset(scenario.utcOffsetMinutes)}), ` +
+    `${formatDuration(scenario.durationMs)} of virtual time, samples every ` +
+    `${formatNumber(scenario.sampleIntervalMs / 60_000, 1)} min.` +
+    (options.subtitle ? `<br>${escapeHtml(options.subtitle)}` : '');
+
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(title)}</title>`,
+    `<style>${STYLE}</style>`,
+    '</head>',
+    '<body>',
+    `<h1>${escapeHtml(title)}</h1>`,
+    `<p class="meta">${meta}</p>`,
+    '<h2>Summary</h2>',
+    facts(result, run),
+    '<h2>Services</h2>',
+    serviceTable(services),
+    '<h2>Cluster</h2>',
+    `<div class="grid cluster">${clusterFigures.join('')}</div>`,
+    '<h2>Requests per second vs pods</h2>',
+    `<div class="grid services">${serviceFigures.join('')}</div>`,
+    '<h2>Controllers and API cost</h2>',
+    controllerTable(result),
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+/** The titles of the charts `renderReport` draws, in order (for tests and tools). */
+export function reportChartTitles(result: SimulationResult): string[] {
+  return [
+    CLUSTER_CHART_TITLES.nodes,
+    CLUSTER_CHART_TITLES.pending,
+    CLUSTER_CHART_TITLES.cpu,
+    ...result.services.filter((service) => result.series.services[service.key]).map((service) => service.key),
+  ];
+}
+
+/**
+ * A few lines for the terminal.
+ *
+ * @example
+ * console.log(renderSummary(result));
+ * // default-day on sim-eu-central-1: 24h00 virtual in 8.9 s (7,530 steps)
+ * // 35 services, 5,760 ticks, 166 rescales (90 up, 76 down), max replicas 60 (storefront/web)
+ * // ...
+ */
+export function renderSummary(result: SimulationResult): string {
+  const run = summarizeRun(result);
+  const scenario = result.scenario;
+  const perTick =
+    run.kubernetesRequestsPerTick !== undefined
+      ? ` (${formatNumber(run.kubernetesRequestsPerTick, 1)} per tick)`
+      : '';
+  const lines = [
+    `${scenario.name} on ${scenario.clusterName}: ${formatDuration(scenario.durationMs)} virtual in ` +
+      `${formatNumber(result.wallTimeMs / 1000, 1)} s (${formatNumber(result.steps)} steps)`,
+    `${run.services} services, ${formatNumber(run.ticks)} ticks, ${formatNumber(run.rescales)} rescales ` +
+      `(${run.scaleUps} up, ${run.scaleDowns} down), max replicas ` +
+      (run.maxReplicas ? `${run.maxReplicas.replicas} (${run.maxReplicas.key})` : '–'),
+    `pending pod-seconds ${formatNumber(run.pendingPodSeconds)}, peak pods ${run.peakPods} ` +
+      `(peak pending ${run.peakPendingPods}), nodes ${run.minNodes === run.maxNodes ? run.minNodes : `${run.minNodes}–${run.maxNodes}`}`,
+    `Kubernetes API requests ${formatNumber(run.kubernetesRequests)}${perTick}, controller errors ${run.controllerErrors}`,
+  ];
+  return lines.join('\n');
+}

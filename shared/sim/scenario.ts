@@ -1,0 +1,47 @@
+/**
+ * A scenario: the cluster a simulation starts with (node groups, services with their autoscalers and
+ * load), how long it runs and how often loops tick. It is plain data (traces are descriptions, not
+ * functions), so it can be written to and read from a file and checked by a schema.
+ */
+import type { CrossVersionObjectReference, HorizontalPodAutoscalerSpec } from '../ports/autoscaling-v2';
+import type { AutoscalerKind } from '../ports/kubernetes';
+import type { SimGroupSpec } from './cloud';
+import type { SchedulingPolicy } from './scheduler';
+import type { TraceSpec } from './traces';
+import type { WorkloadSpec } from './workload';
+
+/** An autoscaler for a service; `scaleTargetRef` defaults to the service's workload. */
+export type ScenarioAutoscaler = Omit<HorizontalPodAutoscalerSpec, 'scaleTargetRef'> & {
+  scaleTargetRef?: CrossVersionObjectReference;
+};
+
+export interface ScenarioService extends Omit<WorkloadSpec, 'load'> {
+  load: TraceSpec;
+  autoscaler?: ScenarioAutoscaler;
+  /** @default 'HorizontalAutoscaler' */
+  autoscalerKind?: AutoscalerKind;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  clusterName: string;
+  /** @default 'eu-central-1' */
+  region?: string;
+  seed: number;
+  /** Epoch ms the simulation starts at. */
+  start: number;
+  /** Local time's offset from UTC, for day-shaped traces and chart labels (CEST: 120). */
+  utcOffsetMinutes: number;
+  durationMs: number;
+  /** The interval loops tick at (15 s like the HPA controller's sync period). */
+  tickIntervalMs: number;
+  /** How often the driver records time series. */
+  sampleIntervalMs: number;
+  /** @default 'LeastAllocated' */
+  scheduling?: SchedulingPolicy;
+  /** Node groups; their initial desired capacity is in service at the start. */
+  nodeGroups: SimGroupSpec[];
+  /** Services, running at their initial replicas at the start. */
+  services: ScenarioService[];
+}

@@ -1,0 +1,747 @@
+/**
+ * The default day: a European online shop's cluster over one day (local midnight to midnight, CEST) with
+ * 35 services in 7 namespaces, each with a HorizontalAutoscaler (CPU Utilization targets 60–80 %, a few
+ * with behavior policies, two with a Pods metric, one queue worker on an External metric next to CPU), and node
+ * groups that already hold the evening peak (the node-pool loop arrives later; the groups are Auto
+ * Scaling groups so it can scale them).
+ */
+import type { HorizontalPodAutoscalerBehavior, MetricSpec } from '../../ports/autoscaling-v2';
+import type { SimGroupSpec } from '../cloud';
+import type { Scenario, ScenarioService } from '../scenario';
+import { createTrace, type TraceBurst, type TraceSpec } from '../traces';
+import type { SimContainerSpec } from '../workload';
+
+/** Tuesday 3 June 2025, 00:00 CEST. */
+const DEFAULT_START = Date.UTC(2025, 5, 2, 22, 0, 0);
+const CEST_OFFSET_MINUTES = 120;
+const DAY_MS = 24 * 3_600_000;
+const ZONES = ['eu-central-1a', 'eu-central-1b', 'eu-central-1c'];
+
+/** How services start: JVMs pull big images, warm up long and burn CPU meanwhile; Go starts at once. */
+type Runtime = 'jvm' | 'node' | 'go';
+
+const RUNTIMES: Record<
+  Runtime,
+  { startupSeconds: number; readinessSeconds: number; startupCpuShare: number; memoryMi: number }
+> = {
+  jvm: { startupSeconds: 25, readinessSeconds: 45, startupCpuShare: 1.2, memoryMi: 1536 },
+  node: { startupSeconds: 10, readinessSeconds: 15, startupCpuShare: 0.6, memoryMi: 512 },
+  go: { startupSeconds: 5, readinessSeconds: 5, startupCpuShare: 0.2, memoryMi: 256 },
+};
+
+interface Row {
+  ns: string;
+  name: string;
+  runtime: Runtime;
+  /** Requests per second at the evening peak. */
+  peak: number;
+  /** CPU millicores per request per second. */
+  cpuPerRps: number;
+  cpuBase: number;
+  cpuRequest: number;
+  target: number;
+  min: number;
+  max: number;
+  kind?: 'Deployment' | 'StatefulSet';
+  phaseHours?: number;
+  nightFraction?: number;
+  bursts?: TraceBurst[];
+  sidecar?: boolean;
+  behavior?: HorizontalPodAutoscalerBehavior;
+  /** Extra metrics next to the CPU one (or instead of it, with `cpu: false`). */
+  metrics?: MetricSpec[];
+  cpu?: boolean;
+  queue?: { name: string; capacityPerPod: number };
+  dedicated?: boolean;
+}
+
+/** Scale up fast (double or +4 pods every 15 s), down slowly (10 % a minute after 5 min). */
+const FAST_UP_SLOW_DOWN: HorizontalPodAutoscalerBehavior = {
+  scaleUp: {
+    stabilizationWindowSeconds: 0,
+    selectPolicy: 'Max',
+    policies: [
+      { type: 'Percent', value: 100, periodSeconds: 15 },
+      { type: 'Pods', value: 4, periodSeconds: 15 },
+    ],
+  },
+  scaleDown: {
+    stabilizationWindowSeconds: 300,
+    selectPolicy: 'Min',
+    policies: [{ type: 'Percent', value: 10, periodSeconds: 60 }],
+  },
+};
+
+/** Careful: at most 2 pods a minute up, and a 10-minute window before scaling down. */
+const CAREFUL: HorizontalPodAutoscalerBehavior = {
+  scaleUp: { policies: [{ type: 'Pods', value: 2, periodSeconds: 60 }] },
+  scaleDown: { stabilizationWindowSeconds: 600, policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }] },
+};
+
+const ROWS: Row[] = [
+  // storefront
+  {
+    ns: 'storefront',
+    name: 'web',
+    runtime: 'node',
+    peak: 5200,
+    cpuPerRps: 1.6,
+    cpuBase: 40,
+    cpuRequest: 500,
+    target: 70,
+    min: 3,
+    max: 60,
+    sidecar: true,
+    bursts: [{ atHour: 20.25, durationMinutes: 20, factor: 1.6 }],
+    behavior: FAST_UP_SLOW_DOWN,
+  },
+  {
+    ns: 'storefront',
+    name: 'assets',
+    runtime: 'go',
+    peak: 6500,
+    cpuPerRps: 0.35,
+    cpuBase: 20,
+    cpuRequest: 250,
+    target: 75,
+    min: 2,
+    max: 30,
+  },
+  {
+    ns: 'storefront',
+    name: 'sessions',
+    runtime: 'go',
+    kind: 'StatefulSet',
+    peak: 2900,
+    cpuPerRps: 0.9,
+    cpuBase: 60,
+    cpuRequest: 500,
+    target: 70,
+    min: 3,
+    max: 20,
+  },
+  {
+    ns: 'storefront',
+    name: 'recommendations',
+    runtime: 'jvm',
+    peak: 3200,
+    cpuPerRps: 3.2,
+    cpuBase: 80,
+    cpuRequest: 1000,
+    target: 65,
+    min: 2,
+    max: 40,
+    phaseHours: 0.5,
+  },
+  {
+    ns: 'storefront',
+    name: 'personalisation',
+    runtime: 'jvm',
+    peak: 2200,
+    cpuPerRps: 2.4,
+    cpuBase: 60,
+    cpuRequest: 500,
+    target: 70,
+    min: 2,
+    max: 40,
+  },
+  // catalog
+  {
+    ns: 'catalog',
+    name: 'catalog-api',
+    runtime: 'jvm',
+    peak: 5000,
+    cpuPerRps: 1.1,
+    cpuBase: 50,
+    cpuRequest: 500,
+    target: 70,
+    min: 3,
+    max: 40,
+    sidecar: true,
+  },
+  {
+    ns: 'catalog',
+    name: 'product-details',
+    runtime: 'jvm',
+    peak: 7600,
+    cpuPerRps: 0.8,
+    cpuBase: 40,
+    cpuRequest: 500,
+    target: 75,
+    min: 3,
+    max: 40,
+  },
+  {
+    ns: 'catalog',
+    name: 'pricing',
+    runtime: 'jvm',
+    peak: 4700,
+    cpuPerRps: 0.9,
+    cpuBase: 40,
+    cpuRequest: 500,
+    target: 70,
+    min: 2,
+    max: 30,
+  },
+  {
+    ns: 'catalog',
+    name: 'availability',
+    runtime: 'go',
+    peak: 3700,
+    cpuPerRps: 0.7,
+    cpuBase: 30,
+    cpuRequest: 250,
+    target: 70,
+    min: 2,
+    max: 40,
+  },
+  {
+    ns: 'catalog',
+    name: 'media-resizer',
+    runtime: 'go',
+    peak: 830,
+    cpuPerRps: 9,
+    cpuBase: 50,
+    cpuRequest: 1000,
+    target: 60,
+    min: 2,
+    max: 30,
+    phaseHours: -6,
+    nightFraction: 0.3,
+    behavior: CAREFUL,
+  },
+  // search (on the dedicated compute pool)
+  {
+    ns: 'search',
+    name: 'search-api',
+    runtime: 'jvm',
+    peak: 3500,
+    cpuPerRps: 3.5,
+    cpuBase: 100,
+    cpuRequest: 1000,
+    target: 65,
+    min: 3,
+    max: 50,
+    dedicated: true,
+  },
+  {
+    ns: 'search',
+    name: 'suggest',
+    runtime: 'go',
+    peak: 5400,
+    cpuPerRps: 0.6,
+    cpuBase: 30,
+    cpuRequest: 250,
+    target: 70,
+    min: 2,
+    max: 50,
+    dedicated: true,
+    metrics: [
+      {
+        type: 'Pods',
+        pods: {
+          metric: { name: 'requests-per-second' },
+          target: { type: 'AverageValue', averageValue: '300' },
+        },
+      },
+    ],
+  },
+  {
+    ns: 'search',
+    name: 'ranking',
+    runtime: 'jvm',
+    peak: 4100,
+    cpuPerRps: 2,
+    cpuBase: 80,
+    cpuRequest: 1000,
+    target: 70,
+    min: 2,
+    max: 30,
+    dedicated: true,
+  },
+  {
+    ns: 'search',
+    name: 'indexer',
+    runtime: 'jvm',
+    peak: 520,
+    cpuPerRps: 12,
+    cpuBase: 100,
+    cpuRequest: 1000,
+    target: 80,
+    min: 2,
+    max: 20,
+    dedicated: true,
+    phaseHours: -4,
+    nightFraction: 0.4,
+  },
+  // checkout
+  {
+    ns: 'checkout',
+    name: 'cart',
+    runtime: 'jvm',
+    peak: 2200,
+    cpuPerRps: 1.8,
+    cpuBase: 50,
+    cpuRequest: 500,
+    target: 70,
+    min: 3,
+    max: 30,
+    sidecar: true,
+    bursts: [{ atHour: 12, durationMinutes: 30, factor: 1.5 }],
+    behavior: FAST_UP_SLOW_DOWN,
+  },
+  {
+    ns: 'checkout',
+    name: 'checkout-api',
+    runtime: 'jvm',
+    peak: 1200,
+    cpuPerRps: 3,
+    cpuBase: 60,
+    cpuRequest: 500,
+    target: 65,
+    min: 3,
+    max: 30,
+    sidecar: true,
+  },
+  {
+    ns: 'checkout',
+    name: 'payments',
+    runtime: 'jvm',
+    peak: 650,
+    cpuPerRps: 3,
+    cpuBase: 80,
+    cpuRequest: 500,
+    target: 60,
+    min: 3,
+    max: 20,
+    sidecar: true,
+    behavior: { scaleDown: { stabilizationWindowSeconds: 900 } },
+  },
+  {
+    ns: 'checkout',
+    name: 'vouchers',
+    runtime: 'node',
+    peak: 1200,
+    cpuPerRps: 1.2,
+    cpuBase: 30,
+    cpuRequest: 250,
+    target: 75,
+    min: 2,
+    max: 20,
+  },
+  {
+    ns: 'checkout',
+    name: 'tax',
+    runtime: 'go',
+    peak: 1700,
+    cpuPerRps: 0.9,
+    cpuBase: 20,
+    cpuRequest: 250,
+    target: 75,
+    min: 2,
+    max: 20,
+  },
+  {
+    ns: 'checkout',
+    name: 'fraud-check',
+    runtime: 'jvm',
+    peak: 1300,
+    cpuPerRps: 5,
+    cpuBase: 100,
+    cpuRequest: 1000,
+    target: 60,
+    min: 2,
+    max: 30,
+  },
+  // customer
+  {
+    ns: 'customer',
+    name: 'accounts',
+    runtime: 'jvm',
+    peak: 2900,
+    cpuPerRps: 1.4,
+    cpuBase: 50,
+    cpuRequest: 500,
+    target: 70,
+    min: 2,
+    max: 30,
+  },
+  {
+    ns: 'customer',
+    name: 'auth',
+    runtime: 'go',
+    peak: 6200,
+    cpuPerRps: 0.9,
+    cpuBase: 40,
+    cpuRequest: 500,
+    target: 70,
+    min: 3,
+    max: 40,
+  },
+  {
+    ns: 'customer',
+    name: 'wishlist',
+    runtime: 'node',
+    peak: 1400,
+    cpuPerRps: 1,
+    cpuBase: 30,
+    cpuRequest: 250,
+    target: 75,
+    min: 2,
+    max: 20,
+  },
+  {
+    ns: 'customer',
+    name: 'reviews',
+    runtime: 'node',
+    peak: 2300,
+    cpuPerRps: 1.3,
+    cpuBase: 40,
+    cpuRequest: 500,
+    target: 75,
+    min: 2,
+    max: 20,
+    phaseHours: 1,
+  },
+  {
+    ns: 'customer',
+    name: 'notifications',
+    runtime: 'node',
+    peak: 1200,
+    cpuPerRps: 1.6,
+    cpuBase: 40,
+    cpuRequest: 250,
+    target: 70,
+    min: 2,
+    max: 30,
+    behavior: CAREFUL,
+  },
+  // logistics (office hours: earlier in the day)
+  {
+    ns: 'logistics',
+    name: 'orders',
+    runtime: 'jvm',
+    peak: 1800,
+    cpuPerRps: 2.2,
+    cpuBase: 60,
+    cpuRequest: 500,
+    target: 70,
+    min: 3,
+    max: 30,
+    phaseHours: -5,
+  },
+  {
+    ns: 'logistics',
+    name: 'shipping',
+    runtime: 'jvm',
+    peak: 1700,
+    cpuPerRps: 1.8,
+    cpuBase: 40,
+    cpuRequest: 500,
+    target: 75,
+    min: 2,
+    max: 20,
+    phaseHours: -6,
+  },
+  {
+    ns: 'logistics',
+    name: 'tracking',
+    runtime: 'go',
+    peak: 2700,
+    cpuPerRps: 0.8,
+    cpuBase: 30,
+    cpuRequest: 250,
+    target: 75,
+    min: 2,
+    max: 30,
+  },
+  {
+    ns: 'logistics',
+    name: 'warehouse-sync',
+    runtime: 'jvm',
+    kind: 'StatefulSet',
+    peak: 300,
+    cpuPerRps: 4,
+    cpuBase: 80,
+    cpuRequest: 500,
+    target: 70,
+    min: 2,
+    max: 10,
+    phaseHours: -7,
+  },
+  {
+    ns: 'logistics',
+    name: 'returns',
+    runtime: 'node',
+    peak: 700,
+    cpuPerRps: 2,
+    cpuBase: 30,
+    cpuRequest: 250,
+    target: 75,
+    min: 2,
+    max: 20,
+    phaseHours: -3,
+  },
+  // platform
+  {
+    ns: 'platform',
+    name: 'ingress-gateway',
+    runtime: 'go',
+    peak: 46000,
+    cpuPerRps: 0.25,
+    cpuBase: 60,
+    cpuRequest: 1000,
+    target: 70,
+    min: 3,
+    max: 40,
+    cpu: false,
+    metrics: [
+      {
+        type: 'Pods',
+        pods: {
+          metric: { name: 'requests-per-second' },
+          target: { type: 'AverageValue', averageValue: '2500' },
+        },
+      },
+    ],
+    behavior: FAST_UP_SLOW_DOWN,
+  },
+  {
+    ns: 'platform',
+    name: 'auth-proxy',
+    runtime: 'go',
+    peak: 20700,
+    cpuPerRps: 0.3,
+    cpuBase: 30,
+    cpuRequest: 500,
+    target: 75,
+    min: 3,
+    max: 40,
+  },
+  {
+    ns: 'platform',
+    name: 'feature-flags',
+    runtime: 'go',
+    peak: 10800,
+    cpuPerRps: 0.15,
+    cpuBase: 20,
+    cpuRequest: 250,
+    target: 80,
+    min: 2,
+    max: 20,
+  },
+  {
+    ns: 'platform',
+    name: 'image-cache',
+    runtime: 'go',
+    peak: 9600,
+    cpuPerRps: 0.45,
+    cpuBase: 30,
+    cpuRequest: 500,
+    target: 70,
+    min: 2,
+    max: 30,
+  },
+  {
+    ns: 'platform',
+    name: 'event-consumer',
+    runtime: 'jvm',
+    peak: 2700,
+    cpuPerRps: 1.5,
+    cpuBase: 50,
+    cpuRequest: 500,
+    target: 70,
+    min: 2,
+    max: 30,
+    queue: { name: 'order-events', capacityPerPod: 220 },
+    // The backlog alone would scale to the minimum whenever the queue is empty (and then flood it): the
+    // CPU target keeps the consumers that the steady flow needs.
+    metrics: [
+      {
+        type: 'External',
+        external: {
+          metric: { name: 'queue-length', selector: { matchLabels: { queue: 'order-events' } } },
+          target: { type: 'AverageValue', averageValue: '200' },
+        },
+      },
+    ],
+  },
+];
+
+const ENVOY: SimContainerSpec = {
+  name: 'envoy',
+  requests: { cpu: '100m', memory: '128Mi' },
+  limits: { memory: '256Mi' },
+  fixedUsage: { cpuMillis: 25, memoryMi: 70 },
+};
+
+function nodeGroups(): SimGroupSpec[] {
+  const general = ZONES.map(
+    (zone): SimGroupSpec => ({
+      name: `general-${zone.slice(-2)}`,
+      minSize: 1,
+      maxSize: 40,
+      desiredCapacity: 12,
+      availabilityZones: [zone],
+      instanceType: 'm5.2xlarge',
+      capacityType: 'on-demand',
+      tags: {
+        'k8s.io/cluster-autoscaler/enabled': 'true',
+        'k8s.io/cluster-autoscaler/node-template/label/node-pool': 'general',
+      },
+      nodeLabels: { 'node-pool': 'general' },
+    }),
+  );
+  return [
+    ...general,
+    {
+      name: 'spot-general',
+      minSize: 0,
+      maxSize: 40,
+      desiredCapacity: 12,
+      availabilityZones: ZONES,
+      instanceType: 'm5.xlarge',
+      capacityType: 'spot',
+      tags: { 'k8s.io/cluster-autoscaler/enabled': 'true' },
+      nodeLabels: { 'node-pool': 'spot-general' },
+    },
+    {
+      name: 'search-compute',
+      minSize: 2,
+      maxSize: 30,
+      desiredCapacity: 9,
+      availabilityZones: ZONES,
+      instanceType: 'c5.2xlarge',
+      capacityType: 'on-demand',
+      tags: { 'k8s.io/cluster-autoscaler/enabled': 'true' },
+      nodeLabels: { 'node-pool': 'search-compute' },
+      nodeTaints: [{ key: 'dedicated', value: 'search', effect: 'NoSchedule' }],
+    },
+  ];
+}
+
+/** Replicas a row needs to meet its CPU target at `rps` (what an HPA converges to). */
+export function replicasForLoad(
+  rps: number,
+  cost: { cpuMillisPerRps: number; cpuBaseMillis: number },
+  cpuRequestMillis: number,
+  targetPercent: number,
+): number {
+  return Math.ceil(
+    (rps * cost.cpuMillisPerRps) / ((cpuRequestMillis * targetPercent) / 100 - cost.cpuBaseMillis),
+  );
+}
+
+function toService(row: Row, start: number, seed: number): ScenarioService {
+  const runtime = RUNTIMES[row.runtime];
+  const load: TraceSpec = {
+    kind: 'european-day',
+    peakRps: row.peak,
+    ...(row.phaseHours !== undefined ? { phaseHours: row.phaseHours } : {}),
+    ...(row.nightFraction !== undefined ? { nightFraction: row.nightFraction } : {}),
+    ...(row.bursts ? { bursts: row.bursts } : {}),
+  };
+  const cost = {
+    cpuBaseMillis: row.cpuBase,
+    cpuMillisPerRps: row.cpuPerRps,
+    memoryBaseMi: Math.round(runtime.memoryMi * 0.55),
+    memoryMiPerRps: 0.05,
+    startupCpuMillis: Math.round(row.cpuRequest * runtime.startupCpuShare),
+  };
+  const key = `${row.ns}/${row.name}`;
+  const startRps = createTrace(load, { start, utcOffsetMinutes: CEST_OFFSET_MINUTES, seed, name: key })(
+    start,
+  );
+  const replicas = Math.min(
+    row.max,
+    Math.max(row.min, replicasForLoad(startRps, cost, row.cpuRequest, row.target)),
+  );
+  const containers: SimContainerSpec[] = [
+    {
+      name: row.name,
+      requests: { cpu: `${row.cpuRequest}m`, memory: `${runtime.memoryMi}Mi` },
+      limits: { memory: `${runtime.memoryMi * 2}Mi` },
+    },
+    ...(row.sidecar ? [ENVOY] : []),
+  ];
+  const metrics: MetricSpec[] = [
+    ...(row.cpu === false
+      ? []
+      : [
+          {
+            type: 'Resource' as const,
+            resource: {
+              name: 'cpu',
+              target: { type: 'Utilization' as const, averageUtilization: row.target },
+            },
+          },
+        ]),
+    ...(row.metrics ?? []),
+  ];
+  return {
+    namespace: row.ns,
+    name: row.name,
+    kind: row.kind ?? 'Deployment',
+    replicas,
+    labels: { app: row.name },
+    containers,
+    startupSeconds: runtime.startupSeconds,
+    readinessSeconds: runtime.readinessSeconds,
+    terminationSeconds: row.runtime === 'jvm' ? 30 : 10,
+    ...(row.kind === 'StatefulSet' ? { podManagementPolicy: 'Parallel' as const } : {}),
+    ...(row.dedicated
+      ? {
+          nodeSelector: { 'node-pool': 'search-compute' },
+          tolerations: [
+            { key: 'dedicated', operator: 'Equal' as const, value: 'search', effect: 'NoSchedule' as const },
+          ],
+        }
+      : {}),
+    load,
+    cost,
+    ...(row.queue ? { queue: row.queue } : {}),
+    autoscaler: {
+      minReplicas: row.min,
+      maxReplicas: row.max,
+      metrics,
+      ...(row.behavior ? { behavior: row.behavior } : {}),
+    },
+  };
+}
+
+export interface DefaultDayOptions {
+  /** @default 20250603 */
+  seed?: number;
+  /** @default 24 h */
+  durationMs?: number;
+  /** @default 15 s */
+  tickIntervalMs?: number;
+  /** @default 5 min */
+  sampleIntervalMs?: number;
+}
+
+/**
+ * The default day. Options shorten it or change the seed (tests).
+ *
+ * @example
+ * const result = await runSimulation(createDefaultDayScenario(), { controllers });
+ */
+export function createDefaultDayScenario(options: DefaultDayOptions = {}): Scenario {
+  const seed = options.seed ?? 20250603;
+  return {
+    name: 'default-day',
+    description:
+      'A European online shop over one day: 35 services in 7 namespaces with HorizontalAutoscalers, ' +
+      'night trough, morning ramp, lunch plateau, evening peak with a TV-advert surge on the storefront.',
+    clusterName: 'sim-eu-central-1',
+    region: 'eu-central-1',
+    seed,
+    start: DEFAULT_START,
+    utcOffsetMinutes: CEST_OFFSET_MINUTES,
+    durationMs: options.durationMs ?? DAY_MS,
+    tickIntervalMs: options.tickIntervalMs ?? 15_000,
+    sampleIntervalMs: options.sampleIntervalMs ?? 5 * 60_000,
+    nodeGroups: nodeGroups(),
+    services: ROWS.map((row) => toService(row, DEFAULT_START, seed)),
+  };
+}

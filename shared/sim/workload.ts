@@ -1,0 +1,109 @@
+/**
+ * A simulated workload (Deployment, StatefulSet or a custom scalable kind): what a scenario or test
+ * declares, and the record the cluster keeps for it.
+ */
+import type { ResourceList } from '../ports/kubernetes';
+import type { LoadTrace } from './traces';
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Equal' | 'Exists';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+export interface SimContainerSpec {
+  name: string;
+  requests: ResourceList;
+  limits?: ResourceList;
+  /**
+   * Constant usage of a container the load does not drive (a sidecar). The first container of a workload
+   * follows the load model and ignores this.
+   */
+  fixedUsage?: { cpuMillis: number; memoryMi: number };
+}
+
+/** How the load turns into resource usage of the first container of a pod. */
+export interface LoadCost {
+  /** CPU of a Ready pod without traffic. */
+  cpuBaseMillis: number;
+  /** CPU per request per second a pod serves. */
+  cpuMillisPerRps: number;
+  memoryBaseMi: number;
+  memoryMiPerRps: number;
+  /** CPU of a pod that runs but is not Ready yet (start-up work, JIT). @default cpuBaseMillis */
+  startupCpuMillis?: number;
+}
+
+/** A queue that the workload's pods drain: the load trace is the arrival rate, the pods the consumers. */
+export interface QueueSpec {
+  /** Served as the External metric `queue-length` with the label `queue=<name>`. */
+  name: string;
+  /** Messages per second one Ready pod processes at most. */
+  capacityPerPod: number;
+}
+
+export interface WorkloadSpec {
+  namespace: string;
+  name: string;
+  /** @default 'Deployment' */
+  kind?: string;
+  /** @default 'apps/v1' */
+  apiVersion?: string;
+  /** Initial spec.replicas. */
+  replicas: number;
+  /** Pod template labels, also the selector's matchLabels. @default { app: name } */
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** The first container follows the load; the others use `fixedUsage`. */
+  containers: SimContainerSpec[];
+  /** From binding to Running (image pull, container start). @default 10 */
+  startupSeconds?: number;
+  /** From Running to Ready (readiness probe passing). @default 20 */
+  readinessSeconds?: number;
+  /** From deletion of a running pod until it is gone. @default 15 */
+  terminationSeconds?: number;
+  /** StatefulSets: one pod at a time (`OrderedReady`) or all at once. @default 'OrderedReady' */
+  podManagementPolicy?: 'OrderedReady' | 'Parallel';
+  nodeSelector?: Record<string, string>;
+  tolerations?: Toleration[];
+  /** Requests per second arriving at the workload (for a queue worker: messages per second). */
+  load: LoadTrace;
+  cost: LoadCost;
+  queue?: QueueSpec;
+  /** Relative amplitude of per-pod usage noise. @default 0.03 */
+  noise?: number;
+}
+
+export const WORKLOAD_DEFAULTS = {
+  kind: 'Deployment',
+  apiVersion: 'apps/v1',
+  startupSeconds: 10,
+  readinessSeconds: 20,
+  terminationSeconds: 15,
+  noise: 0.03,
+} as const;
+
+/** Kinds whose scale a real adapter reads with one list per kind (the rest: one GET of `/scale` each). */
+export const LISTABLE_WORKLOAD_KINDS: ReadonlySet<string> = new Set([
+  'Deployment',
+  'StatefulSet',
+  'ReplicaSet',
+]);
+
+/** A change of spec.replicas, as the cluster recorded it. */
+export interface RescaleRecord {
+  time: number;
+  namespace: string;
+  kind: string;
+  name: string;
+  from: number;
+  to: number;
+  /** `port`: through `updateScale`; `direct`: a test or scenario set it. */
+  via: 'port' | 'direct';
+}
+
+/** `namespace/name`, the key the simulator uses for a workload and its series. */
+export function workloadKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}

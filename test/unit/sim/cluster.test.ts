@@ -1,0 +1,529 @@
+import { describe, expect, it } from 'vitest';
+import { ConflictError, NotFoundError, scaleTargetKeyString } from '../../../shared/ports/kubernetes';
+import { METRICS_RESOLUTION_MS, SimCluster, WARM_POD_AGE_MS } from '../../../shared/sim/cluster';
+import { cpuMillis, memoryBytes } from '../../../shared/sim/quantity';
+import { VirtualClock } from '../../../shared/sim/virtual-clock';
+import { isReady, START, smallCluster, webTarget, workload } from './fixtures';
+
+describe('SimCluster pods', () => {
+  it('given a scale-up, should create pods that are scheduled, start and become Ready after their delays', async () => {
+    const { clock, cluster } = smallCluster();
+    cluster.addWorkload(workload({ replicas: 0 }));
+    const scale = await cluster.getScale(webTarget);
+    expect(scale?.specReplicas).toBe(0);
+    await cluster.updateScale(webTarget, 3, scale?.resourceVersion ?? '');
+    cluster.reconcile();
+
+    let pods = await cluster.listPods();
+    expect(pods).toHaveLength(3);
+    for (const pod of pods) {
+      expect(pod.nodeName).toMatch(/^node-/);
+      expect(pod.phase).toBe('Pending');
+      expect(pod.startTime).toBe(START);
+      expect(pod.labels).toMatchObject({ app: 'web' });
+      expect(pod.name).toMatch(/^web-[a-z0-9]{10}-[a-z0-9]{5}$/);
+      expect(pod.ownerReferences[0]).toMatchObject({ kind: 'ReplicaSet', controller: true });
+      expect(isReady(pod)).toBe(false);
+    }
+
+    // Start-up delay 10 s ± 20 %: all running by 12 s, none Ready before 10 s + 20 s × 0.8.
+    clock.advance(12_000);
+    pods = await cluster.listPods();
+    expect(pods.every((pod) => pod.phase === 'Running')).toBe(true);
+    expect(pods.some(isReady)).toBe(false);
+
+    clock.advance(25_000);
+    pods = await cluster.listPods();
+    expect(pods.every(isReady)).toBe(true);
+    for (const pod of pods) {
+      const ready = pod.conditions.find((condition) => condition.type === 'Ready');
+      expect(ready?.lastTransitionTime).toBeGreaterThan(START + 10_000);
+      expect(ready?.lastTransitionTime).toBeLessThanOrEqual(clock.now());
+    }
+    const after = await cluster.getScale(webTarget);
+    expect(after?.statusReplicas).toBe(3);
+  });
+
+  it('given a scale-down, should terminate the youngest Ready pods with a deletionTimestamp for the grace period', async () => {
+    const { clock, cluster } = smallCluster();
+    cluster.addWorkload(workload({ replicas: 3 }), { warm: true });
+    clock.advance(60_000);
+    cluster.reconcile();
+    cluster.setReplicas('shop', 'web', 4);
+    cluster.reconcile();
+    const newest = (await cluster.listPods()).find((pod) => pod.creationTimestamp === clock.now());
+    expect(newest).toBeDefined();
+    clock.advance(60_000);
+    cluster.reconcile();
+
+    const scale = await cluster.getScale(webTarget);
+    await cluster.updateScale(webTarget, 2, scale?.resourceVersion ?? '');
+    cluster.reconcile();
+    const pods = await cluster.listPods();
+    const terminating = pods.filter((pod) => pod.deletionTimestamp !== undefined);
+    expect(terminating).toHaveLength(2);
+    expect(terminating.map((pod) => pod.name)).toContain(newest?.name);
+    for (const pod of terminating) {
+      expect(pod.deletionTimestamp).toBe(clock.now());
+      expect(pod.phase).toBe('Running');
+      expect(isReady(pod)).toBe(false);
+    }
+    expect((await cluster.getScale(webTarget))?.statusReplicas).toBe(2);
+
+    clock.advance(14_999);
+    expect(await cluster.listPods()).toHaveLength(4);
+    clock.advance(1);
+    expect(await cluster.listPods()).toHaveLength(2);
+  });
+
+  it('given no room, should leave pods unscheduled with PodScheduled False and count pending pod-seconds', async () => {
+    const { clock, cluster } = smallCluster(1);
+    // 4 cores allocatable, 1.5 cores a pod: two fit.
+    cluster.addWorkload(
+      workload({ replicas: 3, containers: [{ name: 'app', requests: { cpu: '1500m', memory: '1Gi' } }] }),
+    );
+    cluster.reconcile();
+    let pods = await cluster.listPods();
+    const pending = pods.filter((pod) => pod.nodeName === undefined);
+    expect(pending).toHaveLength(1);
+    expect(pending[0]?.conditions).toEqual([
+      { type: 'PodScheduled', status: 'False', lastTransitionTime: START, reason: 'Unschedulable' },
+    ]);
+    expect(cluster.clusterSnapshot().unscheduledPods).toBe(1);
+
+    clock.advance(30_000);
+    cluster.addNode({ name: 'node-2', capacity: { cpu: '4', memory: '16Gi', pods: '58' } });
+    cluster.reconcile();
+    pods = await cluster.listPods();
+    expect(pods.every((pod) => pod.nodeName !== undefined)).toBe(true);
+    expect(cluster.pendingPodSeconds()).toBe(30);
+  });
+
+  it('given a full node by pod count, should not schedule beyond max pods', () => {
+    const clock = new VirtualClock(START);
+    const cluster = new SimCluster({ clock });
+    cluster.addNode({ name: 'tiny', capacity: { cpu: '64', memory: '256Gi', pods: '3' } });
+    cluster.addWorkload(workload({ replicas: 5 }));
+    cluster.reconcile();
+    expect(cluster.clusterSnapshot()).toMatchObject({ pods: 5, unscheduledPods: 2 });
+  });
+
+  it('given a node selector and a taint, should place pods only on matching nodes that they tolerate', async () => {
+    const clock = new VirtualClock(START);
+    const cluster = new SimCluster({ clock });
+    cluster.addNode({ name: 'plain', capacity: { cpu: '8', memory: '32Gi', pods: '58' } });
+    cluster.addNode({
+      name: 'dedicated',
+      labels: { pool: 'search' },
+      taints: [{ key: 'dedicated', value: 'search', effect: 'NoSchedule' }],
+      capacity: { cpu: '8', memory: '32Gi', pods: '58' },
+    });
+    cluster.addWorkload(workload({ name: 'general', replicas: 3 }));
+    cluster.addWorkload(
+      workload({
+        name: 'search',
+        replicas: 3,
+        nodeSelector: { pool: 'search' },
+        tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'search', effect: 'NoSchedule' }],
+      }),
+    );
+    cluster.reconcile();
+    const pods = await cluster.listPods();
+    for (const pod of pods) {
+      expect(pod.nodeName).toBe(pod.labels.app === 'search' ? 'dedicated' : 'plain');
+    }
+  });
+
+  it('given LeastAllocated, should spread pods; given MostAllocated, should pack them', async () => {
+    for (const [scheduling, expected] of [
+      ['LeastAllocated', [2, 2]],
+      ['MostAllocated', [4, 0]],
+    ] as const) {
+      const clock = new VirtualClock(START);
+      const cluster = new SimCluster({ clock, scheduling });
+      cluster.addNode({ name: 'a', capacity: { cpu: '4', memory: '16Gi', pods: '58' } });
+      cluster.addNode({ name: 'b', capacity: { cpu: '4', memory: '16Gi', pods: '58' } });
+      cluster.addWorkload(workload({ replicas: 4 }));
+      cluster.reconcile();
+      const pods = await cluster.listPods();
+      const perNode = ['a', 'b'].map((node) => pods.filter((pod) => pod.nodeName === node).length);
+      expect(perNode).toEqual(expected);
+    }
+  });
+
+  it('given a node that leaves, should replace its pods, which wait unscheduled when no node has room', async () => {
+    const { cluster } = smallCluster(2);
+    // Two 1.5-core pods fit a 4-core node.
+    cluster.addWorkload(
+      workload({ replicas: 4, containers: [{ name: 'app', requests: { cpu: '1500m', memory: '1Gi' } }] }),
+      { warm: true },
+    );
+    const before = await cluster.listPods();
+    const onNode1 = before.filter((pod) => pod.nodeName === 'node-1').map((pod) => pod.name);
+    expect(onNode1).toHaveLength(2);
+    expect(cluster.removeNode('node-1')).toBe(true);
+    cluster.reconcile();
+    const after = await cluster.listPods();
+    expect(after).toHaveLength(4);
+    expect(after.filter((pod) => onNode1.includes(pod.name))).toHaveLength(0);
+    const pending = after.filter((pod) => pod.nodeName === undefined);
+    expect(pending).toHaveLength(2);
+    expect(pending.every((pod) => pod.phase === 'Pending')).toBe(true);
+    expect((await cluster.listNodes()).map((node) => node.name)).toEqual(['node-2']);
+  });
+
+  it('given a warm workload, should start with Ready pods that started an hour ago', async () => {
+    const { cluster } = smallCluster();
+    cluster.addWorkload(workload({ replicas: 3 }), { warm: true });
+    const pods = await cluster.listPods();
+    expect(pods).toHaveLength(3);
+    for (const pod of pods) {
+      expect(isReady(pod)).toBe(true);
+      expect(pod.phase).toBe('Running');
+      expect(pod.startTime).toBe(START - WARM_POD_AGE_MS);
+    }
+    expect(await cluster.getScale(webTarget)).toMatchObject({
+      specReplicas: 3,
+      statusReplicas: 3,
+      selector: 'app=web',
+    });
+  });
+
+  it('given a StatefulSet with OrderedReady, should create pods one at a time in ordinal order', async () => {
+    const { clock, cluster } = smallCluster();
+    cluster.addWorkload(workload({ name: 'db', kind: 'StatefulSet', replicas: 3, labels: { app: 'db' } }));
+    cluster.reconcile();
+    expect((await cluster.listPods()).map((pod) => pod.name)).toEqual(['db-0']);
+    clock.advance(40_000);
+    cluster.reconcile();
+    expect((await cluster.listPods()).map((pod) => pod.name).sort()).toEqual(['db-0', 'db-1']);
+    clock.advance(40_000);
+    cluster.reconcile();
+    const pods = await cluster.listPods();
+    expect(pods.map((pod) => pod.name).sort()).toEqual(['db-0', 'db-1', 'db-2']);
+    expect(pods.find((pod) => pod.name === 'db-2')?.labels['statefulset.kubernetes.io/pod-name']).toBe(
+      'db-2',
+    );
+    expect(pods[0]?.ownerReferences[0]).toMatchObject({ kind: 'StatefulSet', name: 'db' });
+
+    // Scale down removes the highest ordinal first.
+    cluster.setReplicas('shop', 'db', 2);
+    clock.advance(40_000);
+    cluster.reconcile();
+    clock.advance(20_000);
+    cluster.reconcile();
+    expect((await cluster.listPods()).map((pod) => pod.name).sort()).toEqual(['db-0', 'db-1']);
+  });
+});
+
+describe('SimCluster scale subresource', () => {
+  it('given a stale resourceVersion, should throw ConflictError and leave replicas unchanged', async () => {
+    const { cluster } = smallCluster();
+    cluster.addWorkload(workload({ replicas: 2 }), { warm: true });
+    const first = await cluster.getScale(webTarget);
+    const written = await cluster.updateScale(webTarget, 3, first?.resourceVersion ?? '');
+    expect(written.specReplicas).toBe(3);
+    expect(written.resourceVersion).not.toBe(first?.resourceVersion);
+    await expect(cluster.updateScale(webTarget, 5, first?.resourceVersion ?? '')).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+    expect((await cluster.getScale(webTarget))?.specReplicas).toBe(3);
+  });
+
+  it('given pods becoming Ready, should bump the resourceVersion as a status change does', async () => {
+    const { clock, cluster } = smallCluster();
+    cluster.addWorkload(workload({ replicas: 1 }), { warm: true });
+    const before = await cluster.getScale(webTarget);
+    cluster.setReplicas('shop', 'web', 2);
+    cluster.reconcile();
+    const mid = await cluster.getScale(webTarget);
+    clock.advance(60_000);
+    const after = await cluster.getScale(webTarget);
+    expect(new Set([before?.resourceVersion, mid?.resourceVersion, after?.resourceVersion]).size).toBe(3);
+    await expect(cluster.updateScale(webTarget, 4, mid?.resourceVersion ?? '')).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+  });
+
+  it('given a missing target, should leave it out of getScales, return undefined from getScale and 404 on update', async () => {
+    const { cluster } = smallCluster();
+    cluster.addWorkload(workload(), { warm: true });
+    const missing = { ...webTarget, name: 'gone' };
+    const wrongGroup = { ...webTarget, apiVersion: 'v1' };
+    const scales = await cluster.getScales([webTarget, missing, wrongGroup]);
+    expect([...scales.keys()]).toEqual([scaleTargetKeyString(webTarget)]);
+    expect(await cluster.getScale(missing)).toBeUndefined();
+    await expect(cluster.updateScale(missing, 1, '1')).rejects.toBeInstanceOf(NotFoundError);
+    cluster.deleteWorkload('shop', 'web');
+    await expect(cluster.updateScale(webTarget, 1, '1')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('given any apps/* version, should resolve the served apps/v1 workload and echo the requested target', async () => {
+    const { cluster } = smallCluster();
+    cluster.addWorkload(workload(), { warm: true });
+    const target = { ...webTarget, apiVersion: 'apps/v1beta2' };
+    expect((await cluster.getScale(target))?.target).toEqual(target);
+  });
+
+  it('given a custom scalable kind, should serve its scale with one GET each', async () => {
+    const { cluster } = smallCluster();
+    cluster.addWorkload(workload({ name: 'rollout', kind: 'Rollout', apiVersion: 'argoproj.io/v1alpha1' }), {
+      warm: true,
+    });
+    cluster.addWorkload(workload({ name: 'web' }), { warm: true });
+    cluster.addWorkload(workload({ name: 'api' }), { warm: true });
+    const rollout = {
+      namespace: 'shop',
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Rollout',
+      name: 'rollout',
+    };
+    cluster.resetStats();
+    const scales = await cluster.getScales([rollout, webTarget, { ...webTarget, name: 'api' }, webTarget]);
+    expect(scales.size).toBe(3);
+    expect(cluster.stats().requests).toEqual({
+      'list apps/deployments': 1,
+      'get argoproj.io/rollouts/scale': 1,
+    });
+  });
+
+  it('should refuse negative or fractional replicas', async () => {
+    const { cluster } = smallCluster();
+    cluster.addWorkload(workload(), { warm: true });
+    const scale = await cluster.getScale(webTarget);
+    await expect(cluster.updateScale(webTarget, -1, scale?.resourceVersion ?? '')).rejects.toThrow(/invalid/);
+    await expect(cluster.updateScale(webTarget, 1.5, scale?.resourceVersion ?? '')).rejects.toThrow(
+      /invalid/,
+    );
+  });
+
+  it('should record rescales with their source', async () => {
+    const { cluster } = smallCluster();
+    cluster.addWorkload(workload(), { warm: true });
+    const scale = await cluster.getScale(webTarget);
+    await cluster.updateScale(webTarget, 4, scale?.resourceVersion ?? '');
+    await cluster.updateScale(webTarget, 4, (await cluster.getScale(webTarget))?.resourceVersion ?? '');
+    cluster.setReplicas('shop', 'web', 3);
+    expect(cluster.rescales().map(({ from, to, via }) => ({ from, to, via }))).toEqual([
+      { from: 2, to: 4, via: 'port' },
+      { from: 4, to: 3, via: 'direct' },
+    ]);
+  });
+});
+
+describe('SimCluster metrics.k8s.io', () => {
+  it('given load split across Ready pods, should report usage that follows the load', async () => {
+    let rps = 100;
+    const { clock, cluster } = smallCluster();
+    cluster.addWorkload(workload({ replicas: 2, load: () => rps }), { warm: true });
+    const total = async () => {
+      const samples = await cluster.listPodMetrics();
+      return samples.reduce((sum, sample) => sum + cpuMillis(sample.containers[0]?.usage.cpu), 0);
+    };
+    // 2 pods × 50 m base + 100 rps × 2 m.
+    expect(await total()).toBeCloseTo(300, 3);
+    rps = 400;
+    clock.advance(METRICS_RESOLUTION_MS);
+    expect(await total()).toBeCloseTo(900, 3);
+
+    const samples = await cluster.listPodMetrics();
+    expect(samples).toHaveLength(2);
+    for (const sample of samples) {
+      expect(sample.windowSeconds).toBe(15);
+      expect(sample.timestamp).toBeLessThanOrEqual(clock.now());
+      expect(sample.timestamp).toBeGreaterThan(clock.now() - METRICS_RESOLUTION_MS);
+      expect(sample.containers[0]?.usage.cpu).toMatch(/^\d+n$/);
+      // 200 Mi base + 200 rps × 1 Mi.
+      expect(memoryBytes(sample.containers[0]?.usage.memory)).toBeCloseTo(400 * 2 ** 20, -4);
+    }
+  });
+
+  it('given noise, should vary usage by pod and scrape but repeat it for the same scrape', async () => {
+    const { clock, cluster } = smallCluster();
+    cluster.addWorkload(workload({ replicas: 4, noise: 0.05 }), { warm: true });
+    const usage = async () =>
+      (await cluster.listPodMetrics()).map((sample) => cpuMillis(sample.containers[0]?.usage.cpu));
+    const first = await usage();
+    expect(await usage()).toEqual(first);
+    expect(new Set(first).size).toBeGreaterThan(1);
+    // 100 rps over 4 pods: 50 m base + 25 rps × 2 m, ± 5 %.
+    for (const value of first) expect(Math.abs(value / 100 - 1)).toBeLessThanOrEqual(0.05);
+    clock.advance(METRICS_RESOLUTION_MS);
+    expect(await usage()).not.toEqual(first);
+  });
+
+  it('given pods that are not running yet, should leave them out; running but not Ready, should report start-up CPU', async () => {
+    const { clock, cluster } = smallCluster();
+    cluster.addWorkload(
+      workload({
+        replicas: 1,
+        cost: {
+          cpuBaseMillis: 50,
+          cpuMillisPerRps: 2,
+          memoryBaseMi: 200,
+          memoryMiPerRps: 1,
+          startupCpuMillis: 700,
+        },
+      }),
+      { warm: true },
+    );
+    cluster.setReplicas('shop', 'web', 2);
+    cluster.reconcile();
+    expect(await cluster.listPodMetrics()).toHaveLength(1);
+    clock.advance(30_000);
+    const samples = await cluster.listPodMetrics();
+    expect(samples).toHaveLength(2);
+    const values = samples.map((sample) => cpuMillis(sample.containers[0]?.usage.cpu)).sort((a, b) => a - b);
+    // The Ready pod serves all 100 rps; the new one warms up.
+    expect(values).toEqual([250, 700]);
+  });
+
+  it('given sidecars and a CPU limit, should report fixed sidecar usage and cap the main container', async () => {
+    const { cluster } = smallCluster();
+    cluster.addWorkload(
+      workload({
+        replicas: 1,
+        load: () => 1_000,
+        containers: [
+          { name: 'app', requests: { cpu: '500m', memory: '512Mi' }, limits: { cpu: '1' } },
+          {
+            name: 'envoy',
+            requests: { cpu: '100m', memory: '128Mi' },
+            fixedUsage: { cpuMillis: 30, memoryMi: 64 },
+          },
+        ],
+      }),
+      { warm: true },
+    );
+    const [sample] = await cluster.listPodMetrics();
+    expect(sample?.containers.map((container) => container.name)).toEqual(['app', 'envoy']);
+    expect(cpuMillis(sample?.containers[0]?.usage.cpu)).toBe(1000);
+    expect(cpuMillis(sample?.containers[1]?.usage.cpu)).toBe(30);
+    expect(memoryBytes(sample?.containers[1]?.usage.memory)).toBe(64 * 2 ** 20);
+  });
+
+  it('given the metrics API switched off, should list no pod metrics', async () => {
+    const { cluster } = smallCluster();
+    cluster.addWorkload(workload(), { warm: true });
+    cluster.setMetricsApiServed(false);
+    expect(await cluster.listPodMetrics()).toEqual([]);
+  });
+});
+
+describe('SimCluster autoscalers and events', () => {
+  it('given a status write, should bump the resourceVersion but not the generation, and record the manager', async () => {
+    const { clock, cluster } = smallCluster();
+    const created = cluster.addAutoscaler({
+      namespace: 'shop',
+      name: 'web',
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, maxReplicas: 10 },
+    });
+    expect(created).toMatchObject({
+      kind: 'HorizontalAutoscaler',
+      apiVersion: 'autoscaling.tideplane.io/v1alpha1',
+      generation: 1,
+      statusManagers: [],
+    });
+    clock.advance(1_000);
+    await cluster.updateAutoscalerStatus(created, { desiredReplicas: 3, currentReplicas: 2 });
+    const [after] = await cluster.listAutoscalers('HorizontalAutoscaler');
+    expect(after?.generation).toBe(1);
+    expect(after?.resourceVersion).not.toBe(created.resourceVersion);
+    expect(after?.status).toEqual({ desiredReplicas: 3, currentReplicas: 2 });
+    expect(after?.statusManagers).toEqual([{ manager: 'tideplane', time: START + 1_000 }]);
+
+    const updated = cluster.updateAutoscalerSpec('HorizontalAutoscaler', 'shop', 'web', { maxReplicas: 20 });
+    expect(updated.generation).toBe(2);
+    expect(await cluster.listAutoscalers('HorizontalPodAutoscaler')).toEqual([]);
+    await expect(
+      cluster.updateAutoscalerStatus({ ...created, name: 'other' }, { desiredReplicas: 1 }),
+    ).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('should keep a malformed spec as it is, and hand out objects callers cannot change', async () => {
+    const { cluster } = smallCluster();
+    cluster.addAutoscaler({ namespace: 'shop', name: 'broken', spec: { maxReplicas: 'many' } });
+    const [object] = await cluster.listAutoscalers('HorizontalAutoscaler');
+    expect(object?.spec).toEqual({ maxReplicas: 'many' });
+    expect(() => {
+      (object?.spec as { maxReplicas: unknown }).maxReplicas = 3;
+    }).toThrow(TypeError);
+    cluster.addWorkload(workload(), { warm: true });
+    const [pod] = await cluster.listPods();
+    expect(() => {
+      (pod as { phase: string }).phase = 'Failed';
+    }).toThrow(TypeError);
+  });
+
+  it('should record events', async () => {
+    const { cluster } = smallCluster();
+    await cluster.createEvent({
+      involvedObject: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'web' },
+      type: 'Normal',
+      reason: 'SuccessfulRescale',
+      message: 'New size: 3; reason: cpu resource utilization above target',
+      time: START,
+      reportingComponent: 'hpa',
+    });
+    expect(cluster.events()).toHaveLength(1);
+    expect(cluster.events()[0]?.reason).toBe('SuccessfulRescale');
+  });
+});
+
+describe('SimCluster call counting and failure knobs', () => {
+  it('should count each port call and the requests a real adapter would send', async () => {
+    const { cluster } = smallCluster();
+    cluster.addWorkload(workload(), { warm: true });
+    cluster.addWorkload(workload({ name: 'db', kind: 'StatefulSet', labels: { app: 'db' } }), { warm: true });
+    await cluster.listPods();
+    await cluster.listNodes();
+    await cluster.listAutoscalers('HorizontalAutoscaler');
+    await cluster.listPodMetrics();
+    await cluster.getScales([webTarget, { ...webTarget, kind: 'StatefulSet', name: 'db' }]);
+    const scale = await cluster.getScale(webTarget);
+    await cluster.updateScale(webTarget, 3, scale?.resourceVersion ?? '');
+    expect(cluster.stats()).toEqual({
+      calls: {
+        listPods: 1,
+        listNodes: 1,
+        listAutoscalers: 1,
+        listPodMetrics: 1,
+        getScales: 1,
+        getScale: 1,
+        updateScale: 1,
+      },
+      requests: {
+        'list pods': 1,
+        'list nodes': 1,
+        'list autoscaling.tideplane.io/horizontalautoscalers': 1,
+        'list metrics.k8s.io/pods': 1,
+        'list apps/deployments': 1,
+        'list apps/statefulsets': 1,
+        'get apps/deployments/scale': 1,
+        'update apps/deployments/scale': 1,
+      },
+      totalCalls: 7,
+      totalRequests: 8,
+    });
+    cluster.resetStats();
+    expect(cluster.stats().totalRequests).toBe(0);
+  });
+
+  it('given armed failures, should fail exactly the next N calls of that method, counted', async () => {
+    const { cluster } = smallCluster();
+    cluster.addWorkload(workload(), { warm: true });
+    cluster.failNext('updateScale', 2, new ConflictError('simulated conflict'));
+    cluster.failNext('listPods');
+    const scale = await cluster.getScale(webTarget);
+    await expect(cluster.updateScale(webTarget, 3, scale?.resourceVersion ?? '')).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+    await expect(cluster.updateScale(webTarget, 3, scale?.resourceVersion ?? '')).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+    await expect(cluster.listPods()).rejects.toThrow(/simulated failure of listPods/);
+    expect((await cluster.updateScale(webTarget, 3, scale?.resourceVersion ?? '')).specReplicas).toBe(3);
+    expect(await cluster.listPods()).toHaveLength(3);
+    expect(cluster.stats().calls).toMatchObject({ updateScale: 3, listPods: 2 });
+  });
+});
