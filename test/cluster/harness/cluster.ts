@@ -5,19 +5,29 @@
  * See docs/test-peers.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments, stringify } from 'yaml';
 import { locatePeerBinaries, type PeerBinaries, REPO_ROOT } from './binaries';
 import { KubeApiError, KubeHttp } from './kube-http';
-import { labelResolverKey, type LabelResolver, METRICS_GROUPS, MetricsApiServer } from './metrics-api-server';
-import { createCertificateAuthority, createServiceAccountKey, issueCertificate } from './pki';
 import type { Labels } from './label-selector';
+import { type LabelResolver, labelResolverKey, METRICS_GROUPS, MetricsApiServer } from './metrics-api-server';
+import { createCertificateAuthority, createServiceAccountKey, issueCertificate } from './pki';
 
 export type KubeObject = {
   apiVersion: string;
@@ -45,8 +55,9 @@ export interface TestClusterOptions {
   /** Give up when the control plane is not ready within this time. Default 120 s. */
   startTimeoutMs?: number;
   /**
-   * Also run the real kube-controller-manager with these controllers (its `--controllers` names),
-   * or `true` for DEFAULT_CONTROLLERS. Needs `npm run test-peers` to have built it (the default).
+   * Also run the real kube-controller-manager with these controllers (its `--controllers` names,
+   * e.g. 'deployment-controller'; see `kube-controller-manager --help`), or `true` for
+   * DEFAULT_CONTROLLERS. Needs `npm run test-peers` to have built it (the default).
    * Without it nothing fills aggregated ClusterRoles (admin/edit/view), deletes namespaces,
    * creates ReplicaSets/Pods for Deployments, or creates `default` ServiceAccounts.
    */
@@ -57,13 +68,13 @@ export interface TestClusterOptions {
 
 /** Controllers started by `controllers: true`. */
 export const DEFAULT_CONTROLLERS = [
-  'clusterrole-aggregation',
-  'namespace',
-  'garbage-collector',
-  'serviceaccount',
-  'serviceaccount-token',
-  'deployment',
-  'replicaset',
+  'clusterrole-aggregation-controller',
+  'namespace-controller',
+  'garbage-collector-controller',
+  'serviceaccount-controller',
+  'serviceaccount-token-controller',
+  'deployment-controller',
+  'replicaset-controller',
 ] as const;
 
 export interface TestCluster {
@@ -204,8 +215,14 @@ function flattenList(value: unknown, source: string): KubeObject[] {
   if (typeof obj.kind === 'string' && obj.kind.endsWith('List') && Array.isArray(obj.items)) {
     return obj.items.flatMap((i) => flattenList(i, source));
   }
-  if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string' || typeof obj.metadata?.name !== 'string') {
-    throw new Error(`${source}: object needs apiVersion, kind and metadata.name: ${JSON.stringify(value).slice(0, 120)}`);
+  if (
+    typeof obj.apiVersion !== 'string' ||
+    typeof obj.kind !== 'string' ||
+    typeof obj.metadata?.name !== 'string'
+  ) {
+    throw new Error(
+      `${source}: object needs apiVersion, kind and metadata.name: ${JSON.stringify(value).slice(0, 120)}`,
+    );
   }
   return [obj as KubeObject];
 }
@@ -236,10 +253,9 @@ class Applier {
       let kinds = refresh ? undefined : this.#discovery.get(apiVersion);
       if (!kinds) {
         const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-        const res = await this.http.request<{ resources?: { name: string; kind: string; namespaced: boolean }[] }>(
-          'GET',
-          path,
-        );
+        const res = await this.http.request<{
+          resources?: { name: string; kind: string; namespaced: boolean }[];
+        }>('GET', path);
         kinds = new Map();
         if (res.status === 200) {
           for (const r of res.body.resources ?? []) {
@@ -257,7 +273,9 @@ class Applier {
   async path(obj: KubeObject): Promise<string> {
     const info = await this.#resource(obj.apiVersion, obj.kind);
     const base = obj.apiVersion.includes('/') ? `/apis/${obj.apiVersion}` : `/api/${obj.apiVersion}`;
-    const ns = info.namespaced ? `/namespaces/${encodeURIComponent(obj.metadata.namespace ?? 'default')}` : '';
+    const ns = info.namespaced
+      ? `/namespaces/${encodeURIComponent(obj.metadata.namespace ?? 'default')}`
+      : '';
     return `${base}${ns}/${info.name}/${encodeURIComponent(obj.metadata.name)}`;
   }
 
@@ -265,11 +283,14 @@ class Applier {
     const sorted = [...objects].sort((a, b) => kindRank(a.kind) - kindRank(b.kind));
     const crds = sorted.filter((o) => o.kind === 'CustomResourceDefinition');
     const applied: KubeObject[] = [];
-    const applyOne = async (obj: KubeObject) => applied.push(await this.http.serverSideApply<KubeObject>(await this.path(obj), obj));
-    for (const obj of sorted.filter((o) => kindRank(o.kind) <= kindRank('CustomResourceDefinition'))) await applyOne(obj);
+    const applyOne = async (obj: KubeObject) =>
+      applied.push(await this.http.serverSideApply<KubeObject>(await this.path(obj), obj));
+    for (const obj of sorted.filter((o) => kindRank(o.kind) <= kindRank('CustomResourceDefinition')))
+      await applyOne(obj);
     await Promise.all(crds.map((crd) => this.#waitEstablished(crd.metadata.name, deadline)));
     if (crds.length > 0) this.#discovery.clear();
-    for (const obj of sorted.filter((o) => kindRank(o.kind) > kindRank('CustomResourceDefinition'))) await applyOne(obj);
+    for (const obj of sorted.filter((o) => kindRank(o.kind) > kindRank('CustomResourceDefinition')))
+      await applyOne(obj);
     return applied;
   }
 
@@ -278,12 +299,19 @@ class Applier {
       const crd = await this.http.get<{ status?: { conditions?: { type: string; status: string }[] } }>(
         `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`,
       );
-      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
+      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
+        ? true
+        : undefined;
     });
   }
 }
 
-function kubeconfigYaml(server: string, caData: string, tokenValue: string, opts: { namespace?: string; skipTLSVerify?: boolean }): string {
+function kubeconfigYaml(
+  server: string,
+  caData: string,
+  tokenValue: string,
+  opts: { namespace?: string; skipTLSVerify?: boolean },
+): string {
   const cluster: Record<string, unknown> = { server };
   if (opts.skipTLSVerify) cluster['insecure-skip-tls-verify'] = true;
   else cluster['certificate-authority-data'] = caData;
@@ -339,6 +367,18 @@ function startWatchdog(pids: number[], dir: string): ChildProcess {
 
 /** Starts etcd + kube-apiserver (+ metrics APIs) and applies manifests/; see TestClusterOptions. */
 export async function startTestCluster(opts: TestClusterOptions = {}): Promise<TestCluster> {
+  // Ports are picked free and then handed to the binaries, so another process may take one in
+  // between: start over (with new ports) when that happened.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/i.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startOnce(opts: TestClusterOptions): Promise<TestCluster> {
   const bins: PeerBinaries = locatePeerBinaries();
   installExitHook();
   const startedAt = Date.now();
@@ -389,7 +429,11 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
         'kubernetes.default.svc.cluster.local',
       ],
     });
-    const frontProxy = issueCertificate(ca, { commonName: 'front-proxy-client', server: false, client: true });
+    const frontProxy = issueCertificate(ca, {
+      commonName: 'front-proxy-client',
+      server: false,
+      client: true,
+    });
     const saKey = createServiceAccountKey();
     const files = {
       ca: join(dir, 'ca.crt'),
@@ -416,9 +460,11 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
       ['admin', { token: token(), groups: ['system:masters'] }],
       ['tideplane', { token: token(), groups: [] }],
     ]);
-    for (const [name, groups] of Object.entries(opts.users ?? {})) users.set(name, { token: token(), groups });
+    for (const [name, groups] of Object.entries(opts.users ?? {}))
+      users.set(name, { token: token(), groups });
     const csv = [...users.entries()].map(
-      ([name, u], i) => `${u.token},${name},uid-${i}-${name}${u.groups.length ? `,"${u.groups.join(',')}"` : ''}`,
+      ([name, u], i) =>
+        `${u.token},${name},uid-${i}-${name}${u.groups.length ? `,"${u.groups.join(',')}"` : ''}`,
     );
     writeFileSync(files.tokens, `${csv.join('\n')}\n`, { mode: 0o600 });
     const adminToken = users.get('admin')?.token ?? '';
@@ -430,13 +476,13 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     etcd = spawnLogged(
       bins.etcd,
       [
-        '--name=default',
+        '--name=tideplane-test',
         `--data-dir=${join(dir, 'etcd-data')}`,
         `--listen-client-urls=${etcdUrl}`,
         `--advertise-client-urls=${etcdUrl}`,
         `--listen-peer-urls=${peerUrl}`,
         `--initial-advertise-peer-urls=${peerUrl}`,
-        `--initial-cluster=default=${peerUrl}`,
+        `--initial-cluster=tideplane-test=${peerUrl}`,
         '--initial-cluster-state=new',
         '--unsafe-no-fsync=true',
         '--log-level=warn',
@@ -445,7 +491,9 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
       files.etcdLog,
     );
     const etcdDied = () =>
-      etcd?.exitCode !== null || etcd?.signalCode !== null ? `etcd exited; log:\n${tail(files.etcdLog)}` : undefined;
+      etcd?.exitCode !== null || etcd?.signalCode !== null
+        ? `etcd exited; log:\n${tail(files.etcdLog)}`
+        : undefined;
     await waitFor(
       'etcd /health',
       deadline,
@@ -523,7 +571,9 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
         apiserverDied,
       );
     } catch (err) {
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\nkube-apiserver log:\n${tail(files.apiserverLog)}`);
+      throw new Error(
+        `${err instanceof Error ? err.message : String(err)}\nkube-apiserver log:\n${tail(files.apiserverLog)}`,
+      );
     }
 
     const applier = new Applier(admin);
@@ -533,7 +583,10 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     const setUpMetrics = async (): Promise<boolean> => {
       if (opts.metricsApis === false) return false;
       const svcHost = `${METRICS_SERVICE.name}.${METRICS_SERVICE.namespace}.svc`;
-      const metricsCert = issueCertificate(ca, { commonName: svcHost, hosts: [svcHost, 'localhost', '127.0.0.1'] });
+      const metricsCert = issueCertificate(ca, {
+        commonName: svcHost,
+        hosts: [svcHost, 'localhost', '127.0.0.1'],
+      });
       const labelResolver: LabelResolver = async (resource, namespace) => {
         const path =
           resource === 'pods'
@@ -544,8 +597,15 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
               ? '/api/v1/nodes'
               : undefined;
         if (!path) return undefined;
-        const list = await admin.get<{ items: { metadata: { name: string; namespace?: string; labels?: Labels } }[] }>(path);
-        return new Map(list.items.map((i) => [labelResolverKey(i.metadata.namespace, i.metadata.name), i.metadata.labels ?? {}]));
+        const list = await admin.get<{
+          items: { metadata: { name: string; namespace?: string; labels?: Labels } }[];
+        }>(path);
+        return new Map(
+          list.items.map((i) => [
+            labelResolverKey(i.metadata.namespace, i.metadata.name),
+            i.metadata.labels ?? {},
+          ]),
+        );
       };
       metrics = await MetricsApiServer.start({ cert: metricsCert.cert, key: metricsCert.key, labelResolver });
       await applier.apply(
@@ -577,9 +637,9 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
       await Promise.all(
         METRICS_GROUPS.map(({ group, version }) =>
           waitFor(`APIService ${version}.${group} to be Available`, deadline, async () => {
-            const svc = await admin.get<{ status?: { conditions?: { type: string; status: string; message?: string }[] } }>(
-              `/apis/apiregistration.k8s.io/v1/apiservices/${version}.${group}`,
-            );
+            const svc = await admin.get<{
+              status?: { conditions?: { type: string; status: string; message?: string }[] };
+            }>(`/apis/apiregistration.k8s.io/v1/apiservices/${version}.${group}`);
             const available = svc.status?.conditions?.find((c) => c.type === 'Available');
             if (available?.status === 'True') return true;
             throw new Error(available?.message ?? 'no Available condition yet');
@@ -600,7 +660,11 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
       return applied;
     };
 
-    const bindClusterRole = async (user: string, clusterRole: string, bindingName?: string): Promise<void> => {
+    const bindClusterRole = async (
+      user: string,
+      clusterRole: string,
+      bindingName?: string,
+    ): Promise<void> => {
       await applier.apply(
         [
           {
@@ -622,11 +686,22 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
       writeFileSync(files.adminKubeconfig, kubeconfigYaml(server, caData, adminToken, {}), { mode: 0o600 });
       const need = (path: string | undefined, what: string, env: string): string => {
         if (path) return path;
-        throw new Error(`${what} not built: run \`npm run test-peers\` (it builds it by default) or set ${env}`);
+        throw new Error(
+          `${what} not built: run \`npm run test-peers\` (it builds it by default) or set ${env}`,
+        );
       };
-      const common = [`--kubeconfig=${files.adminKubeconfig}`, '--leader-elect=false', '--secure-port=0', '--v=1'];
+      const common = [
+        `--kubeconfig=${files.adminKubeconfig}`,
+        '--leader-elect=false',
+        '--secure-port=0',
+        '--v=1',
+      ];
       if (controllers.length > 0) {
-        const kcm = need(bins.kubeControllerManager, 'kube-controller-manager', 'TIDEPLANE_KUBE_CONTROLLER_MANAGER');
+        const kcm = need(
+          bins.kubeControllerManager,
+          'kube-controller-manager',
+          'TIDEPLANE_KUBE_CONTROLLER_MANAGER',
+        );
         const child = spawnLogged(
           kcm,
           [
@@ -649,20 +724,43 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
         if (child.pid) watchdogPids.push(child.pid);
       }
       restartWatchdog();
-      if (controllers.includes('clusterrole-aggregation')) {
-        await waitFor('kube-controller-manager to aggregate ClusterRole view', deadline, async () => {
-          const died = extraProcesses.find((p) => p.exitCode !== null || p.signalCode !== null);
-          if (died) throw new Error(`a control-plane component exited; see logs in ${dir}`);
-          const view = await admin.get<{ rules?: unknown[] }>('/apis/rbac.authorization.k8s.io/v1/clusterroles/view');
-          return (view.rules?.length ?? 0) > 0 ? true : undefined;
-        });
+      const componentDied = () => {
+        const died = extraProcesses.find((p) => p.exitCode !== null || p.signalCode !== null);
+        if (!died) return undefined;
+        const name = died.spawnfile.split('/').pop() ?? 'a component';
+        return `${name} exited; log:\n${tail(join(dir, `${name}.log`))}`;
+      };
+      const aggregating = controllers.some(
+        (c) => c === '*' || c.replace(/-controller$/, '') === 'clusterrole-aggregation',
+      );
+      if (aggregating) {
+        await waitFor(
+          'kube-controller-manager to aggregate ClusterRole view',
+          deadline,
+          async () => {
+            const view = await admin.get<{ rules?: unknown[] }>(
+              '/apis/rbac.authorization.k8s.io/v1/clusterroles/view',
+            );
+            return (view.rules?.length ?? 0) > 0 ? true : undefined;
+          },
+          componentDied,
+        );
+      } else {
+        // Give a component that rejects its flags a moment to say so.
+        await sleep(300);
+        const died = componentDied();
+        if (died) throw new Error(died);
       }
     };
 
+    // Controllers start once the metrics APIServices are Available, so their discovery sees no
+    // stale groups.
     const [metricsAggregated, appliedManifests] = await Promise.all([
-      setUpMetrics(),
+      setUpMetrics().then(async (aggregated) => {
+        await startComponents();
+        return aggregated;
+      }),
       setUpManifests(),
-      startComponents(),
     ]);
     if (opts.bindTideplaneRole ?? true) {
       const role = await admin.request('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/tideplane');
@@ -702,7 +800,11 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
       },
       apply: (manifests) => {
         const objects =
-          typeof manifests === 'string' ? parseManifests(manifests) : Array.isArray(manifests) ? manifests : [manifests];
+          typeof manifests === 'string'
+            ? parseManifests(manifests)
+            : Array.isArray(manifests)
+              ? manifests
+              : [manifests];
         return applier.apply(objects, Date.now() + 60_000);
       },
       applyDir,

@@ -12,7 +12,9 @@ export class KubeApiError extends Error {
     readonly body: unknown,
   ) {
     const message =
-      body && typeof body === 'object' && 'message' in body ? String((body as { message: unknown }).message) : String(body);
+      body && typeof body === 'object' && 'message' in body
+        ? String((body as { message: unknown }).message)
+        : String(body);
     super(`${method} ${path}: HTTP ${status}: ${message}`);
     this.name = 'KubeApiError';
   }
@@ -58,7 +60,11 @@ export class KubeHttp {
       if (v !== undefined) url.searchParams.set(k, String(v));
     }
     const payload =
-      opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+      opts.body === undefined
+        ? undefined
+        : typeof opts.body === 'string'
+          ? opts.body
+          : JSON.stringify(opts.body);
     const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (payload !== undefined) {
@@ -83,7 +89,9 @@ export class KubeHttp {
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as T });
         });
       });
-      req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${url.pathname}: timed out`)));
+      req.setTimeout(opts.timeoutMs ?? 30_000, () =>
+        req.destroy(new Error(`${method} ${url.pathname}: timed out`)),
+      );
       req.on('error', reject);
       req.end(payload);
     });
@@ -113,7 +121,11 @@ export class KubeHttp {
   }
 
   /** Server-side apply (creates or updates) of one object at its named path. */
-  serverSideApply<T = unknown>(path: string, object: unknown, fieldManager = 'tideplane-test-harness'): Promise<T> {
+  serverSideApply<T = unknown>(
+    path: string,
+    object: unknown,
+    fieldManager = 'tideplane-test-harness',
+  ): Promise<T> {
     return this.call<T>('PATCH', path, {
       body: object,
       contentType: 'application/apply-patch+yaml',

@@ -6,8 +6,10 @@
 export type Labels = Readonly<Record<string, string>>;
 
 type Requirement =
-  | { op: 'in' | 'notin'; key: string; values: string[] }
-  | { op: 'exists' | 'doesnotexist'; key: string };
+  | { op: 'in'; key: string; values: string[] }
+  | { op: 'notin'; key: string; values: string[] }
+  | { op: 'exists'; key: string }
+  | { op: 'doesnotexist'; key: string };
 
 export type LabelSelector = (labels: Labels) => boolean;
 
@@ -40,7 +42,7 @@ function parseRequirement(text: string): Requirement {
       .split(',')
       .map((v) => v.trim())
       .filter((v) => v.length > 0);
-    return { op: m[2] as 'in' | 'notin', key: m[1], values };
+    return { op: m[2] === 'in' ? 'in' : 'notin', key: m[1], values };
   }
   m = /^([^\s=!(),]+)$/.exec(text);
   if (m?.[1]) return { op: 'exists', key: m[1] };
@@ -53,15 +55,9 @@ export function parseLabelSelector(selector: string | null | undefined): LabelSe
   return (labels) =>
     requirements.every((r) => {
       const has = Object.hasOwn(labels, r.key);
-      switch (r.op) {
-        case 'exists':
-          return has;
-        case 'doesnotexist':
-          return !has;
-        case 'in':
-          return has && r.values.includes(labels[r.key] as string);
-        case 'notin':
-          return !has || !r.values.includes(labels[r.key] as string);
-      }
+      if (r.op === 'exists') return has;
+      if (r.op === 'doesnotexist') return !has;
+      const matches = has && r.values.includes(labels[r.key] as string);
+      return r.op === 'in' ? matches : !matches;
     });
 }

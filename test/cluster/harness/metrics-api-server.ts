@@ -13,8 +13,8 @@
  * done so and passes the user along in X-Remote-User / X-Remote-Group, which `requests` records.
  */
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type Labels, parseLabelSelector } from './label-selector';
 
@@ -145,7 +145,10 @@ export class MetricsApiServer {
   readonly host: string;
   readonly port: number;
   readonly url: string;
-  /** Every request received, oldest first. */
+  /**
+   * Requests received, oldest first, except kube-apiserver's own discovery and OpenAPI polling
+   * (users system:kube-aggregator and system:aggregator).
+   */
   readonly requests: RecordedRequest[] = [];
   labelResolver: LabelResolver | undefined;
 
@@ -153,7 +156,10 @@ export class MetricsApiServer {
   readonly #pods = new Map<string, { namespace: string; name: string; entry: PodEntry }>();
   readonly #nodes = new Map<string, NodeEntry>();
   readonly #objectMetrics = new Map<string, ObjectMetricEntry>();
-  readonly #external = new Map<string, { namespace: string; metric: string; values: ExternalMetricValue[] }>();
+  readonly #external = new Map<
+    string,
+    { namespace: string; metric: string; values: ExternalMetricValue[] }
+  >();
 
   private constructor(server: Server, host: string, port: number, labelResolver?: LabelResolver) {
     this.#server = server;
@@ -226,18 +232,31 @@ export class MetricsApiServer {
     value: Quantity,
     opts: MetricOptions = {},
   ): void {
-    this.setObjectMetric({ kind: 'Pod', resource: 'pods', namespace, name: podName }, metricName, value, opts);
+    this.setObjectMetric(
+      { kind: 'Pod', resource: 'pods', namespace, name: podName },
+      metricName,
+      value,
+      opts,
+    );
   }
 
   /** A custom metric describing any object: HPA `type: Object` metrics read these. */
-  setObjectMetric(object: ObjectReference, metricName: string, value: Quantity, opts: MetricOptions = {}): void {
+  setObjectMetric(
+    object: ObjectReference,
+    metricName: string,
+    value: Quantity,
+    opts: MetricOptions = {},
+  ): void {
     const resource = object.resource.toLowerCase();
-    this.#objectMetrics.set(key(object.namespace, resource, object.name, metricName, labelKey(opts.metricLabels)), {
-      object: { ...object, resource },
-      metric: metricName,
-      value,
-      opts,
-    });
+    this.#objectMetrics.set(
+      key(object.namespace, resource, object.name, metricName, labelKey(opts.metricLabels)),
+      {
+        object: { ...object, resource },
+        metric: metricName,
+        value,
+        opts,
+      },
+    );
   }
 
   deleteObjectMetric(object: ObjectReference, metricName: string): void {
@@ -288,10 +307,15 @@ export class MetricsApiServer {
       groups: Array.isArray(groupsHeader) ? groupsHeader : groupsHeader ? [groupsHeader] : [],
       status: 200,
     };
-    this.requests.push(record);
+    if (record.user !== 'system:kube-aggregator' && record.user !== 'system:aggregator')
+      this.requests.push(record);
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
-        throw new HttpError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+        throw new HttpError(
+          405,
+          'MethodNotAllowed',
+          `the server does not allow this method on the requested resource`,
+        );
       }
       const body = await this.#route(url, req.headers.accept ?? '');
       record.status = 200;
@@ -307,7 +331,9 @@ export class MetricsApiServer {
       res.end(req.method === 'HEAD' ? undefined : text);
     } catch (err) {
       const e =
-        err instanceof HttpError ? err : new HttpError(500, 'InternalError', err instanceof Error ? err.message : String(err));
+        err instanceof HttpError
+          ? err
+          : new HttpError(500, 'InternalError', err instanceof Error ? err.message : String(err));
       record.status = e.code;
       res.writeHead(e.code, { 'content-type': 'application/json' });
       res.end(
@@ -340,8 +366,10 @@ export class MetricsApiServer {
     const group = segments[1];
     const gv = METRICS_GROUPS.find((g) => g.group === group);
     if (!gv) throw notFound(`the server could not find the requested resource (${path})`);
-    if (segments.length === 2) return { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(gv.group, gv.version) };
-    if (segments[2] !== gv.version) throw notFound(`the server could not find the requested resource (${path})`);
+    if (segments.length === 2)
+      return { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(gv.group, gv.version) };
+    if (segments[2] !== gv.version)
+      throw notFound(`the server could not find the requested resource (${path})`);
     const rest = segments.slice(3);
     if (rest.length === 0) {
       return {
@@ -373,13 +401,23 @@ export class MetricsApiServer {
       const seen = new Map<string, ApiResource>();
       for (const e of this.#objectMetrics.values()) {
         const name = `${e.object.resource}/${e.metric}`;
-        seen.set(name, { name, namespaced: e.object.namespace !== undefined, kind: 'MetricValueList', verbs: ['get'] });
+        seen.set(name, {
+          name,
+          namespaced: e.object.namespace !== undefined,
+          kind: 'MetricValueList',
+          verbs: ['get'],
+        });
       }
       return [...seen.values()];
     }
     const seen = new Map<string, ApiResource>();
     for (const e of this.#external.values()) {
-      seen.set(e.metric, { name: e.metric, namespaced: true, kind: 'ExternalMetricValueList', verbs: ['get'] });
+      seen.set(e.metric, {
+        name: e.metric,
+        namespaced: true,
+        kind: 'ExternalMetricValueList',
+        verbs: ['get'],
+      });
     }
     return [...seen.values()];
   }
@@ -452,12 +490,20 @@ export class MetricsApiServer {
     }
     const resolved = name === undefined ? await this.#labelsOf('pods', namespace) : new Map<string, Labels>();
     const items = [...this.#pods.values()]
-      .filter((p) => (namespace === undefined || p.namespace === namespace) && (name === undefined || p.name === name))
+      .filter(
+        (p) =>
+          (namespace === undefined || p.namespace === namespace) && (name === undefined || p.name === name),
+      )
       .map((p) => ({ p, labels: p.entry.labels ?? resolved.get(key(p.namespace, p.name)) ?? {} }))
       .filter(({ labels }) => name !== undefined || selector(labels))
       .sort((x, y) => key(x.p.namespace, x.p.name).localeCompare(key(y.p.namespace, y.p.name)))
       .map(({ p, labels }) => ({
-        metadata: { name: p.name, namespace: p.namespace, creationTimestamp: new Date().toISOString(), labels },
+        metadata: {
+          name: p.name,
+          namespace: p.namespace,
+          creationTimestamp: new Date().toISOString(),
+          labels,
+        },
         timestamp: (p.entry.timestamp ?? new Date()).toISOString(),
         window: p.entry.window,
         containers: p.entry.containers.map((ctr) => ({
@@ -474,7 +520,11 @@ export class MetricsApiServer {
   }
 
   // GET /apis/custom.metrics.k8s.io/v1beta2/[namespaces/NS/]RESOURCE/{NAME|*}/METRIC
-  async #customMetrics(rest: string[], labelSelector: string | null, metricLabelSelector: string | null): Promise<unknown> {
+  async #customMetrics(
+    rest: string[],
+    labelSelector: string | null,
+    metricLabelSelector: string | null,
+  ): Promise<unknown> {
     let namespace: string | undefined;
     let parts = rest;
     if (rest[0] === 'namespaces' && rest.length === 5) {
@@ -530,11 +580,16 @@ export class MetricsApiServer {
 
   // GET /apis/external.metrics.k8s.io/v1beta1/namespaces/NS/METRIC
   #externalMetrics(rest: string[], labelSelector: string | null): unknown {
-    if (rest.length !== 3 || rest[0] !== 'namespaces') throw notFound('the server could not find the requested resource');
+    if (rest.length !== 3 || rest[0] !== 'namespaces')
+      throw notFound('the server could not find the requested resource');
     const [, namespace = '', metric = ''] = rest;
     const selector = parseSelectorOrBadRequest(labelSelector);
     const entry = this.#external.get(key(namespace, metric));
-    if (!entry) throw notFound(`the server could not find the external metric ${metric} in namespace ${namespace}`, 'NotFound');
+    if (!entry)
+      throw notFound(
+        `the server could not find the external metric ${metric} in namespace ${namespace}`,
+        'NotFound',
+      );
     return {
       kind: 'ExternalMetricValueList',
       apiVersion: 'external.metrics.k8s.io/v1beta1',
@@ -554,7 +609,8 @@ export class MetricsApiServer {
 
 // ---- helpers ---------------------------------------------------------------------------------------
 
-const AGGREGATED_DISCOVERY_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+const AGGREGATED_DISCOVERY_CONTENT_TYPE =
+  'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
 class AggregatedDiscovery {
   constructor(readonly doc: unknown) {}
@@ -563,7 +619,12 @@ class AggregatedDiscovery {
 function wantsAggregatedDiscovery(accept: string): boolean {
   return accept
     .split(',')
-    .some((part) => /g=apidiscovery\.k8s\.io/.test(part) && /v=v2(;|$|\s)/.test(part) && /as=APIGroupDiscoveryList/.test(part));
+    .some(
+      (part) =>
+        /g=apidiscovery\.k8s\.io/.test(part) &&
+        /v=v2(;|$|\s)/.test(part) &&
+        /as=APIGroupDiscoveryList/.test(part),
+    );
 }
 
 function apiGroup(group: string, version: string): Record<string, unknown> {

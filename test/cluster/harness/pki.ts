@@ -3,7 +3,14 @@
  * node:crypto (ECDSA P-256 keys, SHA-256 signatures) and a small DER encoder, so the test harness
  * needs no openssl binary. Not for production use: no revocation, no policy, fixed lifetimes.
  */
-import { createHash, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  sign,
+} from 'node:crypto';
 import { isIP } from 'node:net';
 
 // ---- DER -------------------------------------------------------------------------------------------
@@ -87,7 +94,9 @@ function ipBytes(ip: string): Buffer {
   const t = ip.includes('::') && tail ? tail.split(':') : [];
   const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
   const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(Number.parseInt(g, 16), i * 2));
+  groups.forEach((g, i) => {
+    out.writeUInt16BE(Number.parseInt(g, 16), i * 2);
+  });
   return out;
 }
 
@@ -95,7 +104,9 @@ function keyId(publicKey: KeyObject): Buffer {
   // RFC 5280 method 1: SHA-1 of the subjectPublicKey BIT STRING contents. For a P-256 SPKI the key
   // bits are the trailing 65 bytes (uncompressed point).
   const spki = publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha1').update(spki.subarray(spki.length - 65)).digest();
+  return createHash('sha1')
+    .update(spki.subarray(spki.length - 65))
+    .digest();
 }
 
 // ---- certificates ----------------------------------------------------------------------------------
