@@ -10,7 +10,7 @@ export default defineConfig({
       { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 30_000 } },
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 120_000 } },
       { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000 } },
-      // Suites against AWS APIs served by moto's server (installed from PyPI by scripts/test-peers).
+      // Suites against AWS APIs served by moto's server (installed from PyPI by test/peers/scripts).
       {
         test: {
           name: 'peers',

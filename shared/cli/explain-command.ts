@@ -7,7 +7,10 @@ export function registerExplainCommand(program: Command): void {
   hpa
     .command('explain')
     .description('Compute the desired replicas of one autoscaler and show every intermediate step')
-    .argument('<file>', 'JSON input: autoscaler, scale, pods, pod metrics, metric values (shared/hpa/EXPLAIN.md)')
+    .argument(
+      '<file>',
+      'JSON input: autoscaler, scale, pods, pod metrics, metric values (shared/hpa/EXPLAIN.md)',
+    )
     .option('--json', 'print the decision as JSON instead of text')
     .action(async (file: string, options: { json?: boolean }) => {
       let document: unknown;
@@ -24,6 +27,8 @@ export function registerExplainCommand(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      console.log(options.json ? JSON.stringify(result.result.decision, null, 2) : renderExplanation(result.result));
+      console.log(
+        options.json ? JSON.stringify(result.result.decision, null, 2) : renderExplanation(result.result),
+      );
     });
 }

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import type { Command, } from 'commander';
+import type { Command } from 'commander';
 import { startLocalDynamo } from '../adapters/dynamodb/local';
 import { DynamoDbStateStore } from '../adapters/dynamodb/state-store';
 import { runSimulation, type SimProgress } from '../sim/driver';
@@ -39,8 +39,14 @@ export function registerSimulateCommand(program: Command): void {
       const world = createSimWorld(scenario);
       const dynamo = await startLocalDynamo();
       try {
-        const state = new DynamoDbStateStore({ client: dynamo.client, tableName: dynamo.tableName, clock: world.clock });
-        console.log(`tideplane simulate: ${scenario.name} — ${scenario.services.length} services, state in local DynamoDB`);
+        const state = new DynamoDbStateStore({
+          client: dynamo.client,
+          tableName: dynamo.tableName,
+          clock: world.clock,
+        });
+        console.log(
+          `tideplane simulate: ${scenario.name} — ${scenario.services.length} services, state in local DynamoDB`,
+        );
         const result = await runSimulation(world, {
           controllers: [hpaController(world, { state })],
           ...(hours ? { durationMs: hours * 3_600_000 } : {}),
@@ -52,7 +58,10 @@ export function registerSimulateCommand(program: Command): void {
           `DynamoDB: ${dynamoStats.reads} reads, ${dynamoStats.writes} writes ` +
             `(${dynamoStats.conditionalFailures} conditional failures)`,
         );
-        await writeFile(options.report, renderReport(result, { subtitle: 'controllers: tideplane HPA loop' }));
+        await writeFile(
+          options.report,
+          renderReport(result, { subtitle: 'controllers: tideplane HPA loop' }),
+        );
         console.log(`report: ${options.report}`);
       } finally {
         await dynamo.stop();

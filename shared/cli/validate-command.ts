@@ -18,7 +18,9 @@ export function registerValidateCommand(program: Command): void {
       console.log(`${file}: valid — ${clusters.length} cluster(s)`);
       for (const { accountId, region, cluster } of clusters) {
         const flags = [cluster.enabled ? '' : 'disabled', cluster.dryRun ? 'dry-run' : ''].filter(Boolean);
-        console.log(`  ${accountId} ${region} ${cluster.name} (${cluster.access.kind})${flags.length ? ` [${flags.join(', ')}]` : ''}`);
+        console.log(
+          `  ${accountId} ${region} ${cluster.name} (${cluster.access.kind})${flags.length ? ` [${flags.join(', ')}]` : ''}`,
+        );
       }
     });
 }

@@ -16,11 +16,7 @@ const cidr = z
   .string()
   .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d|[12]\d|3[0-2])$/, 'an IPv4 CIDR like 10.2.0.0/16')
   .refine(
-    (value) =>
-      value
-        .split('/')[0]!
-        .split('.')
-        .every((octet) => Number(octet) <= 255),
+    (value) => (value.split('/')[0] ?? '').split('.').every((octet) => Number(octet) <= 255),
     'octets are 0–255',
   );
 
@@ -123,9 +119,9 @@ export const deploymentConfigSchema = z
   .strict()
   .superRefine((config, ctx) => {
     const seen = new Map<string, string>();
-    config.accounts.forEach((account, a) =>
-      account.regions.forEach((region, r) =>
-        region.clusters.forEach((cluster, c) => {
+    for (const [a, account] of config.accounts.entries()) {
+      for (const [r, region] of account.regions.entries()) {
+        for (const [c, cluster] of region.clusters.entries()) {
           const where = `accounts[${a}].regions[${r}].clusters[${c}]`;
           const first = seen.get(cluster.name);
           if (first !== undefined) {
@@ -137,9 +133,9 @@ export const deploymentConfigSchema = z
           } else {
             seen.set(cluster.name, where);
           }
-        }),
-      ),
-    );
+        }
+      }
+    }
   });
 
 export type DeploymentConfig = z.infer<typeof deploymentConfigSchema>;

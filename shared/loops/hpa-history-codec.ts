@@ -74,7 +74,8 @@ export function compactHistory(
   };
   if (current !== undefined) {
     stored.open = current;
-    stored.openSince = previous?.open === current && previous.openSince !== undefined ? previous.openSince : now;
+    stored.openSince =
+      previous?.open === current && previous.openSince !== undefined ? previous.openSince : now;
   }
   return stored;
 }
@@ -94,7 +95,11 @@ export function sameStoredHistory(a: StoredHpaHistory | undefined, b: StoredHpaH
   if (!a) return false;
   return (
     a.open === b.open &&
-    sameList(a.recommendations, b.recommendations, (x, y) => x.timestamp === y.timestamp && x.replicas === y.replicas) &&
+    sameList(
+      a.recommendations,
+      b.recommendations,
+      (x, y) => x.timestamp === y.timestamp && x.replicas === y.replicas,
+    ) &&
     sameList(a.scaleUpEvents, b.scaleUpEvents, sameEvent) &&
     sameList(a.scaleDownEvents, b.scaleDownEvents, sameEvent)
   );

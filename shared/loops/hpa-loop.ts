@@ -18,8 +18,6 @@ import {
   ConflictError,
   type KubernetesPort,
   NotFoundError,
-  type Pod,
-  type PodMetrics,
   type Scale,
   scaleTargetKeyString,
 } from '../ports/kubernetes';
@@ -33,10 +31,11 @@ import {
   expandHistory,
   HPA_TICK_KEY,
   hpaTickSchema,
-  sameStoredHistory,
   type StoredHpaHistory,
+  sameStoredHistory,
   storedHpaHistorySchema,
 } from './hpa-history-codec';
+import { PodIndex } from './pod-index';
 
 /** The field manager and event source tideplane writes as. */
 export const TIDEPLANE_MANAGER = 'tideplane';
@@ -100,8 +99,7 @@ export interface HpaTickSummary {
 
 interface Snapshot {
   autoscalers: AutoscalerObject[];
-  podsByNamespace: Map<string, Pod[]>;
-  podMetricsByNamespace: Map<string, PodMetrics[]>;
+  pods: PodIndex;
   podMetricsServed: boolean;
   scales: Map<string, Scale>;
   stored: Map<string, StoredItem<unknown>>;
@@ -138,7 +136,10 @@ export async function runHpaTick(deps: HpaLoopDeps, options: HpaTickOptions = {}
   const fullTick = !options.only;
   const outcomes = await mapLimit(snapshot.autoscalers, HPA_CONCURRENCY, (autoscaler, index) =>
     reconcile(deps, snapshot, index, time, counts, fullTick).catch(async (error: unknown) => {
-      deps.log.error('autoscaler failed', { autoscaler: `${autoscaler.namespace}/${autoscaler.name}`, error: String(error) });
+      deps.log.error('autoscaler failed', {
+        autoscaler: `${autoscaler.namespace}/${autoscaler.name}`,
+        error: String(error),
+      });
       if (fullTick && !deps.dryRun && (await closeRun(deps, snapshot, autoscaler))) counts.stateWrites++;
       return outcome(autoscaler, 'failed', `unexpected error: ${String(error)}`);
     }),
@@ -173,7 +174,9 @@ async function readSnapshot(deps: HpaLoopDeps, options: HpaTickOptions): Promise
   const targets = plans.flatMap((plan) => (plan.target ? [plan.target] : []));
   const needsPodMetrics = plans.some((plan) => plan.needsPodMetrics);
   const [scales, podMetrics] = await Promise.all([
-    targets.length > 0 ? kubernetes.getScales(dedupeTargets(targets)) : Promise.resolve(new Map<string, Scale>()),
+    targets.length > 0
+      ? kubernetes.getScales(dedupeTargets(targets))
+      : Promise.resolve(new Map<string, Scale>()),
     needsPodMetrics ? kubernetes.listPodMetrics() : Promise.resolve([]),
   ]);
   // Custom and external metrics are asked for with the target's pod selector, so they follow the scales.
@@ -187,8 +190,7 @@ async function readSnapshot(deps: HpaLoopDeps, options: HpaTickOptions): Promise
   return {
     autoscalers,
     plans,
-    podsByNamespace: groupBy(pods, (pod) => pod.namespace),
-    podMetricsByNamespace: groupBy(podMetrics, (sample) => sample.namespace),
+    pods: new PodIndex(pods, podMetrics),
     podMetricsServed: podMetrics.length > 0,
     scales,
     stored: new Map(stored.filter((item) => item.sk !== HPA_TICK_KEY).map((item) => [item.sk, item])),
@@ -212,7 +214,8 @@ async function reconcile(
 
   if (autoscaler.kind === 'HorizontalPodAutoscaler') {
     const foreign = autoscaler.statusManagers.find(
-      (m) => m.manager !== TIDEPLANE_MANAGER && m.time !== undefined && now - m.time < FOREIGN_STATUS_QUIET_MS,
+      (m) =>
+        m.manager !== TIDEPLANE_MANAGER && m.time !== undefined && now - m.time < FOREIGN_STATUS_QUIET_MS,
     );
     if (foreign) {
       if (fullTick && !deps.dryRun && (await closeRun(deps, snapshot, autoscaler))) counts.stateWrites++;
@@ -231,12 +234,13 @@ async function reconcile(
   const history0 = expandHistory(stored?.data, snapshot.lastTick);
   if (stored && !history0) log.warn('stored history unreadable; starting afresh', { key });
   let metricResults = snapshot.metricResults[index] ?? {};
-  const evaluate = (scale: Scale | undefined): HpaDecision =>
-    evaluateAutoscaler({
+  const evaluate = (scale: Scale | undefined): HpaDecision => {
+    const pods = snapshot.pods.candidates(autoscaler.namespace, scale?.selector);
+    return evaluateAutoscaler({
       autoscaler,
       scale,
-      pods: snapshot.podsByNamespace.get(autoscaler.namespace) ?? [],
-      podMetrics: snapshot.podMetricsByNamespace.get(autoscaler.namespace) ?? [],
+      pods,
+      podMetrics: snapshot.pods.metricsOf(pods),
       podMetricsServed: snapshot.podMetricsServed,
       metricResults,
       otherAutoscalers: otherSelectors(snapshot, autoscaler),
@@ -244,6 +248,7 @@ async function reconcile(
       now,
       settings: deps.settings,
     });
+  };
 
   let scale = plan.target ? snapshot.scales.get(scaleTargetKeyString(plan.target)) : undefined;
   let decision = evaluate(scale);
@@ -283,7 +288,10 @@ async function reconcile(
         await kubernetes.updateAutoscalerStatus(autoscaler, status);
         counts.statusWrites++;
       } catch (error) {
-        log.warn('status update failed', { autoscaler: `${autoscaler.namespace}/${autoscaler.name}`, error: String(error) });
+        log.warn('status update failed', {
+          autoscaler: `${autoscaler.namespace}/${autoscaler.name}`,
+          error: String(error),
+        });
       }
     }
     for (const event of eventsWorthWriting(events, autoscaler.status, status)) {
@@ -303,12 +311,15 @@ async function reconcile(
           reportingComponent: HPA_COMPONENT,
         })
         .then(() => counts.events++)
-        .catch((error: unknown) => log.warn('event not recorded', { reason: event.reason, error: String(error) }));
+        .catch((error: unknown) =>
+          log.warn('event not recorded', { reason: event.reason, error: String(error) }),
+        );
     }
     if (history) {
       const previous = previousHistory.success ? previousHistory.data : undefined;
       const next = compactHistory(history, now, previous, fullTick);
-      if (!sameStoredHistory(previous, next) && (await persistHistory(deps, key, stored, next))) counts.stateWrites++;
+      if (!sameStoredHistory(previous, next) && (await persistHistory(deps, key, stored, next)))
+        counts.stateWrites++;
     }
     if (rescaled) {
       await recordDecision(deps, now, autoscaler, decision);
@@ -317,9 +328,11 @@ async function reconcile(
   }
 
   const base = { currentReplicas: decision.currentReplicas, desiredReplicas: decision.desiredReplicas };
-  if (attempted && !rescaled) return { ...outcome(autoscaler, 'failed', `rescale failed: ${failure}`), ...base };
+  if (attempted && !rescaled)
+    return { ...outcome(autoscaler, 'failed', `rescale failed: ${failure}`), ...base };
   if (rescaled) return { ...outcome(autoscaler, 'rescaled', decision.rescaleReason ?? ''), ...base };
-  if (decision.rescale) return { ...outcome(autoscaler, 'would-rescale', decision.rescaleReason ?? ''), ...base };
+  if (decision.rescale)
+    return { ...outcome(autoscaler, 'would-rescale', decision.rescaleReason ?? ''), ...base };
   return { ...outcome(autoscaler, 'unchanged', decision.summary), ...base };
 }
 
@@ -369,7 +382,12 @@ async function persistHistory(
   }
 }
 
-async function recordDecision(deps: HpaLoopDeps, now: number, autoscaler: AutoscalerObject, decision: HpaDecision) {
+async function recordDecision(
+  deps: HpaLoopDeps,
+  now: number,
+  autoscaler: AutoscalerObject,
+  decision: HpaDecision,
+) {
   const id = `${autoscaler.namespace}/${autoscaler.name}`;
   await deps.state
     .put(
@@ -383,7 +401,10 @@ async function recordDecision(deps: HpaLoopDeps, now: number, autoscaler: Autosc
         reason: decision.rescaleReason,
         explanation: decision.explanation,
       },
-      { expectedVersion: 0, expiresAt: Math.floor(now / 1000) + deps.settings.decisionRetentionDays * 86_400 },
+      {
+        expectedVersion: 0,
+        expiresAt: Math.floor(now / 1000) + deps.settings.decisionRetentionDays * 86_400,
+      },
     )
     .catch((error: unknown) => {
       // The same decision at the same instant is already recorded (a replayed tick).
@@ -392,7 +413,11 @@ async function recordDecision(deps: HpaLoopDeps, now: number, autoscaler: Autosc
 }
 
 /** Closes the open run of an autoscaler that recorded nothing this tick; true when it wrote. */
-async function closeRun(deps: HpaLoopDeps, snapshot: Snapshot, autoscaler: AutoscalerObject): Promise<boolean> {
+async function closeRun(
+  deps: HpaLoopDeps,
+  snapshot: Snapshot,
+  autoscaler: AutoscalerObject,
+): Promise<boolean> {
   const key = hpaStateKey(autoscaler.kind, autoscaler.namespace, autoscaler.name);
   const stored = snapshot.stored.get(key);
   const parsed = storedHpaHistorySchema.safeParse(stored?.data);
@@ -403,10 +428,15 @@ async function closeRun(deps: HpaLoopDeps, snapshot: Snapshot, autoscaler: Autos
 /** Every autoscaler with an open run recorded it at `time`: the marker says so for all of them at once. */
 async function markTick(deps: HpaLoopDeps, snapshot: Snapshot, time: number): Promise<boolean> {
   try {
-    await deps.state.put(deps.cluster, HPA_TICK_KEY, { at: time }, {
-      expectedVersion: snapshot.tickMarker?.version ?? 0,
-      expiresAt: Math.floor(time / 1000) + HPA_STATE_TTL_SECONDS,
-    });
+    await deps.state.put(
+      deps.cluster,
+      HPA_TICK_KEY,
+      { at: time },
+      {
+        expectedVersion: snapshot.tickMarker?.version ?? 0,
+        expiresAt: Math.floor(time / 1000) + HPA_STATE_TTL_SECONDS,
+      },
+    );
     return true;
   } catch (error) {
     if (!(error instanceof VersionConflictError)) throw error;
@@ -435,7 +465,10 @@ async function queryMetrics(source: MetricSource, queries: MetricQuery[]): Promi
         case 'Object':
           return [query.metricIndex, { kind: 'Object', result: await source.getObjectMetric(query.query) }];
         case 'External':
-          return [query.metricIndex, { kind: 'External', result: await source.getExternalMetric(query.query) }];
+          return [
+            query.metricIndex,
+            { kind: 'External', result: await source.getExternalMetric(query.query) },
+          ];
       }
     }),
   );
@@ -446,7 +479,7 @@ function dedupeTargets<T extends Parameters<typeof scaleTargetKeyString>[0]>(tar
   return [...new Map(targets.map((t) => [scaleTargetKeyString(t), t])).values()];
 }
 
-function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+function _groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const k = key(item);

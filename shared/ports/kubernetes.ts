@@ -110,6 +110,12 @@ export interface Scale {
 
 export type AutoscalerKind = 'HorizontalAutoscaler' | 'HorizontalPodAutoscaler';
 
+export interface StatusManager {
+  manager: string;
+  /** Epoch ms of the manager's last write, when the API server recorded it. */
+  time?: number;
+}
+
 /** An autoscaler object as stored: the spec is raw so that a malformed one can be reported, not crash. */
 export interface AutoscalerObject {
   kind: AutoscalerKind;
@@ -125,11 +131,12 @@ export interface AutoscalerObject {
   spec: unknown;
   status?: HorizontalPodAutoscalerStatus;
   /**
-   * Field managers that have written the status subresource (from metadata.managedFields). A plain HPA
-   * whose status another manager (kube-controller-manager) writes is owned by a running HPA controller,
-   * and the loop refuses to fight it.
+   * Field managers that have written the status subresource, with when they last did (from
+   * metadata.managedFields entries whose subresource is `status`). A plain HPA whose status another
+   * manager (kube-controller-manager) wrote recently is owned by a running HPA controller, and the loop
+   * refuses to fight it.
    */
-  statusManagers: string[];
+  statusManagers: StatusManager[];
 }
 
 export interface ObjectRef {

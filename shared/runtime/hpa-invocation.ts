@@ -1,14 +1,14 @@
+import { type HpaEvent, hpaEventSchema } from '../config/hpa-event';
 import type { ResolvedCluster } from '../config/load';
 import { formatPath } from '../config/load';
-import { type HpaEvent, hpaEventSchema } from '../config/hpa-event';
 import { type HpaTickSummary, runHpaTick } from '../loops/hpa-loop';
 import type { Clock } from '../ports/clock';
 import type { KubernetesPort } from '../ports/kubernetes';
 import type { Logger } from '../ports/logger';
 import type { MetricSource } from '../ports/metric-source';
 import type { StateStore } from '../ports/state-store';
-import { type InvocationResult, runUnderLease } from './invocation';
 import { renderTickSummary } from './hpa-summary';
+import { type InvocationResult, runUnderLease } from './invocation';
 
 export interface HpaInvocationDeps {
   config: ResolvedCluster;
@@ -39,10 +39,15 @@ export type HpaInvocationResponse =
  * One invocation of the HPA function: validate the event, then tick under the cluster's lease. A bad
  * payload gets a message naming the field and changes nothing; so does an event for another cluster.
  */
-export async function runHpaInvocation(event: unknown, deps: HpaInvocationDeps): Promise<HpaInvocationResponse> {
+export async function runHpaInvocation(
+  event: unknown,
+  deps: HpaInvocationDeps,
+): Promise<HpaInvocationResponse> {
   const parsed = hpaEventSchema.safeParse(event);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${formatPath(issue.path) || '(event)'}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${formatPath(issue.path) || '(event)'}: ${issue.message}`,
+    );
     return { ok: false, error: `invalid event — ${problems.join('; ')}` };
   }
   const request: HpaEvent = parsed.data;
@@ -56,7 +61,14 @@ export async function runHpaInvocation(event: unknown, deps: HpaInvocationDeps):
   const dryRun = cluster.dryRun || request.dryRun === true;
   if (!cluster.enabled || !hpa.enabled) {
     const why = cluster.enabled ? 'the HPA loop is disabled (hpa.enabled: false)' : 'the cluster is disabled';
-    return { ok: true, cluster: cluster.name, dryRun, status: 'disabled', ticks: [], summary: `${cluster.name}: ${why}` };
+    return {
+      ok: true,
+      cluster: cluster.name,
+      dryRun,
+      status: 'disabled',
+      ticks: [],
+      summary: `${cluster.name}: ${why}`,
+    };
   }
   const only = request.autoscaler;
   const { kubernetes, metrics } = await deps.connect();

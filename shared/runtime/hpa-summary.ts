@@ -9,7 +9,9 @@ export function renderTickSummary(tick: HpaTickSummary): string {
     `${tick.counts.failed} failed, ${tick.counts.skipped} skipped`;
   const lines = tick.outcomes.map((o) => {
     const replicas =
-      o.currentReplicas === undefined ? '' : ` ${o.currentReplicas} → ${o.desiredReplicas ?? o.currentReplicas}`;
+      o.currentReplicas === undefined
+        ? ''
+        : ` ${o.currentReplicas} → ${o.desiredReplicas ?? o.currentReplicas}`;
     return `  ${o.kind === 'HorizontalPodAutoscaler' ? 'hpa' : 'tpa'} ${o.namespace}/${o.name}:${replicas} [${o.action}] ${o.reason}`;
   });
   return [head, ...lines].join('\n');

@@ -31,9 +31,7 @@ export interface InvocationOptions<T> {
   tick: (index: number) => Promise<T>;
 }
 
-export type InvocationResult<T> =
-  | { status: 'ran'; ticks: T[] }
-  | { status: 'lease-held'; ticks: [] };
+export type InvocationResult<T> = { status: 'ran'; ticks: T[] } | { status: 'lease-held'; ticks: [] };
 
 /**
  * Runs `tick` every `intervalMs` while enough time remains, under the DynamoDB lease of this cluster
@@ -67,7 +65,10 @@ export async function runUnderLease<T>(options: InvocationOptions<T>): Promise<I
       }
     }
   } finally {
-    if (lease) await state.releaseLease(lease).catch((error) => log.warn('lease release failed', { error: String(error) }));
+    if (lease)
+      await state
+        .releaseLease(lease)
+        .catch((error) => log.warn('lease release failed', { error: String(error) }));
   }
   return { status: 'ran', ticks };
 }

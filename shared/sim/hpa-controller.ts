@@ -1,4 +1,4 @@
-import { hpaSettingsSchema, type HpaSettings } from '../config/hpa-settings';
+import { type HpaSettings, hpaSettingsSchema } from '../config/hpa-settings';
 import { runHpaTick } from '../loops/hpa-loop';
 import type { Logger } from '../ports/logger';
 import type { StateStore } from '../ports/state-store';

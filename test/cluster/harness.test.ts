@@ -34,8 +34,8 @@ describe('test cluster harness', () => {
     expect(cluster.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
   });
 
-  it("applies the repo's manifests/ (CRDs Established)", async () => {
-    const dir = join(REPO_ROOT, 'manifests');
+  it("applies the repo's infra/manifests/ (CRDs Established)", async () => {
+    const dir = join(REPO_ROOT, 'infra', 'manifests');
     const expected = readdirSync(dir)
       .filter((f) => /\.ya?ml$/.test(f))
       .flatMap((f) => parseManifests(readFileSync(join(dir, f), 'utf8'), f));

@@ -1,6 +1,6 @@
 /**
  * The Kubernetes adapter and the custom/external metrics source against a real kube-apiserver (and
- * etcd), acting as user `tideplane`, whose only rights are the shipped ClusterRole (manifests/).
+ * etcd), acting as user `tideplane`, whose only rights are the shipped ClusterRole (infra/manifests/).
  * Setup runs as admin; no controllers run, so the test creates pods and writes their status itself.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -249,7 +249,7 @@ describe('the HorizontalAutoscaler CRD', () => {
     });
   const ref = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-0' };
 
-  it('should be installed from manifests/ and accept a valid autoscaler, with upstream defaults', async () => {
+  it('should be installed from infra/manifests/ and accept a valid autoscaler, with upstream defaults', async () => {
     expect(cluster.appliedManifests.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(
       expect.arrayContaining([
         'CustomResourceDefinition/horizontalautoscalers.autoscaling.tideplane.io',

@@ -1,6 +1,6 @@
 /**
  * Finds the kube-apiserver and etcd binaries built by `npm run test-peers`
- * (scripts/test-peers/build.sh), using the same cache layout and version pins.
+ * (test/peers/scripts/build.sh), using the same cache layout and version pins.
  */
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const VERSIONS_FILE = join(REPO_ROOT, 'scripts', 'test-peers', 'versions.env');
+const VERSIONS_FILE = join(REPO_ROOT, 'test', 'peers', 'scripts', 'versions.env');
 
 export interface PeerBinaries {
   kubeApiserver: string;
@@ -24,7 +24,7 @@ export class MissingPeerBinaryError extends Error {
   constructor(what: string, path: string, envVar: string) {
     super(
       `${what} not found at ${path}. Build the test peers first with \`npm run test-peers\` ` +
-        `(scripts/test-peers/build.sh, see docs/test-peers.md), or point ${envVar} at a binary.`,
+        `(test/peers/scripts/build.sh, see test/peers/README.md), or point ${envVar} at a binary.`,
     );
     this.name = 'MissingPeerBinaryError';
   }

@@ -1,8 +1,8 @@
 /**
  * Starts a real, throwaway Kubernetes control plane for tests: etcd plus kube-apiserver (built by
  * `npm run test-peers`), listening on random loopback ports, with static-token users, RBAC, the
- * repo's manifests/ applied, and the metrics APIs served by a local aggregated API server.
- * See docs/test-peers.md.
+ * repo's infra/manifests/ applied, and the metrics APIs served by a local aggregated API server.
+ * See test/peers/README.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -37,7 +37,7 @@ export type KubeObject = {
 };
 
 export interface TestClusterOptions {
-  /** Folder of YAML manifests to apply after start; default: the repo's manifests/. `false`: none. */
+  /** Folder of YAML manifests to apply after start; default: the repo's infra/manifests/. `false`: none. */
   manifestsDir?: string | false;
   /**
    * Bind user `tideplane` to ClusterRole `tideplane` (when the manifests define it) with
@@ -99,7 +99,7 @@ export interface TestCluster {
    * kube-apiserver (with RBAC). False would mean clients must call `metrics.url` directly.
    */
   readonly metricsAggregated: boolean;
-  /** Objects applied from manifests/ at start. */
+  /** Objects applied from infra/manifests/ at start. */
   readonly appliedManifests: readonly KubeObject[];
   /** Folder with etcd.log and kube-apiserver.log (removed by stop()). */
   readonly workDir: string;
@@ -365,7 +365,7 @@ function startWatchdog(pids: number[], dir: string): ChildProcess {
   return child;
 }
 
-/** Starts etcd + kube-apiserver (+ metrics APIs) and applies manifests/; see TestClusterOptions. */
+/** Starts etcd + kube-apiserver (+ metrics APIs) and applies infra/manifests/; see TestClusterOptions. */
 export async function startTestCluster(opts: TestClusterOptions = {}): Promise<TestCluster> {
   // Ports are picked free and then handed to the binaries, so another process may take one in
   // between: start over (with new ports) when that happened.
@@ -655,7 +655,8 @@ async function startOnce(opts: TestClusterOptions): Promise<TestCluster> {
       return applier.apply(objects, Date.now() + 60_000);
     };
     const setUpManifests = async (): Promise<KubeObject[]> => {
-      const folder = opts.manifestsDir === undefined ? join(REPO_ROOT, 'manifests') : opts.manifestsDir;
+      const folder =
+        opts.manifestsDir === undefined ? join(REPO_ROOT, 'infra', 'manifests') : opts.manifestsDir;
       const applied = folder === false ? [] : await applyDir(folder);
       return applied;
     };

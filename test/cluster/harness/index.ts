@@ -1,5 +1,5 @@
 /**
- * Test harness for suites that need a real Kubernetes API server: see docs/test-peers.md.
+ * Test harness for suites that need a real Kubernetes API server: see test/peers/README.md.
  *
  *   const cluster = await startTestCluster();
  *   ...

@@ -1,6 +1,6 @@
 /**
  * The whole default day (35 services, 24 h at 15-s ticks) through the driver with a cheap test
- * controller: it must replay in well under a minute.
+ * controller (how long it takes is measured by `npm run bench`, not here).
  */
 import { describe, expect, it } from 'vitest';
 import { runSimulation } from '../../../shared/sim/driver';
@@ -9,7 +9,7 @@ import { createDefaultDayScenario } from '../../../shared/sim/scenarios/default-
 import { doublingController } from './doubling-controller';
 
 describe('simulator e2e: the default day', () => {
-  it('should replay a whole day with a controller ticking every 15 s in well under a minute', async () => {
+  it('should replay a whole day with a controller ticking every 15 s', async () => {
     const scenario = createDefaultDayScenario();
     const result = await runSimulation(scenario, {
       controllers: (world) => [doublingController(world.cluster, scenario.tickIntervalMs)],
@@ -18,7 +18,6 @@ describe('simulator e2e: the default day', () => {
     expect(result.controllers[0]).toMatchObject({ ticks: 5760, errors: 0 });
     expect(result.series.times).toHaveLength(24 * 12 + 1);
     expect(result.rescales).toBeGreaterThan(35);
-    expect(result.wallTimeMs).toBeLessThan(60_000);
     const html = renderReport(result);
     expect(html.match(/<svg/g)).toHaveLength(35 + 3);
   });

@@ -96,7 +96,7 @@ describe('runUnderLease', () => {
     expect(result.status).toBe('ran');
     expect(ticks).toBe(1);
     const holder = await state.get(cluster, 'lease#hpa');
-    expect((holder?.data as { owner: string }).owner).toBe('newcomer');
+    expect(holder?.data).toMatchObject({ owner: 'newcomer' });
   });
 
   it('given maxTicks, should stop after that many', async () => {
@@ -122,7 +122,11 @@ describe('runHpaInvocation', () => {
     region: 'eu-central-1',
     cluster: clusterSchema.parse({
       name: cluster,
-      access: { kind: 'token', endpoint: 'https://kube.example', secretArn: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:t-AbCdEf' },
+      access: {
+        kind: 'token',
+        endpoint: 'https://kube.example',
+        secretArn: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:t-AbCdEf',
+      },
       ...overrides,
     }),
     hpa: hpaSettingsSchema.parse({}),
@@ -150,18 +154,24 @@ describe('runHpaInvocation', () => {
     [{ cluster: 'x', ticks: 0 }, 'ticks:'],
     [{ cluster: 'x', autoscaler: 'no-slash' }, 'autoscaler: namespace/name'],
     ['{"cluster": "x"}', 'expected object'],
-  ])('given the invalid event %j, should name the problem and not touch the cluster', async (event, message) => {
-    const { response, connect } = invoke(event);
-    const result = await response;
-    expect(result.ok).toBe(false);
-    expect(!result.ok && result.error).toContain(message);
-    expect(connect).not.toHaveBeenCalled();
-    expect(await state.query(cluster)).toEqual([]);
-  });
+  ])(
+    'given the invalid event %j, should name the problem and not touch the cluster',
+    async (event, message) => {
+      const { response, connect } = invoke(event);
+      const result = await response;
+      expect(result.ok).toBe(false);
+      expect(!result.ok && result.error).toContain(message);
+      expect(connect).not.toHaveBeenCalled();
+      expect(await state.query(cluster)).toEqual([]);
+    },
+  );
 
   it('given an event for another cluster, should refuse it', async () => {
     const { response, connect } = invoke({ cluster: 'someone-else', dryRun: true });
-    expect(await response).toEqual({ ok: false, error: `cluster: this function serves "${cluster}", not "someone-else"` });
+    expect(await response).toEqual({
+      ok: false,
+      error: `cluster: this function serves "${cluster}", not "someone-else"`,
+    });
     expect(connect).not.toHaveBeenCalled();
   });
 

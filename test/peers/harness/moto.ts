@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-/** The moto release `scripts/test-peers/moto.sh` installs by default; keep the two in step. */
+/** The moto release `test/peers/scripts/moto.sh` installs by default; keep the two in step. */
 export const MOTO_VERSION = '5.2.5';
 
 /** Region every client of a moto test peer uses; moto keeps separate state per region. */
@@ -36,7 +36,7 @@ export interface MotoServer {
 
 /**
  * Where the `moto_server` binary lives: `TIDEPLANE_MOTO_SERVER` when set, otherwise the cache folder
- * that `scripts/test-peers/moto.sh` installs into.
+ * that `test/peers/scripts/moto.sh` installs into.
  */
 export function motoServerPath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.TIDEPLANE_MOTO_SERVER) return env.TIDEPLANE_MOTO_SERVER;
@@ -58,7 +58,7 @@ export async function startMoto(): Promise<MotoServer> {
   const binary = motoServerPath();
   if (!existsSync(binary)) {
     throw new Error(
-      `moto_server not found at ${binary}: run scripts/test-peers/moto.sh (or set TIDEPLANE_MOTO_SERVER)`,
+      `moto_server not found at ${binary}: run test/peers/scripts/moto.sh (or set TIDEPLANE_MOTO_SERVER)`,
     );
   }
   let lastError: unknown;

@@ -4,7 +4,7 @@
 # stderr). Idempotent: a finished install is reused; a half-finished one is thrown away and redone.
 # test/peers/harness/moto.ts finds the binary by the same convention.
 #
-# Usage: bash scripts/test-peers/moto.sh
+# Usage: bash test/peers/scripts/moto.sh
 #
 # Environment:
 #   TIDEPLANE_PEERS_DIR      cache root (default: $HOME/.cache/tideplane-peers)
