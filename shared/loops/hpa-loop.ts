@@ -100,6 +100,7 @@ export interface HpaTickSummary {
 interface Snapshot {
   autoscalers: AutoscalerObject[];
   pods: PodIndex;
+  selectorsByNamespace: Map<string, { name: string; selector: string }[]>;
   podMetricsServed: boolean;
   scales: Map<string, Scale>;
   stored: Map<string, StoredItem<unknown>>;
@@ -191,6 +192,7 @@ async function readSnapshot(deps: HpaLoopDeps, options: HpaTickOptions): Promise
     autoscalers,
     plans,
     pods: new PodIndex(pods, podMetrics),
+    selectorsByNamespace: selectorsByNamespace(autoscalers, plans, scales),
     podMetricsServed: podMetrics.length > 0,
     scales,
     stored: new Map(stored.filter((item) => item.sk !== HPA_TICK_KEY).map((item) => [item.sk, item])),
@@ -338,12 +340,28 @@ async function reconcile(
 
 /** The namespace's other autoscalers with their targets' selectors, for upstream's AmbiguousSelector. */
 function otherSelectors(snapshot: Snapshot, self: AutoscalerObject): { name: string; selector: string }[] {
-  return snapshot.autoscalers.flatMap((other, index) => {
-    if (other === self || other.namespace !== self.namespace || other.kind !== self.kind) return [];
-    const target = snapshot.plans[index]?.target;
-    const selector = target ? snapshot.scales.get(scaleTargetKeyString(target))?.selector : undefined;
-    return selector ? [{ name: other.name, selector }] : [];
+  return (snapshot.selectorsByNamespace.get(`${self.kind}/${self.namespace}`) ?? []).filter(
+    (o) => o.name !== self.name,
+  );
+}
+
+/** Each namespace's autoscalers with their targets' selectors, built once per tick. */
+function selectorsByNamespace(
+  autoscalers: readonly AutoscalerObject[],
+  plans: readonly AutoscalerPlan[],
+  scales: ReadonlyMap<string, Scale>,
+): Map<string, { name: string; selector: string }[]> {
+  const groups = new Map<string, { name: string; selector: string }[]>();
+  autoscalers.forEach((autoscaler, index) => {
+    const target = plans[index]?.target;
+    const selector = target ? scales.get(scaleTargetKeyString(target))?.selector : undefined;
+    if (!selector) return;
+    const key = `${autoscaler.kind}/${autoscaler.namespace}`;
+    const group = groups.get(key) ?? [];
+    group.push({ name: autoscaler.name, selector });
+    groups.set(key, group);
   });
+  return groups;
 }
 
 /**

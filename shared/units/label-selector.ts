@@ -169,6 +169,32 @@ function tokenize(input: string): Token[] {
  * @example parseSelector('app=web,tier in (a,b),!canary')
  */
 export function parseSelector(input: string): Selector {
+  const cached = parsedSelectors.get(input);
+  if (cached) return cached;
+  const parsed = deepFreeze(parseSelectorUncached(input));
+  if (parsedSelectors.size >= PARSED_SELECTOR_CACHE_SIZE) parsedSelectors.clear();
+  parsedSelectors.set(input, parsed);
+  return parsed;
+}
+
+/**
+ * Parsed selectors by their text. A tick checks every autoscaler's selector against its namespace's
+ * others (upstream's AmbiguousSelector), so the same few hundred strings are parsed thousands of times;
+ * parsing is pure and the results are frozen, so sharing them is safe. Errors are not cached.
+ */
+const PARSED_SELECTOR_CACHE_SIZE = 10_000;
+const parsedSelectors = new Map<string, Selector>();
+
+function deepFreeze(selector: Selector): Selector {
+  for (const requirement of selector.requirements) {
+    Object.freeze(requirement.values);
+    Object.freeze(requirement);
+  }
+  Object.freeze(selector.requirements);
+  return Object.freeze(selector);
+}
+
+function parseSelectorUncached(input: string): Selector {
   const tokens = tokenize(input);
   let pos = 0;
   const peek = (): Token => tokens[pos] ?? { kind: 'end', at: input.length };
