@@ -1,3 +1,4 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
@@ -16,6 +17,8 @@ const environmentSchema = z.object({
 });
 
 const log = powertoolsLogger('tideplane-hpa');
+/** CloudWatch metrics as EMF log lines (no API calls): what the loop did, per cluster. */
+const metrics = new Metrics({ serviceName: 'tideplane-hpa' });
 
 interface Wiring {
   config: ResolvedCluster;
@@ -75,7 +78,35 @@ export async function handler(event: unknown, context: Context): Promise<HpaInvo
       return w.connection;
     },
   });
-  if (response.ok) log.info('invocation done', { status: response.status, summary: response.summary });
-  else log.warn('event refused', { error: response.error });
+  if (response.ok) {
+    log.info('invocation done', { status: response.status, summary: response.summary });
+    publishMetrics(response);
+  } else {
+    log.warn('event refused', { error: response.error });
+  }
   return response;
+}
+
+function publishMetrics(response: Extract<HpaInvocationResponse, { ok: true }>): void {
+  metrics.addDimension('cluster', response.cluster);
+  const total = (pick: (t: (typeof response.ticks)[number]) => number) =>
+    response.ticks.reduce((sum, tick) => sum + pick(tick), 0);
+  metrics.addMetric('Ticks', MetricUnit.Count, response.ticks.length);
+  metrics.addMetric(
+    'Rescales',
+    MetricUnit.Count,
+    total((t) => t.counts.rescaled),
+  );
+  metrics.addMetric(
+    'FailedAutoscalers',
+    MetricUnit.Count,
+    total((t) => t.counts.failed),
+  );
+  metrics.addMetric(
+    'SkippedAutoscalers',
+    MetricUnit.Count,
+    total((t) => t.counts.skipped),
+  );
+  metrics.addMetric('LeaseHeld', MetricUnit.Count, response.status === 'lease-held' ? 1 : 0);
+  metrics.publishStoredMetrics();
 }
