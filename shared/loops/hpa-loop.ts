@@ -72,7 +72,12 @@ export interface HpaTickOptions {
   only?: string;
 }
 
-export type AutoscalerAction = 'rescaled' | 'would-rescale' | 'unchanged' | 'failed' | 'skipped';
+/**
+ * `blocked`: the autoscaler cannot be evaluated (bad spec, missing target, invalid selector, failing
+ * metrics) and says why on its status; `failed`: the rescale or the tick itself failed; `skipped`: another
+ * controller owns it.
+ */
+export type AutoscalerAction = 'rescaled' | 'would-rescale' | 'unchanged' | 'blocked' | 'failed' | 'skipped';
 
 export interface AutoscalerOutcome {
   kind: AutoscalerKind;
@@ -90,7 +95,7 @@ export interface HpaTickSummary {
   time: number;
   dryRun: boolean;
   outcomes: AutoscalerOutcome[];
-  counts: Record<'rescaled' | 'wouldRescale' | 'unchanged' | 'failed' | 'skipped', number> & {
+  counts: Record<'rescaled' | 'wouldRescale' | 'unchanged' | 'blocked' | 'failed' | 'skipped', number> & {
     statusWrites: number;
     stateWrites: number;
     events: number;
@@ -127,6 +132,7 @@ export async function runHpaTick(deps: HpaLoopDeps, options: HpaTickOptions = {}
     rescaled: 0,
     wouldRescale: 0,
     unchanged: 0,
+    blocked: 0,
     failed: 0,
     skipped: 0,
     statusWrites: 0,
@@ -335,8 +341,17 @@ async function reconcile(
   if (rescaled) return { ...outcome(autoscaler, 'rescaled', decision.rescaleReason ?? ''), ...base };
   if (decision.rescale)
     return { ...outcome(autoscaler, 'would-rescale', decision.rescaleReason ?? ''), ...base };
-  return { ...outcome(autoscaler, 'unchanged', decision.summary), ...base };
+  const blocked = BLOCKED_OUTCOMES.has(decision.explanation.outcome);
+  return { ...outcome(autoscaler, blocked ? 'blocked' : 'unchanged', decision.summary), ...base };
 }
+
+/** Evaluations that stopped before a proposal: the status conditions carry the reason. */
+const BLOCKED_OUTCOMES: ReadonlySet<string> = new Set([
+  'InvalidSpec',
+  'FailedGetScale',
+  'InvalidSelector',
+  'MetricsFailed',
+]);
 
 /** The namespace's other autoscalers with their targets' selectors, for upstream's AmbiguousSelector. */
 function otherSelectors(snapshot: Snapshot, self: AutoscalerObject): { name: string; selector: string }[] {

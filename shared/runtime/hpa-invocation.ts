@@ -71,7 +71,8 @@ export async function runHpaInvocation(
     };
   }
   const only = request.autoscaler;
-  const { kubernetes, metrics } = await deps.connect();
+  // Connecting reads a secret or mints a token: only worth it once the lease says this run will tick.
+  let connection: ReturnType<HpaInvocationDeps['connect']> | undefined;
   const result = await runUnderLease({
     cluster: cluster.name,
     loop: 'hpa',
@@ -82,8 +83,10 @@ export async function runHpaInvocation(
     intervalMs: hpa.intervalSeconds * 1000,
     remainingMs: deps.remainingMs,
     maxTicks: request.ticks ?? (dryRun && request.dryRun ? 1 : undefined),
-    tick: () =>
-      runHpaTick(
+    tick: async () => {
+      connection ??= deps.connect();
+      const { kubernetes, metrics } = await connection;
+      return runHpaTick(
         {
           cluster: cluster.name,
           kubernetes,
@@ -95,7 +98,8 @@ export async function runHpaInvocation(
           dryRun,
         },
         only ? { only } : {},
-      ),
+      );
+    },
   });
   const summary =
     result.status === 'lease-held'

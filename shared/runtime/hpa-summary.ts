@@ -6,7 +6,7 @@ export function renderTickSummary(tick: HpaTickSummary): string {
   const head =
     `${tick.cluster} @ ${new Date(tick.time).toISOString()}${mode}: ${tick.outcomes.length} autoscaler(s), ` +
     `${tick.counts.rescaled} rescaled, ${tick.counts.wouldRescale} would rescale, ` +
-    `${tick.counts.failed} failed, ${tick.counts.skipped} skipped`;
+    `${tick.counts.blocked} blocked, ${tick.counts.failed} failed, ${tick.counts.skipped} skipped`;
   const lines = tick.outcomes.map((o) => {
     const replicas =
       o.currentReplicas === undefined

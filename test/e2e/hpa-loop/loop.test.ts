@@ -185,8 +185,8 @@ describe('the HPA loop on the simulator', () => {
     const summary = await tick();
     const byName = Object.fromEntries(summary.outcomes.map((o) => [o.name, o]));
     expect(byName.web).toMatchObject({ action: 'rescaled', desiredReplicas: 4 });
-    expect(byName.broken?.action).toBe('unchanged');
-    expect(byName.queue?.action).toBe('unchanged');
+    expect(byName.broken?.action).toBe('blocked');
+    expect(byName.queue?.action).toBe('blocked');
     const condition = (name: string) =>
       cluster
         .getAutoscaler('HorizontalAutoscaler', 'shop', name)
@@ -248,7 +248,7 @@ describe('the HPA loop on the simulator', () => {
       settings: hpaSettingsSchema.parse({}),
       dryRun: false,
     });
-    expect(summary.outcomes[0]?.action).toBe('unchanged');
+    expect(summary.outcomes[0]?.action).toBe('blocked');
     expect(replicas('shop', 'queue')).toBe(2);
     const active = cluster
       .getAutoscaler('HorizontalAutoscaler', 'shop', 'queue')
@@ -334,7 +334,7 @@ describe('the HPA loop on the simulator', () => {
     addService('shop', 'web', 2, 30);
     cluster.setMetricsApiServed(false);
     const summary = await tick();
-    expect(summary.outcomes[0]?.action).toBe('unchanged');
+    expect(summary.outcomes[0]?.action).toBe('blocked');
     expect(replicas('shop', 'web')).toBe(2);
     const active = cluster
       .getAutoscaler('HorizontalAutoscaler', 'shop', 'web')

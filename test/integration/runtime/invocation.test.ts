@@ -175,6 +175,13 @@ describe('runHpaInvocation', () => {
     expect(connect).not.toHaveBeenCalled();
   });
 
+  it('given another invocation holds the lease, should not even connect to the cluster', async () => {
+    await state.acquireLease(cluster, 'hpa', 'someone-else', 45_000);
+    const { response, connect } = invoke({ cluster, dryRun: true });
+    expect(await response).toMatchObject({ ok: true, status: 'lease-held', ticks: [] });
+    expect(connect).not.toHaveBeenCalled();
+  });
+
   it('given the cluster is switched off, should report that and do nothing', async () => {
     const { response, connect } = invoke({ cluster }, config({ enabled: false }));
     const result = await response;
