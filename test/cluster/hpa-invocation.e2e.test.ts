@@ -11,6 +11,7 @@ import type { KubernetesAdapter } from '../../shared/adapters/kubernetes/adapter
 import type { RequestStats } from '../../shared/adapters/kubernetes/request-stats';
 import { hpaSettingsSchema } from '../../shared/config/hpa-settings';
 import { type ResolvedCluster, resolvedClusterSchema } from '../../shared/config/load';
+import { HPA_TICK_KEY } from '../../shared/loops/hpa-history-codec';
 import { type HpaInvocationResponse, runHpaInvocation } from '../../shared/runtime/hpa-invocation';
 import { type KubeHttp, startTestCluster, type TestCluster } from './harness';
 import { FakeClock } from './support/fake-clock';
@@ -238,12 +239,23 @@ describe('the HPA invocation', () => {
     expect(await autoscalerEvents(admin, NS, 'web')).toEqual([
       expect.objectContaining({ reason: 'SuccessfulRescale', note: `New size: 4; reason: ${CPU_ABOVE}` }),
     ]);
-    // History and audit record stored; the lease was released at the end.
+    // History, audit record and the tick marker of this full tick stored; the lease was released at
+    // the end.
     const items = (await store.query(CLUSTER)).map((i) => i.sk);
     expect(items).toEqual([
       expect.stringMatching(new RegExp(`^decision#hpa#.*#${NS}/web$`)),
       `hpa#tpa#${NS}/web`,
+      HPA_TICK_KEY,
     ]);
+    expect((await store.get(CLUSTER, HPA_TICK_KEY))?.data).toEqual({ at: clock.now() });
+    // The history in its compact form: this sync's recommendations, the first one as the open run.
+    expect((await store.get(CLUSTER, `hpa#tpa#${NS}/web`))?.data).toEqual({
+      recommendations: [{ timestamp: clock.now(), replicas: 6 }],
+      scaleUpEvents: [],
+      scaleDownEvents: [],
+      open: 2,
+      openSince: clock.now(),
+    });
     expect(await store.get(CLUSTER, 'lease#hpa')).toBeUndefined();
   });
 });

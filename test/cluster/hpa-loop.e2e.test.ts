@@ -5,6 +5,10 @@
  * have stored in DynamoDB. Time is a FakeClock, so five minutes of stabilization window pass in a few
  * ticks while the API server and DynamoDB run in real time.
  *
+ * The history is stored in its compact form (shared/loops/hpa-history-codec.ts): the latest sample of
+ * each recommended count, the count recommended at every tick up to the last completed one as an `open`
+ * run, and one tick marker per cluster written once per tick. A steady tick writes the marker only.
+ *
  * The steps build on each other (one Deployment's story): they run in order and share the cluster.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +17,7 @@ import { DynamoDbStateStore, type DynamoDbStats } from '../../shared/adapters/dy
 import type { KubernetesAdapter } from '../../shared/adapters/kubernetes/adapter';
 import { type HpaSettings, hpaSettingsSchema } from '../../shared/config/hpa-settings';
 import type { HpaHistory } from '../../shared/hpa/history';
+import { expandHistory, HPA_TICK_KEY, type StoredHpaHistory } from '../../shared/loops/hpa-history-codec';
 import { type HpaTickSummary, runHpaTick } from '../../shared/loops/hpa-loop';
 import type { KubernetesPort } from '../../shared/ports/kubernetes';
 import { type KubeHttp, startTestCluster, type TestCluster } from './harness';
@@ -84,10 +89,25 @@ async function tick(wrap?: (adapter: KubernetesAdapter) => KubernetesPort): Prom
   }
 }
 
-async function storedHistory(): Promise<{ version: number; data: HpaHistory } | undefined> {
+async function storedHistory(): Promise<{ version: number; data: StoredHpaHistory } | undefined> {
   const item = await store.get(CLUSTER, HISTORY_KEY);
-  return item as { version: number; data: HpaHistory } | undefined;
+  return item as { version: number; data: StoredHpaHistory } | undefined;
 }
+
+async function tickMarker(): Promise<{ version: number; data: { at: number } } | undefined> {
+  const item = await store.get(CLUSTER, HPA_TICK_KEY);
+  return item as { version: number; data: { at: number } } | undefined;
+}
+
+/** The history the next tick's core will work with: the stored one expanded at the tick marker. */
+async function rememberedHistory(): Promise<HpaHistory | undefined> {
+  const [history, marker] = await Promise.all([storedHistory(), tickMarker()]);
+  return expandHistory(history?.data, marker?.data.at);
+}
+
+/** Recommendations in time order, then by count (two samples can share an instant). */
+const inOrder = (history: HpaHistory | undefined) =>
+  [...(history?.recommendations ?? [])].sort((a, b) => a.timestamp - b.timestamp || a.replicas - b.replicas);
 
 const replicas = async () => (await readDeployment(admin, NS, 'web')).spec.replicas;
 const condition = async (name: string, type: string) =>
@@ -148,10 +168,12 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
       rescaled: 1,
       wouldRescale: 0,
       unchanged: 0,
+      blocked: 0,
       failed: 0,
       skipped: 0,
       statusWrites: 1,
-      stateWrites: 2,
+      // The history, the audit record and the tick marker.
+      stateWrites: 3,
       events: 1,
     });
     expect(await replicas()).toBe(4);
@@ -228,9 +250,11 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
       },
     });
 
-    // DynamoDB: one query, the history and the audit record, each one conditional write.
-    expect(writes).toMatchObject({ queries: 1, writes: 2, conditionalFailures: 0 });
-    // Upstream's recordInitialRecommendation (2, the current count) plus this sync's proposal (6).
+    // DynamoDB: one query; the history, the audit record and the tick marker, each one conditional write.
+    expect(writes).toMatchObject({ queries: 1, writes: 3, conditionalFailures: 0 });
+    // Upstream's recordInitialRecommendation (2, the current count) plus this sync's proposal (6), both
+    // made now: the first is stored as the open run (recommended from t = 0 through the last completed
+    // tick), the other as the latest sample of its count. The marker says this tick completed.
     expect(await store.query(CLUSTER, 'hpa#')).toEqual([
       {
         cluster: CLUSTER,
@@ -238,14 +262,25 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
         version: 1,
         expiresAt: at(0) / SECOND + 7 * 86_400,
         data: {
-          recommendations: [
-            { timestamp: at(0), replicas: 2 },
-            { timestamp: at(0), replicas: 6 },
-          ],
+          recommendations: [{ timestamp: at(0), replicas: 6 }],
           scaleUpEvents: [],
           scaleDownEvents: [],
+          open: 2,
+          openSince: at(0),
         },
       },
+      {
+        cluster: CLUSTER,
+        sk: HPA_TICK_KEY,
+        version: 1,
+        expiresAt: at(0) / SECOND + 7 * 86_400,
+        data: { at: at(0) },
+      },
+    ]);
+    // What the next tick will work with is upstream's history: both samples of this sync.
+    expect(inOrder(await rememberedHistory())).toEqual([
+      { timestamp: at(0), replicas: 2 },
+      { timestamp: at(0), replicas: 6 },
     ]);
     const decisions = await store.query(CLUSTER, 'decision#hpa#');
     expect(decisions).toHaveLength(1);
@@ -286,6 +321,16 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
       }),
     ]);
     expect(await replicas()).toBe(6);
+    // The count recommended changed (the run of 2 ended at t = 0, a run of 6 opened): written.
+    expect(second.summary.counts).toMatchObject({ stateWrites: 3 });
+    const historyAtRunStart = await storedHistory();
+    expect(historyAtRunStart?.data).toEqual({
+      recommendations: [{ timestamp: at(0), replicas: 2 }],
+      scaleUpEvents: [],
+      scaleDownEvents: [],
+      open: 6,
+      openSince: at(15),
+    });
     expect(await condition('web', 'ScalingLimited')).toMatchObject({
       status: 'False',
       reason: 'DesiredWithinRange',
@@ -307,7 +352,11 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
       ...READS,
       'patch autoscaling.tideplane.io/horizontalautoscalers/status': 1,
     });
+    // 6 again: the open run goes on, so the history item is not rewritten; only the marker moves.
     expect(third.summary.counts).toMatchObject({ statusWrites: 1, events: 0, stateWrites: 1 });
+    expect(third.dynamo).toMatchObject({ queries: 1, writes: 1, conditionalFailures: 0 });
+    expect(await storedHistory()).toEqual(historyAtRunStart);
+    expect((await tickMarker())?.data).toEqual({ at: at(30) });
     const steady = await readAutoscaler(admin, NS, 'web');
     expect(steady.status).toMatchObject({
       currentReplicas: 6,
@@ -326,6 +375,7 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
     // Nothing changes any more: only the reads, no scale, status or Event write.
     const deploymentBefore = await readDeployment(admin, NS, 'web');
     const historyBefore = await storedHistory();
+    const markerBefore = await tickMarker();
     const eventsBefore = (await autoscalerEvents(admin, NS, 'web')).length;
     clock.set(at(45));
     const fourth = await tick();
@@ -343,14 +393,16 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
     );
     expect(await autoscalerEvents(admin, NS, 'web')).toHaveLength(eventsBefore);
 
-    // The history is still written, once: like upstream's controller, every sync records its
-    // recommendation (it is what a later scale-down is stabilized against), so the stored history
-    // did change. One conditional write, no audit record.
+    // Like upstream's controller, this sync recorded its recommendation (it is what a later
+    // scale-down is stabilized against), but 6 continues the open run: the history item stays as it
+    // was, and the one conditional write of the tick is the marker moving to t = 45 s, which dates the
+    // run's latest sample for every autoscaler at once. No audit record.
     expect(fourth.summary.counts.stateWrites).toBe(1);
     expect(fourth.dynamo).toMatchObject({ queries: 1, writes: 1, conditionalFailures: 0 });
-    const historyAfter = await storedHistory();
-    expect(historyAfter?.version).toBe((historyBefore?.version ?? 0) + 1);
-    expect(historyAfter?.data.recommendations.at(-1)).toEqual({ timestamp: at(45), replicas: 6 });
+    expect(await storedHistory()).toEqual(historyBefore);
+    const markerAfter = await tickMarker();
+    expect(markerAfter).toMatchObject({ version: (markerBefore?.version ?? 0) + 1, data: { at: at(45) } });
+    expect(inOrder(await rememberedHistory()).at(-1)).toEqual({ timestamp: at(45), replicas: 6 });
     expect(await store.query(CLUSTER, 'decision#hpa#')).toHaveLength(2);
   });
 
@@ -370,7 +422,18 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
       }),
     ]);
     expect(first.requests['update apps/deployments/scale']).toBeUndefined();
-    expect(first.summary.counts).toMatchObject({ statusWrites: 1, events: 0, stateWrites: 1 });
+    // The recommendation changed from 6 to 2: the history is written (the run of 6 closed at its last
+    // tick, t = 45 s, a run of 2 opened), and the marker.
+    expect(first.summary.counts).toMatchObject({ statusWrites: 1, events: 0, stateWrites: 2 });
+    expect(first.dynamo).toMatchObject({ queries: 1, writes: 2, conditionalFailures: 0 });
+    const openedRun = await storedHistory();
+    expect(openedRun?.data).toEqual({
+      recommendations: [{ timestamp: at(45), replicas: 6 }],
+      scaleUpEvents: [],
+      scaleDownEvents: [],
+      open: 2,
+      openSince: at(60),
+    });
     const stabilized = await readAutoscaler(admin, NS, 'web');
     expect(stabilized.status?.conditions?.find((c) => c.type === 'AbleToScale')).toMatchObject({
       status: 'True',
@@ -385,6 +448,7 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
 
     // More ticks while the window still reaches back to t = 45 s. A window includes a sample exactly
     // at its edge (upstream skips only samples Before(now - window)), so t = 345 s still holds.
+    // Each tick runs with a new adapter and state store: all it knows of t = 45 s is what DynamoDB holds.
     for (const seconds of [120, 180, 240, 300, 345]) {
       clock.set(at(seconds));
       const held = await tick();
@@ -392,19 +456,33 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
       expect(held.summary.outcomes, `t = ${seconds} s`).toEqual([
         expect.objectContaining({ action: 'unchanged', currentReplicas: 6, desiredReplicas: 6 }),
       ]);
-      // The status is unchanged, so only the history is written.
+      // The status is unchanged, and 2 continues the open run: only the tick marker is written.
       expect(held.requests, `t = ${seconds} s`).toEqual(READS);
       expect(held.summary.counts, `t = ${seconds} s`).toMatchObject({
         statusWrites: 0,
         events: 0,
         stateWrites: 1,
       });
+      expect(held.dynamo, `t = ${seconds} s`).toMatchObject({
+        queries: 1,
+        writes: 1,
+        conditionalFailures: 0,
+      });
+      expect(await storedHistory(), `t = ${seconds} s`).toEqual(openedRun);
+      expect((await tickMarker())?.data, `t = ${seconds} s`).toEqual({ at: at(seconds) });
     }
     expect(await replicas()).toBe(6);
-    const kept = await storedHistory();
-    // Pruned to the window: the oldest kept is the edge sample of t = 45 s, the one still holding 6.
-    expect(kept?.data.recommendations[0]).toEqual({ timestamp: at(45), replicas: 6 });
-    expect(Math.max(...(kept?.data.recommendations.map((r) => r.timestamp) ?? []))).toBe(at(345));
+    // Everything the next tick will remember of this autoscaler: its history item and the marker.
+    expect((await store.query(CLUSTER, 'hpa#')).map((i) => i.sk)).toEqual([HISTORY_KEY, HPA_TICK_KEY]);
+    const kept = await rememberedHistory();
+    // Pruned to the window: the oldest kept is the edge sample of t = 45 s, the one still holding 6,
+    // and the open run of 2 reaches the last tick, t = 345 s.
+    expect(inOrder(kept)).toEqual([
+      { timestamp: at(45), replicas: 6 },
+      { timestamp: at(345), replicas: 2 },
+    ]);
+    expect(inOrder(kept)[0]).toEqual({ timestamp: at(45), replicas: 6 });
+    expect(Math.max(...(kept?.recommendations.map((r) => r.timestamp) ?? []))).toBe(at(345));
 
     // One second later the last 6 has left the window: every remembered proposal is 2.
     clock.set(at(346));
@@ -419,6 +497,8 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
       }),
     ]);
     expect(down.requests['update apps/deployments/scale']).toBe(1);
+    // The history (6 pruned), the audit record and the marker.
+    expect(down.summary.counts).toMatchObject({ statusWrites: 1, events: 1, stateWrites: 3 });
     expect(await replicas()).toBe(2);
     const after = await readAutoscaler(admin, NS, 'web');
     expect(after.status).toMatchObject({
@@ -433,8 +513,17 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
     expect((await autoscalerEvents(admin, NS, 'web')).map((e) => e.note)).toContain(
       'New size: 2; reason: All metrics below target',
     );
-    const pruned = await storedHistory();
-    expect(pruned?.data.recommendations.every((r) => r.timestamp >= at(46) && r.replicas === 2)).toBe(true);
+    // Only the run of 2 is left (without behavior no scale event is kept), dated at t = 346 s.
+    expect((await storedHistory())?.data).toEqual({
+      recommendations: [],
+      scaleUpEvents: [],
+      scaleDownEvents: [],
+      open: 2,
+      openSince: at(60),
+    });
+    const pruned = await rememberedHistory();
+    expect(pruned?.recommendations).toEqual([{ timestamp: at(346), replicas: 2 }]);
+    expect(pruned?.recommendations.every((r) => r.timestamp >= at(46) && r.replicas === 2)).toBe(true);
     expect(
       (await store.query(CLUSTER, 'decision#hpa#')).map((d) => [
         (d.data as { from: number }).from,
@@ -473,18 +562,22 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
         desiredReplicas: 4,
         reason: CPU_ABOVE,
       }),
+      // It cannot be evaluated, and says why on its status: blocked, not merely unchanged.
       expect.objectContaining({
         name: 'web-broken',
-        action: 'unchanged',
+        action: 'blocked',
         reason: `invalid spec: ${problem}`,
       }),
     ]);
     expect(summary.counts).toMatchObject({
       rescaled: 1,
-      unchanged: 1,
+      unchanged: 0,
+      blocked: 1,
       failed: 0,
       statusWrites: 2,
       events: 2,
+      // `web`'s history and audit record, and the marker; nothing for the broken one.
+      stateWrites: 3,
     });
     expect(requests).toMatchObject({
       'update apps/deployments/scale': 1,
@@ -526,7 +619,7 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
     expect(webEvents.filter((e) => e.type !== 'Normal')).toEqual([]);
     expect(webEvents.map((e) => e.note)).toContain(`New size: 4; reason: ${CPU_ABOVE}`);
     // The broken autoscaler never reached a scale: nothing to remember for it.
-    expect((await store.query(CLUSTER, 'hpa#')).map((i) => i.sk)).toEqual([HISTORY_KEY]);
+    expect((await store.query(CLUSTER, 'hpa#')).map((i) => i.sk)).toEqual([HISTORY_KEY, HPA_TICK_KEY]);
   });
 
   it('re-reads the scale after a 409 and writes on fresh data', async () => {
@@ -547,7 +640,7 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
     expect(log.problems()).toEqual([]);
     expect(summary.outcomes).toEqual([
       expect.objectContaining({ name: 'web', action: 'rescaled', currentReplicas: 4, desiredReplicas: 5 }),
-      expect.objectContaining({ name: 'web-broken', action: 'unchanged' }),
+      expect.objectContaining({ name: 'web-broken', action: 'blocked' }),
     ]);
     // The first write met a real 409, the loop read /scale again and the second write went through.
     expect(requests['update apps/deployments/scale']).toBe(2);
@@ -572,11 +665,31 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
   it('forgets the history of a deleted autoscaler and keeps the audit records', async () => {
     await admin.delete(`/apis/${HA_API_VERSION}/namespaces/${NS}/horizontalautoscalers/web`);
     clock.set(at(390));
-    const { summary, log } = await tick();
+    const { summary, dynamo: writes, log } = await tick();
     expect(log.problems()).toEqual([]);
     expect(summary.outcomes.map((o) => o.name)).toEqual(['web-broken']);
-    expect(await store.query(CLUSTER, 'hpa#')).toEqual([]);
+    // One delete (`web`'s history) and the marker's write: nothing else was touched.
+    expect(writes).toMatchObject({ queries: 1, writes: 2, conditionalFailures: 0 });
+    // `web`'s history is gone; the cluster's tick marker is no autoscaler's and stays, moved to this tick.
+    expect(await store.query(CLUSTER, 'hpa#')).toEqual([
+      expect.objectContaining({ sk: HPA_TICK_KEY, data: { at: at(390) } }),
+    ]);
     expect(await store.query(CLUSTER, 'decision#hpa#')).toHaveLength(5);
+  });
+
+  it('keeps the tick marker when no autoscaler is left, and writes nothing', async () => {
+    await admin.delete(`/apis/${HA_API_VERSION}/namespaces/${NS}/horizontalautoscalers/web-broken`);
+    const marker = await tickMarker();
+    clock.set(at(405));
+    const { summary, requests, dynamo: writes, log } = await tick();
+    expect(log.problems()).toEqual([]);
+    expect(summary.outcomes).toEqual([]);
+    expect(summary.counts).toMatchObject({ statusWrites: 0, stateWrites: 0, events: 0 });
+    expect(writes).toMatchObject({ queries: 1, writes: 0, conditionalFailures: 0 });
+    expect(requests['update apps/deployments/scale']).toBeUndefined();
+    // Neither deleted as a leftover nor moved: no autoscaler recorded anything at t = 405 s.
+    expect(await tickMarker()).toEqual(marker);
+    expect((await store.query(CLUSTER, 'hpa#')).map((i) => i.sk)).toEqual([HPA_TICK_KEY]);
   });
 });
 
