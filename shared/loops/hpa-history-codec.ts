@@ -11,8 +11,8 @@ import { type HpaHistory, hpaHistorySchema } from '../hpa/evaluate';
  * window, the value counts; if not, no earlier one does either. So the stored form keeps the latest
  * timestamp per value, and the value recommended in an unbroken run of ticks up to now is stored once as
  * `open`: its latest timestamp is the cluster's last completed tick, one item (`HPA_TICK_KEY`) written
- * once per tick. An autoscaler is written when its recommendation changes, an old value leaves the
- * windows, or it rescales — not on every tick.
+ * once per tick. An autoscaler is written when its recommendation changes or it rescales (and when
+ * its item's TTL needs renewing) — not on every tick, and not when an old value merely leaves the windows.
  */
 
 /** The per-cluster item holding the time of the last completed full HPA tick. */
@@ -102,6 +102,23 @@ export function sameStoredHistory(a: StoredHpaHistory | undefined, b: StoredHpaH
     ) &&
     sameList(a.scaleUpEvents, b.scaleUpEvents, sameEvent) &&
     sameList(a.scaleDownEvents, b.scaleDownEvents, sameEvent)
+  );
+}
+
+/**
+ * Whether `next` differs from `previous` only by samples the core pruned because they left every window.
+ * Such a change need not be written: the stored stale samples come back on the next read and are pruned
+ * again, and no decision reads them.
+ */
+export function onlyDropsStaleSamples(
+  previous: StoredHpaHistory | undefined,
+  next: StoredHpaHistory,
+): boolean {
+  if (!previous || previous.open !== next.open) return false;
+  if (!sameList(previous.scaleUpEvents, next.scaleUpEvents, sameEvent)) return false;
+  if (!sameList(previous.scaleDownEvents, next.scaleDownEvents, sameEvent)) return false;
+  return next.recommendations.every((r) =>
+    previous.recommendations.some((p) => p.timestamp === r.timestamp && p.replicas === r.replicas),
   );
 }
 

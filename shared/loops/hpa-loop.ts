@@ -31,6 +31,7 @@ import {
   expandHistory,
   HPA_TICK_KEY,
   hpaTickSchema,
+  onlyDropsStaleSamples,
   type StoredHpaHistory,
   sameStoredHistory,
   storedHpaHistorySchema,
@@ -147,7 +148,10 @@ export async function runHpaTick(deps: HpaLoopDeps, options: HpaTickOptions = {}
         autoscaler: `${autoscaler.namespace}/${autoscaler.name}`,
         error: String(error),
       });
-      if (fullTick && !deps.dryRun && (await closeRun(deps, snapshot, autoscaler))) counts.stateWrites++;
+      // Best effort: if the store is what failed, the next tick's expansion is off by at most a tick.
+      const closed =
+        fullTick && !deps.dryRun && (await closeRun(deps, snapshot, autoscaler).catch(() => false));
+      if (closed) counts.stateWrites++;
       return outcome(autoscaler, 'failed', `unexpected error: ${String(error)}`);
     }),
   );
@@ -326,8 +330,11 @@ async function reconcile(
     if (history) {
       const previous = previousHistory.success ? previousHistory.data : undefined;
       const next = compactHistory(history, now, previous, fullTick);
-      if (!sameStoredHistory(previous, next) && (await persistHistory(deps, key, stored, next)))
-        counts.stateWrites++;
+      // A steady autoscaler is not rewritten, so its item's TTL is renewed once half of it has passed.
+      const ttlRunningOut =
+        stored?.expiresAt !== undefined && stored.expiresAt * 1000 - now < (HPA_STATE_TTL_SECONDS * 1000) / 2;
+      const changed = !sameStoredHistory(previous, next) && !onlyDropsStaleSamples(previous, next);
+      if ((changed || ttlRunningOut) && (await persistHistory(deps, key, stored, next))) counts.stateWrites++;
     }
     if (rescaled) {
       await recordDecision(deps, now, autoscaler, decision);

@@ -497,8 +497,9 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
       }),
     ]);
     expect(down.requests['update apps/deployments/scale']).toBe(1);
-    // The history (6 pruned), the audit record and the marker.
-    expect(down.summary.counts).toMatchObject({ statusWrites: 1, events: 1, stateWrites: 3 });
+    // The audit record and the marker. The history is not rewritten: the core only pruned the 6 that left
+    // the window, and that stale sample, read back next tick, is pruned again and read by no decision.
+    expect(down.summary.counts).toMatchObject({ statusWrites: 1, events: 1, stateWrites: 2 });
     expect(await replicas()).toBe(2);
     const after = await readAutoscaler(admin, NS, 'web');
     expect(after.status).toMatchObject({
@@ -513,17 +514,25 @@ describe('whole HPA ticks against a real API server and DynamoDB', () => {
     expect((await autoscalerEvents(admin, NS, 'web')).map((e) => e.note)).toContain(
       'New size: 2; reason: All metrics below target',
     );
-    // Only the run of 2 is left (without behavior no scale event is kept), dated at t = 346 s.
+    // The stored item still holds the stale 6 (without behavior no scale event is kept); what the core
+    // reads next tick is that 6, outside every window, and the run of 2 dated at t = 346 s.
     expect((await storedHistory())?.data).toEqual({
-      recommendations: [],
+      recommendations: [{ timestamp: at(45), replicas: 6 }],
       scaleUpEvents: [],
       scaleDownEvents: [],
       open: 2,
       openSince: at(60),
     });
-    const pruned = await rememberedHistory();
-    expect(pruned?.recommendations).toEqual([{ timestamp: at(346), replicas: 2 }]);
-    expect(pruned?.recommendations.every((r) => r.timestamp >= at(46) && r.replicas === 2)).toBe(true);
+    const remembered = await rememberedHistory();
+    expect(remembered?.recommendations).toEqual([
+      { timestamp: at(45), replicas: 6 },
+      { timestamp: at(346), replicas: 2 },
+    ]);
+    expect(
+      remembered?.recommendations
+        .filter((r) => r.timestamp >= at(346) - 300_000)
+        .every((r) => r.replicas === 2),
+    ).toBe(true);
     expect(
       (await store.query(CLUSTER, 'decision#hpa#')).map((d) => [
         (d.data as { from: number }).from,

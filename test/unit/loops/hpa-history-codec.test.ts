@@ -20,6 +20,7 @@ import {
   compactHistory,
   expandHistory,
   HPA_TICK_KEY,
+  onlyDropsStaleSamples,
   type StoredHpaHistory,
   sameStoredHistory,
   storedHpaHistorySchema,
@@ -190,12 +191,19 @@ describe('compactHistory', () => {
     expect(sameStoredHistory(previous, compacted)).toBe(false);
   });
 
-  it('when a value leaves the windows (pruned by the core), should drop it and so need a write', () => {
+  it('when a value leaves the windows (pruned by the core), should drop it; only that changed, so no write', () => {
     const previous = stored([rec(0, 6)], { open: 2, openSince: t(15) });
     const next = history([rec(300, 2), rec(315, 2)]);
     const compacted = compactHistory(next, t(315), previous, true);
     expect(compacted).toEqual(stored([], { open: 2, openSince: t(15) }));
     expect(sameStoredHistory(previous, compacted)).toBe(false);
+    expect(onlyDropsStaleSamples(previous, compacted)).toBe(true);
+  });
+
+  it('when a new value is recorded, should not count as mere pruning', () => {
+    const previous = stored([rec(0, 6)], { open: 2, openSince: t(15) });
+    const compacted = compactHistory(history([rec(0, 6), rec(300, 2), rec(315, 3)]), t(315), previous, true);
+    expect(onlyDropsStaleSamples(previous, compacted)).toBe(false);
   });
 
   it('given no recommendation made now (metrics failed, no scale), should close the run at its last sample', () => {
@@ -615,7 +623,8 @@ function lockstep(scenario: Scenario, seed: number): LockstepResult {
       const parsed = storedHpaHistorySchema.safeParse(compact.item);
       const previous = parsed.success ? parsed.data : undefined;
       const next = compactHistory(b.next, world.now, previous, true);
-      if (!sameStoredHistory(previous, next)) {
+      // The loop's rule: write when it changed, but not when the core only pruned stale samples.
+      if (!sameStoredHistory(previous, next) && !onlyDropsStaleSamples(previous, next)) {
         compact.item = roundTrip(next);
         result.compactWrites++;
       }
