@@ -25,14 +25,14 @@ import {
   type StatusManager,
   scaleTargetKeyString,
 } from '../ports/kubernetes';
+import { selectorFromLabelSelector, selectorToString } from '../units/label-selector';
 import { ApiCallRecorder, type ApiStats, type ErrorFactory } from './api-calls';
-import { formatMatchLabels } from './label-selector';
 import { podUsage, servedRps } from './load-model';
 import { createNodeRecord, type NodeRecord, type NodeSpec, refreshNodeView } from './node';
 import { type PodRecord, type PodState, refreshPodView } from './pod';
-import { formatKibibytes, formatNanocores } from './quantity';
 import { createRandom, hashString, mix32, randomSuffix, signedHash } from './random';
 import { chooseNode, type PodRequirements, type SchedulingPolicy } from './scheduler';
+import { formatKibibytes, formatNanocores } from './usage-format';
 import {
   LISTABLE_WORKLOAD_KINDS,
   type RescaleRecord,
@@ -416,7 +416,7 @@ export class SimCluster implements KubernetesPort {
       apiVersion,
       uid,
       matchLabels,
-      selector: formatMatchLabels(matchLabels),
+      selector: selectorToString(selectorFromLabelSelector({ matchLabels })),
       templateHash,
       containers,
       podAnnotations: Object.freeze({ ...spec.annotations }),

@@ -5,7 +5,10 @@
  * 100 MiB); memory capacity is the nominal size less what the kernel and firmware take.
  */
 import type { ResourceList } from '../ports/kubernetes';
-import { formatMillicores, GiB, MiB } from './quantity';
+import { formatMilliDecimalSI } from '../units/quantity';
+
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
 
 export interface InstanceType {
   name: string;
@@ -70,7 +73,7 @@ export function nodeResources(typeName: string): { capacity: ResourceList; alloc
       pods: String(type.maxPods),
     },
     allocatable: {
-      cpu: formatMillicores(type.vcpu * 1000 - kubeReservedCpuMillis(type.vcpu)),
+      cpu: formatMilliDecimalSI(type.vcpu * 1000 - kubeReservedCpuMillis(type.vcpu)),
       memory: `${(memoryCapacity - reservedMemory) / 1024}Ki`,
       pods: String(type.maxPods),
     },

@@ -5,9 +5,10 @@
  * deterministic noise that depends on the pod and the scrape, never on how often someone reads it.
  */
 import type { PodState } from './pod';
-import { MiB } from './quantity';
 import { signedHash } from './random';
 import type { WorkloadRecord } from './workload-record';
+
+const MiB = 2 ** 20;
 
 export interface ContainerUsage {
   name: string;

@@ -20,10 +20,15 @@ import {
   type PodsMetricQuery,
   type ScalarSample,
 } from '../ports/metric-source';
+import {
+  parseSelector,
+  type Selector,
+  selectorFromLabelSelector,
+  selectorMatches,
+} from '../units/label-selector';
 import { ApiCallRecorder, type ApiStats } from './api-calls';
 import type { SimCluster } from './cluster';
 import { METRICS_RESOLUTION_MS } from './cluster';
-import { labelSelectorMatcher, parseSelector } from './label-selector';
 import { servedRps } from './load-model';
 
 export const REQUESTS_PER_SECOND_METRIC = 'requests-per-second';
@@ -55,9 +60,9 @@ export class SimMetrics implements MetricSource {
     if (query.metricName !== REQUESTS_PER_SECOND_METRIC) {
       return fail('NotFound', `the server could not find the metric ${query.metricName} for pods`);
     }
-    let matches: (labels: Readonly<Record<string, string>>) => boolean;
+    let selector: Selector;
     try {
-      matches = parseSelector(query.podSelector);
+      selector = parseSelector(query.podSelector);
     } catch (error) {
       return fail('Invalid', (error as Error).message);
     }
@@ -67,7 +72,7 @@ export class SimMetrics implements MetricSource {
       if (workload.namespace !== query.namespace) continue;
       const ready = this.cluster.readyPodCount(workload);
       for (const pod of workload.pods) {
-        if (!pod.node || pod.deletedAt !== undefined || !matches(pod.labels)) continue;
+        if (!pod.node || pod.deletedAt !== undefined || !selectorMatches(selector, pod.labels)) continue;
         const scrapedAt = this.cluster.scrapeTime(pod.node, now);
         if (pod.runningAt === undefined || pod.runningAt > scrapedAt) continue;
         const state = this.cluster.stateAtScrape(pod, scrapedAt);
@@ -108,12 +113,18 @@ export class SimMetrics implements MetricSource {
     if (query.metricName !== QUEUE_LENGTH_METRIC) {
       return fail('NotFound', `the server could not find the external metric ${query.metricName}`);
     }
-    const matches = labelSelectorMatcher(query.metricSelector);
+    // No metric selector selects every series, as an empty `labelSelector=` does on the real API.
+    let selector: Selector;
+    try {
+      selector = selectorFromLabelSelector(query.metricSelector ?? {});
+    } catch (error) {
+      return fail('Invalid', (error as Error).message);
+    }
     const timestamp = this.cluster.clock.now();
     const samples: ScalarSample[] = [];
     for (const workload of this.cluster.workloadRecords()) {
       const queue = workload.spec.queue;
-      if (!queue || !matches({ [QUEUE_LABEL]: queue.name })) continue;
+      if (!queue || !selectorMatches(selector, { [QUEUE_LABEL]: queue.name })) continue;
       samples.push({ milliValue: Math.round(workload.queueLength * 1000), timestamp });
     }
     if (samples.length === 0) return fail('NotFound', `no series of ${query.metricName} match the selector`);

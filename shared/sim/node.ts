@@ -3,8 +3,8 @@
  * return (copy on write, so a caller can never change the cluster by mutating what it read).
  */
 import type { Node, ResourceList } from '../ports/kubernetes';
+import { parseMilliNumber, parseQuantityNumber } from '../units/quantity';
 import type { PodRecord } from './pod';
-import { cpuMillis, memoryBytes } from './quantity';
 import type { SchedulableNode } from './scheduler';
 
 export interface NodeSpec {
@@ -43,8 +43,8 @@ export function createNodeRecord(spec: NodeSpec, uid: string, now: number): Node
     unschedulable: false,
     taints: spec.taints ?? [],
     labels: Object.freeze({ 'kubernetes.io/hostname': spec.name, ...spec.labels }),
-    allocatableCpuMillis: cpuMillis(allocatable.cpu),
-    allocatableMemoryBytes: memoryBytes(allocatable.memory),
+    allocatableCpuMillis: parseMilliNumber(allocatable.cpu ?? '0'),
+    allocatableMemoryBytes: parseQuantityNumber(allocatable.memory ?? '0'),
     maxPods: Number(allocatable.pods ?? '110'),
     usedCpuMillis: 0,
     usedMemoryBytes: 0,

@@ -4,8 +4,8 @@
  * controller do it.
  */
 import type { Container, OwnerReference } from '../ports/kubernetes';
+import { parseMilliNumber, parseQuantityNumber } from '../units/quantity';
 import { compareForDeletion, type PodRecord, podStateAt } from './pod';
-import { cpuMillis, memoryBytes } from './quantity';
 import type { RescaleRecord, WorkloadSpec } from './workload';
 
 export interface WorkloadRecord {
@@ -46,13 +46,13 @@ export interface WorkloadRecord {
   readonly rescales: RescaleRecord[];
 }
 
-/** Summed requests of the containers. */
+/** Summed requests of the containers (a resource a container does not request counts 0). */
 export function sumRequests(containers: readonly Container[]): { cpuMillis: number; memoryBytes: number } {
   let cpu = 0;
   let memory = 0;
   for (const container of containers) {
-    cpu += cpuMillis(container.requests.cpu);
-    memory += memoryBytes(container.requests.memory);
+    cpu += parseMilliNumber(container.requests.cpu ?? '0');
+    memory += parseQuantityNumber(container.requests.memory ?? '0');
   }
   return { cpuMillis: cpu, memoryBytes: memory };
 }

@@ -2,7 +2,8 @@
  * Kubernetes label selectors, as apimachinery's `labels.Parse` and `metav1.LabelSelectorAsSelector` read
  * them: the string form (`a=b,c!=d,e in (x,y),f notin (z),g,!h,n>3`) and the structured form
  * (`matchLabels` / `matchExpressions`). A parsed selector matches a label map and prints back in the
- * canonical string form (requirements sorted by key, values sorted).
+ * canonical string form (requirements sorted by key, values sorted) — for a structured selector, the
+ * string the API server writes to a `/scale` subresource's `status.selector`.
  */
 import type { LabelSelector } from '../ports/autoscaling-v2';
 
@@ -25,7 +26,10 @@ export type SelectorOperator =
 export interface SelectorRequirement {
   key: string;
   operator: SelectorOperator;
-  /** Sorted and de-duplicated. */
+  /**
+   * Sorted. De-duplicated when parsed from a string (`labels.Parse` reads a value set); kept as given
+   * from a structured selector, as `LabelSelectorAsSelector` does (`in (a,b,b)` on `/scale`).
+   */
   values: string[];
 }
 
@@ -75,7 +79,7 @@ export function labelValueProblem(value: string): string | undefined {
   return undefined;
 }
 
-/** Builds one validated requirement (like `labels.NewRequirement`). */
+/** Builds one validated requirement (like `labels.NewRequirement`: values sorted, not de-duplicated). */
 export function newRequirement(
   key: string,
   operator: SelectorOperator,
@@ -118,7 +122,7 @@ export function newRequirement(
       if (problem) throw new LabelSelectorError(problem);
     }
   }
-  return { key, operator, values: [...new Set(values)].sort() };
+  return { key, operator, values: [...values].sort() };
 }
 
 function sortRequirements(requirements: SelectorRequirement[]): SelectorRequirement[] {
@@ -249,7 +253,7 @@ function parseSelectorUncached(input: string): Selector {
     if (op.kind === 'end' || isSymbol(op, ',')) return newRequirement(key, 'Exists', []);
     if (op.kind === 'identifier' && (op.text === 'in' || op.text === 'notin')) {
       take();
-      return newRequirement(key, op.text === 'in' ? 'In' : 'NotIn', parseValueSet());
+      return newRequirement(key, op.text === 'in' ? 'In' : 'NotIn', [...new Set(parseValueSet())]);
     }
     const operators: Record<string, SelectorOperator> = {
       '=': 'Equals',
@@ -368,7 +372,13 @@ function requirementToString(requirement: SelectorRequirement): string {
   }
 }
 
-/** The canonical string form (`selector.String()`); empty for "everything" and for "nothing". */
+/**
+ * The canonical string form (`selector.String()`); empty for "everything" and for "nothing". Of a
+ * structured selector, this is what the API server writes to `/scale`'s `status.selector` (and what
+ * `labelSelector=` query parameters take): `''` for a missing or empty selector.
+ *
+ * @example selectorToString(selectorFromLabelSelector({ matchLabels: { tier: 'web', app: 'shop' } })) // 'app=shop,tier=web'
+ */
 export function selectorToString(selector: Selector): string {
   if (selector.matchesNothing) return '';
   return selector.requirements.map(requirementToString).join(',');

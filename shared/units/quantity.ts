@@ -123,6 +123,29 @@ export function parseMilli(input: string): number {
 }
 
 /**
+ * The quantity in milli-units as a float, not rounded (where `parseMilli` rounds like `MilliValue()`): for
+ * readings finer than a milli-unit, such as the nanocores metrics-server reports. One correctly rounded
+ * division of the exact value, so `'30000000n'` is exactly 30, not 30.000000000000004.
+ *
+ * @example parseMilliNumber('123456789n') // 123.456789
+ * @example parseMilliNumber('250m') // 250
+ * @example parseMilliNumber('1.5') // 1500
+ */
+export function parseMilliNumber(input: string): number {
+  // Fast path for what metrics and pod specs mostly carry ("123456789n", "250m", "2"): the same two
+  // exact doubles and the same division as below, without the BigInt work (readers call this per pod
+  // per tick).
+  const simple = typeof input === 'string' ? SIMPLE_QUANTITY.exec(input) : null;
+  if (simple) return (Number(simple[1]) * 1000) / (SIMPLE_SUFFIX_DENOMINATOR[simple[2] ?? ''] ?? 1);
+  const { numerator, denominator } = parseQuantityExact(input);
+  return Number(numerator * 1000n) / Number(denominator);
+}
+
+/** Up to 12 digits, so that digits × 1000 stays an exact double. */
+const SIMPLE_QUANTITY = /^([0-9]{1,12})([num]?)$/;
+const SIMPLE_SUFFIX_DENOMINATOR: Readonly<Record<string, number>> = { n: 1e9, u: 1e6, m: 1e3, '': 1 };
+
+/**
  * The quantity as a float, like `Quantity.AsApproximateFloat64()` (used for tolerances).
  *
  * @example parseQuantityNumber('0.05') // 0.05

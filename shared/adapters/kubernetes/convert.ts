@@ -18,7 +18,7 @@ import type {
   ScaleTargetKey,
   StatusManager,
 } from '../../ports/kubernetes';
-import { formatLabelSelector } from './label-selector';
+import { selectorFromLabelSelector, selectorToString } from '../../units/label-selector';
 
 export function toEpochMs(value: Date | string | undefined | null): number | undefined {
   if (value === undefined || value === null) return undefined;
@@ -184,7 +184,7 @@ export function scaleFromWorkload(target: ScaleTargetKey, workload: ScalableWork
     target,
     specReplicas: workload.spec?.replicas ?? 1,
     statusReplicas: workload.status?.replicas ?? 0,
-    selector: formatLabelSelector(workload.spec?.selector),
+    selector: selectorToString(selectorFromLabelSelector(workload.spec?.selector)),
     resourceVersion: workload.metadata?.resourceVersion ?? '',
   };
 }

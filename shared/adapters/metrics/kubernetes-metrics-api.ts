@@ -21,11 +21,11 @@ import {
   type PodsMetricQuery,
   type ScalarSample,
 } from '../../ports/metric-source';
+import { selectorFromLabelSelector, selectorToString } from '../../units/label-selector';
 import { parseMilli } from '../../units/quantity';
 import type { KubeClient } from '../kubernetes/client';
 import { ResourceResolver } from '../kubernetes/discovery';
 import { httpStatusOf, isTimeout, statusMessage } from '../kubernetes/errors';
-import { formatLabelSelector } from '../kubernetes/label-selector';
 
 export const CUSTOM_METRICS_API = '/apis/custom.metrics.k8s.io/v1beta2';
 export const EXTERNAL_METRICS_API = '/apis/external.metrics.k8s.io/v1beta1';
@@ -123,8 +123,9 @@ export function toMetricError(error: unknown, what: string): MetricError {
   }
 }
 
+/** A metric selector as a query parameter: its string form, left out when that is empty. */
 const selectorQuery = (selector: LabelSelector | undefined): string | undefined => {
-  const text = formatLabelSelector(selector);
+  const text = selectorToString(selectorFromLabelSelector(selector));
   return text === '' ? undefined : text;
 };
 

@@ -12,8 +12,8 @@ import {
   scaleTargetKeyString,
 } from '../../../shared/ports/kubernetes';
 import type { SimController } from '../../../shared/sim/driver';
-import { parseSelector } from '../../../shared/sim/label-selector';
-import { cpuMillis } from '../../../shared/sim/quantity';
+import { parseSelector, selectorMatches } from '../../../shared/units/label-selector';
+import { parseMilliNumber } from '../../../shared/units/quantity';
 
 export interface DoublingControllerStats {
   ticks: number;
@@ -53,7 +53,10 @@ export function doublingController(
       }
       const usageByPod = new Map<string, number>();
       for (const sample of metrics) {
-        const cpu = sample.containers.reduce((sum, container) => sum + cpuMillis(container.usage.cpu), 0);
+        const cpu = sample.containers.reduce(
+          (sum, container) => sum + parseMilliNumber(container.usage.cpu ?? '0'),
+          0,
+        );
         usageByPod.set(`${sample.namespace}/${sample.name}`, cpu);
       }
       for (const [index, { object, spec }] of specs.entries()) {
@@ -63,17 +66,20 @@ export function doublingController(
         if (!target || cpuTarget === undefined) continue;
         const scale = scales.get(scaleTargetKeyString(target));
         if (!scale) continue;
-        const matches = parseSelector(scale.selector);
+        const selector = parseSelector(scale.selector);
         let usage = 0;
         let requests = 0;
         for (const pod of podsByNamespace.get(object.namespace) ?? []) {
-          if (pod.deletionTimestamp !== undefined || !matches(pod.labels)) continue;
+          if (pod.deletionTimestamp !== undefined || !selectorMatches(selector, pod.labels)) continue;
           if (!pod.conditions.some((condition) => condition.type === 'Ready' && condition.status === 'True'))
             continue;
           const cpu = usageByPod.get(`${pod.namespace}/${pod.name}`);
           if (cpu === undefined) continue;
           usage += cpu;
-          requests += pod.containers.reduce((sum, container) => sum + cpuMillis(container.requests.cpu), 0);
+          requests += pod.containers.reduce(
+            (sum, container) => sum + parseMilliNumber(container.requests.cpu ?? '0'),
+            0,
+          );
         }
         if (requests === 0) continue;
         const utilization = (usage / requests) * 100;

@@ -1,59 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { ApiCallRecorder, diffStats } from '../../../shared/sim/api-calls';
 import { INSTANCE_TYPES, kubeReservedCpuMillis, nodeResources } from '../../../shared/sim/instance-types';
-import { formatMatchLabels, labelSelectorMatcher, parseSelector } from '../../../shared/sim/label-selector';
-import {
-  cpuMillis,
-  formatKibibytes,
-  formatNanocores,
-  memoryBytes,
-  parseQuantity,
-} from '../../../shared/sim/quantity';
 import { createRandom, hashString, unitHash } from '../../../shared/sim/random';
 import { chooseNode, fits, type SchedulableNode } from '../../../shared/sim/scheduler';
+import { formatKibibytes, formatNanocores } from '../../../shared/sim/usage-format';
+import { parseMilliNumber, parseQuantityNumber } from '../../../shared/units/quantity';
 
-describe('quantities', () => {
-  it('should parse CPU and memory as Kubernetes writes them', () => {
-    expect(cpuMillis('250m')).toBe(250);
-    expect(cpuMillis('1.5')).toBe(1500);
-    expect(cpuMillis('123456789n')).toBeCloseTo(123.456789, 9);
-    expect(cpuMillis(undefined)).toBe(0);
-    expect(memoryBytes('512Mi')).toBe(512 * 2 ** 20);
-    expect(memoryBytes('1G')).toBe(1e9);
-    expect(memoryBytes('1e3')).toBe(1000);
-    expect(parseQuantity('2Ki')).toBe(2048);
-    expect(() => parseQuantity('lots')).toThrow(/malformed/);
-  });
-
-  it('should format usage like metrics-server', () => {
+describe('usage format', () => {
+  it('should format usage like metrics-server, and read back exactly', () => {
     expect(formatNanocores(123.5)).toBe('123500000n');
+    expect(formatNanocores(-1)).toBe('0n');
     expect(formatKibibytes(1024 * 1024)).toBe('1024Ki');
-    expect(cpuMillis(formatNanocores(30))).toBe(30);
-  });
-});
-
-describe('label selectors', () => {
-  it('should match equality, set and existence requirements', () => {
-    const labels = { app: 'web', tier: 'front' };
-    expect(parseSelector('')(labels)).toBe(true);
-    expect(parseSelector('app=web')(labels)).toBe(true);
-    expect(parseSelector('app==web,tier!=back')(labels)).toBe(true);
-    expect(parseSelector('app in (web, api),tier notin (back)')(labels)).toBe(true);
-    expect(parseSelector('app,!canary')(labels)).toBe(true);
-    expect(parseSelector('app=api')(labels)).toBe(false);
-    expect(parseSelector('!app')(labels)).toBe(false);
-    expect(() => parseSelector('app in web')).toThrow(/malformed/);
-  });
-
-  it('should match structured selectors and print matchLabels sorted', () => {
-    const matcher = labelSelectorMatcher({
-      matchLabels: { queue: 'orders' },
-      matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['dev'] }],
-    });
-    expect(matcher({ queue: 'orders', env: 'prod' })).toBe(true);
-    expect(matcher({ queue: 'orders', env: 'dev' })).toBe(false);
-    expect(labelSelectorMatcher(undefined)({})).toBe(true);
-    expect(formatMatchLabels({ tier: 'front', app: 'web' })).toBe('app=web,tier=front');
+    expect(formatKibibytes(1535)).toBe('1Ki');
+    expect(parseMilliNumber(formatNanocores(30))).toBe(30);
+    expect(parseMilliNumber(formatNanocores(123.456789))).toBe(123.456789);
+    expect(parseQuantityNumber(formatKibibytes(64 * 2 ** 20))).toBe(64 * 2 ** 20);
   });
 });
 
@@ -65,9 +26,11 @@ describe('instance types', () => {
     const m5 = nodeResources('m5.large');
     expect(m5.allocatable.cpu).toBe('1930m');
     expect(m5.allocatable.pods).toBe('29');
-    expect(memoryBytes(m5.allocatable.memory)).toBeLessThan(memoryBytes(m5.capacity.memory));
+    expect(parseQuantityNumber(m5.allocatable.memory ?? '')).toBeLessThan(
+      parseQuantityNumber(m5.capacity.memory ?? ''),
+    );
     for (const type of Object.keys(INSTANCE_TYPES)) {
-      expect(memoryBytes(nodeResources(type).allocatable.memory)).toBeGreaterThan(0);
+      expect(parseQuantityNumber(nodeResources(type).allocatable.memory ?? '')).toBeGreaterThan(0);
     }
     expect(() => nodeResources('x9.huge')).toThrow(/unknown instance type/);
   });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, scaleTargetKeyString } from '../../../shared/ports/kubernetes';
 import { METRICS_RESOLUTION_MS, SimCluster, WARM_POD_AGE_MS } from '../../../shared/sim/cluster';
-import { cpuMillis, memoryBytes } from '../../../shared/sim/quantity';
 import { VirtualClock } from '../../../shared/sim/virtual-clock';
+import { parseMilliNumber, parseQuantityNumber } from '../../../shared/units/quantity';
 import { isReady, START, smallCluster, webTarget, workload } from './fixtures';
 
 describe('SimCluster pods', () => {
@@ -318,7 +318,10 @@ describe('SimCluster metrics.k8s.io', () => {
     cluster.addWorkload(workload({ replicas: 2, load: () => rps }), { warm: true });
     const total = async () => {
       const samples = await cluster.listPodMetrics();
-      return samples.reduce((sum, sample) => sum + cpuMillis(sample.containers[0]?.usage.cpu), 0);
+      return samples.reduce(
+        (sum, sample) => sum + parseMilliNumber(sample.containers[0]?.usage.cpu ?? '0'),
+        0,
+      );
     };
     // 2 pods × 50 m base + 100 rps × 2 m.
     expect(await total()).toBeCloseTo(300, 3);
@@ -334,7 +337,7 @@ describe('SimCluster metrics.k8s.io', () => {
       expect(sample.timestamp).toBeGreaterThan(clock.now() - METRICS_RESOLUTION_MS);
       expect(sample.containers[0]?.usage.cpu).toMatch(/^\d+n$/);
       // 200 Mi base + 200 rps × 1 Mi.
-      expect(memoryBytes(sample.containers[0]?.usage.memory)).toBeCloseTo(400 * 2 ** 20, -4);
+      expect(parseQuantityNumber(sample.containers[0]?.usage.memory ?? '0')).toBeCloseTo(400 * 2 ** 20, -4);
     }
   });
 
@@ -342,7 +345,9 @@ describe('SimCluster metrics.k8s.io', () => {
     const { clock, cluster } = smallCluster();
     cluster.addWorkload(workload({ replicas: 4, noise: 0.05 }), { warm: true });
     const usage = async () =>
-      (await cluster.listPodMetrics()).map((sample) => cpuMillis(sample.containers[0]?.usage.cpu));
+      (await cluster.listPodMetrics()).map((sample) =>
+        parseMilliNumber(sample.containers[0]?.usage.cpu ?? '0'),
+      );
     const first = await usage();
     expect(await usage()).toEqual(first);
     expect(new Set(first).size).toBeGreaterThan(1);
@@ -373,7 +378,9 @@ describe('SimCluster metrics.k8s.io', () => {
     clock.advance(30_000);
     const samples = await cluster.listPodMetrics();
     expect(samples).toHaveLength(2);
-    const values = samples.map((sample) => cpuMillis(sample.containers[0]?.usage.cpu)).sort((a, b) => a - b);
+    const values = samples
+      .map((sample) => parseMilliNumber(sample.containers[0]?.usage.cpu ?? '0'))
+      .sort((a, b) => a - b);
     // The Ready pod serves all 100 rps; the new one warms up.
     expect(values).toEqual([250, 700]);
   });
@@ -397,9 +404,9 @@ describe('SimCluster metrics.k8s.io', () => {
     );
     const [sample] = await cluster.listPodMetrics();
     expect(sample?.containers.map((container) => container.name)).toEqual(['app', 'envoy']);
-    expect(cpuMillis(sample?.containers[0]?.usage.cpu)).toBe(1000);
-    expect(cpuMillis(sample?.containers[1]?.usage.cpu)).toBe(30);
-    expect(memoryBytes(sample?.containers[1]?.usage.memory)).toBe(64 * 2 ** 20);
+    expect(parseMilliNumber(sample?.containers[0]?.usage.cpu ?? '0')).toBe(1000);
+    expect(parseMilliNumber(sample?.containers[1]?.usage.cpu ?? '0')).toBe(30);
+    expect(parseQuantityNumber(sample?.containers[1]?.usage.memory ?? '0')).toBe(64 * 2 ** 20);
   });
 
   it('given the metrics API switched off, should list no pod metrics', async () => {

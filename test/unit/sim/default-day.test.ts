@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { MetricSpec } from '../../../shared/ports/autoscaling-v2';
 import { runSimulation } from '../../../shared/sim/driver';
 import { nodeResources } from '../../../shared/sim/instance-types';
-import { cpuMillis, memoryBytes } from '../../../shared/sim/quantity';
 import { createDefaultDayScenario, replicasForLoad } from '../../../shared/sim/scenarios/default-day';
 import { SCENARIOS } from '../../../shared/sim/scenarios/index';
 import { createTrace } from '../../../shared/sim/traces';
 import { createSimWorld } from '../../../shared/sim/world';
+import { parseMilliNumber, parseQuantityNumber } from '../../../shared/units/quantity';
 
 const scenario = createDefaultDayScenario();
 
@@ -67,8 +67,8 @@ describe('default-day scenario', () => {
         needMemory: 0,
         needPods: 0,
       };
-      pool.cpu += group.desiredCapacity * cpuMillis(resources.cpu);
-      pool.memory += group.desiredCapacity * memoryBytes(resources.memory);
+      pool.cpu += group.desiredCapacity * parseMilliNumber(resources.cpu ?? '0');
+      pool.memory += group.desiredCapacity * parseQuantityNumber(resources.memory ?? '0');
       pool.pods += group.desiredCapacity * Number(resources.pods);
       pools.set(poolOf(group.nodeLabels), pool);
     }
@@ -88,15 +88,17 @@ describe('default-day scenario', () => {
         replicasForLoad(
           peak,
           service.cost,
-          cpuMillis(main?.requests.cpu),
+          parseMilliNumber(main?.requests.cpu ?? '0'),
           cpuTarget(service.autoscaler?.metrics) ?? 70,
         ),
       );
       const pool = pools.get(poolOf(service.nodeSelector));
       if (!pool) throw new Error('no pool');
-      pool.needCpu += replicas * service.containers.reduce((sum, c) => sum + cpuMillis(c.requests.cpu), 0);
+      pool.needCpu +=
+        replicas * service.containers.reduce((sum, c) => sum + parseMilliNumber(c.requests.cpu ?? '0'), 0);
       pool.needMemory +=
-        replicas * service.containers.reduce((sum, c) => sum + memoryBytes(c.requests.memory), 0);
+        replicas *
+        service.containers.reduce((sum, c) => sum + parseQuantityNumber(c.requests.memory ?? '0'), 0);
       pool.needPods += replicas;
     }
     for (const [name, pool] of pools) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { LabelSelector } from '../../../shared/ports/autoscaling-v2';
 import { SimMetrics } from '../../../shared/sim/metrics';
 import { smallCluster, workload } from './fixtures';
 
@@ -93,6 +94,32 @@ describe('SimMetrics', () => {
         metricSelector: { matchLabels: { queue: 'payments' } },
       }),
     ).toMatchObject({ ok: false, error: { reason: 'NotFound' } });
+  });
+
+  it('should select queues by matchLabels and matchExpressions, and every queue without a metric selector', async () => {
+    const { metrics } = setup();
+    const count = async (metricSelector?: LabelSelector) => {
+      const result = await metrics.getExternalMetric({
+        namespace: 'shop',
+        metricName: 'queue-length',
+        metricSelector,
+      });
+      return result.ok ? result.value.length : 0;
+    };
+    expect(await count(undefined)).toBe(1);
+    expect(await count({})).toBe(1);
+    expect(
+      await count({ matchExpressions: [{ key: 'queue', operator: 'NotIn', values: ['payments'] }] }),
+    ).toBe(1);
+    expect(await count({ matchExpressions: [{ key: 'queue', operator: 'In', values: ['payments'] }] })).toBe(
+      0,
+    );
+    expect(
+      await count({
+        matchLabels: { queue: 'orders' },
+        matchExpressions: [{ key: 'env', operator: 'DoesNotExist' }],
+      }),
+    ).toBe(1);
   });
 
   it('should count calls and answer armed failures with a metric error', async () => {

@@ -30,6 +30,11 @@ describe('parseSelector', () => {
     expect(selectorMatches(parseSelector('a='), { a: '' })).toBe(true);
   });
 
+  it('given repeated values in a value set, should keep each once, as labels.Parse does', () => {
+    expect(selectorToString(parseSelector('zone in (b,a,b)'))).toBe('zone in (a,b)');
+    expect(parseSelector('zone notin (a,a)').requirements[0]?.values).toEqual(['a']);
+  });
+
   it('given a prefixed key, should accept it', () => {
     expect(selectorToString(parseSelector('app.kubernetes.io/name=web'))).toBe('app.kubernetes.io/name=web');
   });
@@ -94,6 +99,41 @@ describe('structured selectors', () => {
   it('given no selector, should match nothing; given an empty one, should match everything', () => {
     expect(selectorMatches(selectorFromLabelSelector(undefined), {})).toBe(false);
     expect(selectorMatches(selectorFromLabelSelector({}), { any: 'thing' })).toBe(true);
+  });
+
+  it('given a structured selector, should print what the API server writes to /scale status.selector', () => {
+    // Each expectation below was checked against kube-apiserver's /scale of a Deployment.
+    const toScaleString = (selector: Parameters<typeof selectorFromLabelSelector>[0]) =>
+      selectorToString(selectorFromLabelSelector(selector));
+    expect(
+      toScaleString({
+        matchLabels: { tier: 'web', app: 'shop' },
+        matchExpressions: [
+          { key: 'zone', operator: 'In', values: ['b', 'a'] },
+          { key: 'canary', operator: 'DoesNotExist' },
+          { key: 'env', operator: 'NotIn', values: ['dev'] },
+          { key: 'owner', operator: 'Exists' },
+        ],
+      }),
+    ).toBe('app=shop,!canary,env notin (dev),owner,tier=web,zone in (a,b)');
+    // Sorted by key only: on the same key, matchLabels come first, then expressions in their order.
+    expect(
+      toScaleString({
+        matchLabels: { app: 'p' },
+        matchExpressions: [
+          { key: 'app', operator: 'Exists' },
+          { key: 'app', operator: 'NotIn', values: ['x'] },
+        ],
+      }),
+    ).toBe('app=p,app,app notin (x)');
+    // LabelSelectorAsSelector sorts values but keeps repeats; an empty label value prints as `key=`.
+    expect(
+      toScaleString({ matchExpressions: [{ key: 'zone', operator: 'In', values: ['b', 'a', 'b'] }] }),
+    ).toBe('zone in (a,b,b)');
+    expect(toScaleString({ matchLabels: { app: 'p', e: '' } })).toBe('app=p,e=');
+    expect(toScaleString(undefined)).toBe('');
+    expect(toScaleString({})).toBe('');
+    expect(toScaleString({ matchLabels: {}, matchExpressions: [] })).toBe('');
   });
 
   it('given In without values or Exists with values or an unknown operator, should throw', () => {

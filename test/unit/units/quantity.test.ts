@@ -3,6 +3,8 @@ import {
   formatMilliDecimalSI,
   isQuantity,
   parseMilli,
+  parseMilliNumber,
+  parseQuantityExact,
   parseQuantityNumber,
   QuantityError,
   quantitySign,
@@ -67,12 +69,73 @@ describe('parseMilli', () => {
   });
 });
 
+describe('parseMilliNumber', () => {
+  it.each([
+    ['250m', 250],
+    ['1.5', 1500],
+    ['0.1', 100],
+    ['4', 4000],
+    ['1Ki', 1_024_000],
+    ['123456789n', 123.456789],
+    ['30000000n', 30],
+    ['123500000n', 123.5],
+    ['1n', 0.000001],
+    ['1500u', 1.5],
+    ['-250m', -250],
+    ['5e-3', 5],
+  ])('given %s, should be %d milli-units, unrounded', (text, milli) => {
+    expect(parseMilliNumber(text)).toBe(milli);
+  });
+
+  it('given nanocores, should equal the whole count divided by 1e6 (one correctly rounded division)', () => {
+    for (const nanocores of [1, 7, 999_999, 123_456_789, 2_718_281_828, 4_999_999_999]) {
+      expect(parseMilliNumber(`${nanocores}n`)).toBe(nanocores / 1e6);
+    }
+  });
+
+  it('given any form, should be the exact value × 1000 in one correctly rounded division', () => {
+    const exact = (text: string) => {
+      const { numerator, denominator } = parseQuantityExact(text);
+      return Number(numerator * 1000n) / Number(denominator);
+    };
+    const texts = [
+      '0',
+      '007m',
+      '999999999999n',
+      '1000000000000n',
+      '-5n',
+      '+5n',
+      '1.5m',
+      '3u',
+      '12',
+      '2Ki',
+      '1e-9',
+    ];
+    for (let i = 1; i < 2 ** 40; i = i * 3 + 1) texts.push(`${i}n`, `${i}u`, `${i}m`, `${i}`);
+    for (const text of texts) expect(parseMilliNumber(text), text).toBe(exact(text));
+  });
+
+  it('given something that is not a quantity, should throw a QuantityError', () => {
+    expect(() => parseMilliNumber('lots')).toThrow(QuantityError);
+    expect(() => parseMilliNumber('')).toThrow(QuantityError);
+    expect(() => parseMilliNumber(' 250m')).toThrow('whitespace');
+  });
+});
+
 describe('parseQuantityNumber / quantitySign / isQuantity', () => {
   it('given tolerances as quantities, should give the exact float', () => {
     expect(parseQuantityNumber('0.05')).toBe(0.05);
     expect(parseQuantityNumber('50m')).toBe(0.05);
     expect(parseQuantityNumber('0.0001')).toBe(0.0001);
     expect(parseQuantityNumber('2')).toBe(2);
+  });
+
+  it('given memory as pods and nodes state it, should give bytes', () => {
+    expect(parseQuantityNumber('512Mi')).toBe(512 * 2 ** 20);
+    expect(parseQuantityNumber('1.5Gi')).toBe(1.5 * 2 ** 30);
+    expect(parseQuantityNumber('1024Ki')).toBe(2 ** 20);
+    expect(parseQuantityNumber('1G')).toBe(1e9);
+    expect(parseQuantityNumber('1e3')).toBe(1000);
   });
 
   it('given signed quantities, should report their sign', () => {

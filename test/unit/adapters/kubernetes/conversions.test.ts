@@ -10,31 +10,10 @@ import {
   toPodMetrics,
 } from '../../../../shared/adapters/kubernetes/convert';
 import { toPortError } from '../../../../shared/adapters/kubernetes/errors';
-import { formatLabelSelector } from '../../../../shared/adapters/kubernetes/label-selector';
 import { describeRequest } from '../../../../shared/adapters/kubernetes/request-stats';
 import { toMetricError } from '../../../../shared/adapters/metrics/kubernetes-metrics-api';
+import type { LabelSelector } from '../../../../shared/ports/autoscaling-v2';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../../../shared/ports/kubernetes';
-
-describe('formatLabelSelector', () => {
-  it('should write the string form /scale reports: sorted by key, values sorted', () => {
-    expect(
-      formatLabelSelector({
-        matchLabels: { tier: 'web', app: 'shop' },
-        matchExpressions: [
-          { key: 'zone', operator: 'In', values: ['b', 'a'] },
-          { key: 'canary', operator: 'DoesNotExist' },
-          { key: 'env', operator: 'NotIn', values: ['dev'] },
-          { key: 'owner', operator: 'Exists' },
-        ],
-      }),
-    ).toBe('app=shop,!canary,env notin (dev),owner,tier=web,zone in (a,b)');
-  });
-
-  it('should give the empty string for an empty or missing selector', () => {
-    expect(formatLabelSelector(undefined)).toBe('');
-    expect(formatLabelSelector({})).toBe('');
-  });
-});
 
 describe('describeRequest', () => {
   it.each([
@@ -161,6 +140,21 @@ describe('conversions', () => {
         spec: { selector: { matchLabels: { app: 'web' } } },
       }),
     ).toEqual({ target, specReplicas: 1, statusReplicas: 0, selector: 'app=web', resourceVersion: '42' });
+    const selectorOf = (selector?: LabelSelector) =>
+      scaleFromWorkload(target, { spec: { selector } }).selector;
+    expect(
+      selectorOf({
+        matchLabels: { tier: 'web', app: 'shop' },
+        matchExpressions: [
+          { key: 'zone', operator: 'In', values: ['b', 'a'] },
+          { key: 'canary', operator: 'DoesNotExist' },
+          { key: 'env', operator: 'NotIn', values: ['dev'] },
+          { key: 'owner', operator: 'Exists' },
+        ],
+      }),
+    ).toBe('app=shop,!canary,env notin (dev),owner,tier=web,zone in (a,b)');
+    expect(selectorOf(undefined)).toBe('');
+    expect(selectorOf({})).toBe('');
   });
 
   it('should parse Go durations and pod metrics windows', () => {
