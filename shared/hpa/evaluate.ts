@@ -101,10 +101,12 @@ export function metricQueries(autoscaler: AutoscalerObject, scale: Scale | undef
     return [];
   }
   const namespace = autoscaler.namespace;
+  const origin = { namespace, name: autoscaler.name, annotations: autoscaler.annotations };
   const queries: MetricQuery[] = [];
   spec.metrics.forEach((metric, metricIndex) => {
     if (metric.type === 'Pods' && metric.pods && validMetricSelector(metric.pods.metric.selector)) {
       const query: PodsMetricQuery = {
+        origin,
         namespace,
         metricName: metric.pods.metric.name,
         podSelector: scale.selector,
@@ -117,6 +119,7 @@ export function metricQueries(autoscaler: AutoscalerObject, scale: Scale | undef
       validMetricSelector(metric.object.metric.selector)
     ) {
       const query: ObjectMetricQuery = {
+        origin,
         namespace,
         describedObject: metric.object.describedObject,
         metricName: metric.object.metric.name,
@@ -128,7 +131,7 @@ export function metricQueries(autoscaler: AutoscalerObject, scale: Scale | undef
       metric.external &&
       validMetricSelector(metric.external.metric.selector)
     ) {
-      const query: ExternalMetricQuery = { namespace, metricName: metric.external.metric.name };
+      const query: ExternalMetricQuery = { origin, namespace, metricName: metric.external.metric.name };
       if (metric.external.metric.selector) query.metricSelector = metric.external.metric.selector;
       queries.push({ metricIndex, kind: 'External', query });
     }

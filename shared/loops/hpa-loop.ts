@@ -190,6 +190,7 @@ async function readSnapshot(deps: HpaLoopDeps, options: HpaTickOptions): Promise
       : Promise.resolve(new Map<string, Scale>()),
     needsPodMetrics ? kubernetes.listPodMetrics() : Promise.resolve([]),
   ]);
+  deps.metrics.beginTick?.({ now: deps.clock.now(), pods });
   // Custom and external metrics are asked for with the target's pod selector, so they follow the scales.
   const metricResults = await mapLimit(autoscalers, HPA_CONCURRENCY, (autoscaler, index) => {
     const target = plans[index]?.target;

@@ -43,6 +43,8 @@ export interface Pod {
   annotations: Record<string, string>;
   phase: PodPhase;
   nodeName?: string;
+  /** status.podIP, once the pod has one. */
+  podIP?: string;
   creationTimestamp: number;
   /** When the kubelet started the pod (status.startTime). */
   startTime?: number;

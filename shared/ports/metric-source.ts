@@ -8,6 +8,7 @@
  * Sources are read-only and idempotent; callers do not retry within a tick.
  */
 import type { CrossVersionObjectReference, LabelSelector } from './autoscaling-v2';
+import type { Pod } from './kubernetes';
 
 /** Values are milli-units (Kubernetes `MilliValue()`), as the upstream replica calculator uses them. */
 export interface PodMetricSample {
@@ -44,7 +45,18 @@ export class MetricError extends Error {
 
 export type MetricResult<T> = { ok: true; value: T } | { ok: false; error: MetricError };
 
+/**
+ * The autoscaler a query is for. Its annotations carry kube-metrics-adapter's collector configuration
+ * (`metric-config.<type>.<metric>.<collector>/<key>`), which picks and configures the source.
+ */
+export interface QueryOrigin {
+  namespace: string;
+  name: string;
+  annotations: Readonly<Record<string, string>>;
+}
+
 export interface PodsMetricQuery {
+  origin?: QueryOrigin;
   namespace: string;
   metricName: string;
   metricSelector?: LabelSelector;
@@ -53,6 +65,7 @@ export interface PodsMetricQuery {
 }
 
 export interface ObjectMetricQuery {
+  origin?: QueryOrigin;
   namespace: string;
   describedObject: CrossVersionObjectReference;
   metricName: string;
@@ -60,12 +73,26 @@ export interface ObjectMetricQuery {
 }
 
 export interface ExternalMetricQuery {
+  origin?: QueryOrigin;
   namespace: string;
   metricName: string;
   metricSelector?: LabelSelector;
 }
 
+/** What a source may keep for one tick (the router caches identical queries and indexes pods). */
+export interface MetricTickContext {
+  /** Epoch ms of the tick. */
+  now: number;
+  /** Every pod of the cluster, as the tick listed them (JSON-from-pods needs their addresses). */
+  pods: readonly Pod[];
+}
+
 export interface MetricSource {
+  /**
+   * Called once at the start of each tick, before any query. A source that caches must drop what it
+   * cached in the previous tick here.
+   */
+  beginTick?(context: MetricTickContext): void;
   /** Per-pod values of a `Pods` metric for the pods matching `podSelector`. */
   getPodsMetric(query: PodsMetricQuery): Promise<MetricResult<PodMetricSample[]>>;
   /** The value of an `Object` metric for one object. */

@@ -47,6 +47,7 @@ export function toPod(pod: V1Pod): Pod {
     annotations: { ...(meta.annotations ?? {}) },
     phase: phase && POD_PHASES.has(phase) ? (phase as PodPhase) : 'Unknown',
     nodeName: pod.spec?.nodeName,
+    podIP: pod.status?.podIP || undefined,
     creationTimestamp: toEpochMs(meta.creationTimestamp) ?? 0,
     startTime: toEpochMs(pod.status?.startTime),
     deletionTimestamp: toEpochMs(meta.deletionTimestamp),

@@ -940,11 +940,13 @@ describe('planning', () => {
   });
 
   it('given a scale, should list the Pods/Object/External queries (skipping metrics with invalid selectors)', () => {
-    expect(metricQueries(makeAutoscaler(spec), makeScale(3))).toEqual([
+    const origin = { namespace: 'test-namespace', name: 'test-hpa', annotations: { team: 'shop' } };
+    expect(metricQueries({ ...makeAutoscaler(spec), annotations: { team: 'shop' } }, makeScale(3))).toEqual([
       {
         metricIndex: 1,
         kind: 'Pods',
         query: {
+          origin,
           namespace: 'test-namespace',
           metricName: 'qps',
           podSelector: 'name=test-pod',
@@ -955,12 +957,13 @@ describe('planning', () => {
         metricIndex: 2,
         kind: 'Object',
         query: {
+          origin,
           namespace: 'test-namespace',
           describedObject: { kind: 'Service', name: 'web' },
           metricName: 'rps',
         },
       },
-      { metricIndex: 3, kind: 'External', query: { namespace: 'test-namespace', metricName: 'q' } },
+      { metricIndex: 3, kind: 'External', query: { origin, namespace: 'test-namespace', metricName: 'q' } },
     ]);
   });
 
