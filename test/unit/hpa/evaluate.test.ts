@@ -30,7 +30,6 @@ import {
   objectResult,
   podName,
   podsResult,
-  TEST_SETTINGS,
 } from './fixtures';
 
 const NOW_TEXT = formatRfc3339(NOW);
@@ -971,10 +970,6 @@ describe('planning', () => {
     expect(metricQueries(makeAutoscaler(spec), makeScale(11))).toEqual([]);
     expect(metricQueries(makeAutoscaler(spec), makeScale(3, { selector: '' }))).toEqual([]);
     expect(metricQueries(makeAutoscaler(spec), undefined)).toEqual([]);
-  });
-
-  it('given default test settings, should be upstream controller defaults apart from the test timings', () => {
-    expect(TEST_SETTINGS.tolerance).toBe(0.1);
   });
 });
 
