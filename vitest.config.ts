@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // One project per kind of test bed (see README "Tests"): `npm test` runs everything that needs only
 // Node; `npm run test:cluster` runs the suites that start a real kube-apiserver and etcd, and
-// `npm run test:peers` those that start moto's AWS server.
+// `npm run test:peers` those that start moto, Prometheus or InfluxDB.
 export default defineConfig({
   test: {
     projects: [
@@ -10,7 +10,8 @@ export default defineConfig({
       { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 30_000 } },
       { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 120_000 } },
       { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000 } },
-      // Suites against AWS APIs served by moto's server (installed from PyPI by test/peers/scripts).
+      // Suites against real servers installed by test/peers/scripts: moto's AWS server (PyPI), Prometheus
+      // and InfluxDB (Debian).
       {
         test: {
           name: 'peers',
