@@ -8,6 +8,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ResolvedCluster } from '../../shared/config/load';
+import type { MetricSourcesConfig } from '../../shared/config/schema';
 import type { StateTable } from './state-table';
 
 /** The repository root (the directory of package.json and package-lock.json). */
@@ -151,6 +152,9 @@ export class ClusterHpaFunction extends Construct {
   /** Throttled invocations ≥ 1 within 5 minutes (the account's concurrency ran out). */
   readonly throttlesAlarm: cloudwatch.Alarm;
 
+  /** Why the role has statements on `Resource: *` (acknowledged to cdk-nag once, with every reason). */
+  private readonly wildcardResourceReasons: string[] = [];
+
   constructor(scope: Construct, id: string, props: ClusterHpaFunctionProps) {
     super(scope, id);
     const { cluster: resolved, table } = props;
@@ -173,15 +177,23 @@ export class ClusterHpaFunction extends Construct {
       }),
     );
     props.table.grantClusterReadWrite(this.role, cluster.name);
-    if (cluster.access.kind !== 'eks') {
+    const secrets = [
+      ...(cluster.access.kind !== 'eks' ? [cluster.access.secretArn] : []),
+      ...(cluster.metrics?.prometheus?.bearerTokenSecretArn
+        ? [cluster.metrics.prometheus.bearerTokenSecretArn]
+        : []),
+      ...(cluster.metrics?.influxdb?.tokenSecretArn ? [cluster.metrics.influxdb.tokenSecretArn] : []),
+    ];
+    if (secrets.length > 0) {
       this.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
-          sid: 'ReadClusterSecret',
+          sid: 'ReadClusterSecrets',
           actions: ['secretsmanager:GetSecretValue'],
-          resources: [secretResourceArn(cluster.access.secretArn)],
+          resources: [...new Set(secrets.map(secretResourceArn))],
         }),
       );
     }
+    this.addMetricSourcePermissions(cluster.metrics);
 
     let network: Pick<nodejs.NodejsFunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'> = {};
     if (cluster.vpc) {
@@ -279,6 +291,47 @@ export class ClusterHpaFunction extends Construct {
       metric: this.function.metricThrottles(fiveMinutes),
       alarmDescription: `tideplane HPA loop of cluster ${cluster.name} was throttled (account concurrency exhausted)`,
     });
+    if (this.wildcardResourceReasons.length > 0) {
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: this.wildcardResourceReasons.join(' '),
+      });
+    }
+  }
+
+  /** Read-only access to the AWS metric sources the cluster's config turns on, and nothing else. */
+  private addMetricSourcePermissions(metrics: MetricSourcesConfig | undefined): void {
+    if (metrics?.sqs) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadQueueLength',
+          actions: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'],
+          resources: metrics.sqs.queueArns,
+        }),
+      );
+      const patterns = metrics.sqs.queueArns.filter((arn) => /[*?]/.test(arn));
+      if (patterns.length > 0) {
+        Validations.of(this.role).acknowledge(
+          ...patterns.map((arn) => ({
+            id: `AwsSolutions-IAM5[Resource::${arn}]`,
+            reason: `The deployment config scopes queue-length reads to the queues matching ${arn} (read-only).`,
+          })),
+        );
+      }
+    }
+    if (metrics?.cloudwatch?.enabled) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadCloudWatchMetrics',
+          actions: ['cloudwatch:GetMetricData'],
+          resources: ['*'],
+        }),
+      );
+      this.wildcardResourceReasons.push(
+        'cloudwatch:GetMetricData supports no resource-level permissions; the HPA loop reads the metrics ' +
+          'that autoscalers name (read-only).',
+      );
+    }
   }
 
   /**
@@ -323,19 +376,15 @@ export class ClusterHpaFunction extends Construct {
         resources: ['*'],
       }),
     );
-    Validations.of(this.role).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets support no resource-level permissions; ' +
-          'Lambda needs them to attach the function to the cluster VPC.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]',
-        reason:
-          'Lambda creates and deletes the function’s Hyperplane network interfaces itself, so their ids are ' +
-          'unknown at deploy time; creation is confined to the configured subnets and security groups.',
-      },
+    this.wildcardResourceReasons.push(
+      'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets support no resource-level permissions; ' +
+        'Lambda needs them to attach the function to the cluster VPC.',
     );
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]',
+      reason:
+        'Lambda creates and deletes the function’s Hyperplane network interfaces itself, so their ids are ' +
+        'unknown at deploy time; creation is confined to the configured subnets and security groups.',
+    });
   }
 }

@@ -75,6 +75,61 @@ export const networkSchema = z
   })
   .strict();
 
+/**
+ * Where the HPA loop's custom metric sources are (see shared/adapters/metrics/ANNOTATIONS.md). A source
+ * without a section here is off, and HPA metrics that name it fail with a clear message. Credentials
+ * only come from Secrets Manager.
+ */
+export const metricSourcesSchema = z
+  .object({
+    prometheus: z
+      .object({
+        url: z.url().describe('Prometheus base URL (also through the API server’s service proxy).'),
+        bearerTokenSecretArn: secretArn.optional().describe('Secret holding a bearer token.'),
+        timeoutMs: z.number().int().min(100).max(30_000).optional(),
+      })
+      .strict()
+      .optional(),
+    influxdb: z
+      .object({
+        url: z.url(),
+        tokenSecretArn: secretArn.optional().describe('Secret holding an InfluxDB 2.x token.'),
+        org: z.string().optional(),
+        database: z.string().optional().describe('InfluxDB 1.x database for InfluxQL queries.'),
+        language: z.enum(['flux', 'influxql']).default('flux'),
+        timeoutMs: z.number().int().min(100).max(30_000).optional(),
+      })
+      .strict()
+      .optional(),
+    sqs: z
+      .object({
+        queueArns: z
+          .array(
+            z
+              .string()
+              .regex(
+                /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_*?.-]+$/,
+                'an SQS queue ARN (wildcards allowed)',
+              ),
+          )
+          .min(1)
+          .describe('Queues the function may read attributes of (IAM scope).'),
+      })
+      .strict()
+      .optional(),
+    cloudwatch: z
+      .object({ enabled: z.boolean().default(true) })
+      .strict()
+      .optional()
+      .describe('CloudWatch GetMetricData (IAM allows it only on every resource).'),
+    jsonPath: z
+      .object({ enabled: z.boolean().default(true) })
+      .strict()
+      .optional()
+      .describe('JSON from pods (needs the function in a VPC that reaches pod IPs).'),
+  })
+  .strict();
+
 export const clusterSchema = z
   .object({
     name: dnsLabel.describe(
@@ -89,6 +144,7 @@ export const clusterSchema = z
       .default(false)
       .describe('Decide and report, but change nothing in the cluster or AWS.'),
     hpa: hpaOverridesSchema.optional().describe('Overrides of the HPA settings for this cluster.'),
+    metrics: metricSourcesSchema.optional().describe('Custom metric sources of the HPA loop.'),
   })
   .strict();
 
@@ -141,3 +197,4 @@ export const deploymentConfigSchema = z
 export type DeploymentConfig = z.infer<typeof deploymentConfigSchema>;
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 export type ClusterAccess = z.infer<typeof clusterAccessSchema>;
+export type MetricSourcesConfig = z.infer<typeof metricSourcesSchema>;

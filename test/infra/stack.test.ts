@@ -320,7 +320,7 @@ describe('given a config with a VPC cluster (kubeconfig) and an EKS cluster (dry
       logsStatement('vpc-cluster'),
       tableStatement('vpc-cluster'),
       {
-        Sid: 'ReadClusterSecret',
+        Sid: 'ReadClusterSecrets',
         Effect: 'Allow',
         Action: 'secretsmanager:GetSecretValue',
         Resource: `${VPC_SECRET}-??????`,
@@ -448,11 +448,11 @@ describe('given a config with a VPC cluster (kubeconfig) and an EKS cluster (dry
     expect(acks.map(({ path, id }) => ({ path, id }))).toEqual([
       { path: hpa, id: '@aws-cdk/aws-ec2:vpcAttributeIsListTokenavailabilityZones' },
       { path: hpa, id: '@aws-cdk/aws-ec2:noSubnetRouteTableId' },
-      { path: role, id: 'AwsSolutions-IAM5[Resource::*]' },
       {
         path: role,
         id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]',
       },
+      { path: role, id: 'AwsSolutions-IAM5[Resource::*]' },
     ]);
     for (const ack of acks) expect(ack.reason.length).toBeGreaterThan(40);
   });
@@ -465,6 +465,52 @@ describe('given a config with a VPC cluster (kubeconfig) and an EKS cluster (dry
 
   it('should synthesize through the cdk-nag validation plugin without errors', () => {
     expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('given custom metric sources', () => {
+  const config = twoClusters([
+    vpcCluster({
+      metrics: {
+        prometheus: {
+          url: 'https://prometheus.example',
+          bearerTokenSecretArn: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:prom-token-AbCdEf',
+        },
+        sqs: { queueArns: ['arn:aws:sqs:eu-central-1:123456789012:orders-*'] },
+        cloudwatch: { enabled: true },
+      },
+    }),
+    eksCluster(),
+  ]);
+  const built = buildApp(config, { context: NO_BUNDLING });
+  const template = Template.fromStack(single(built.stacks));
+  const statementsOf = (sid: string) =>
+    Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as { Sid?: string }[]).filter((s) => s.Sid === sid),
+    );
+
+  it('should let the function read exactly the configured queues and secrets, and CloudWatch metrics', () => {
+    expect(statementsOf('ReadQueueLength')).toEqual([
+      expect.objectContaining({
+        Action: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'],
+        Resource: 'arn:aws:sqs:eu-central-1:123456789012:orders-*',
+      }),
+    ]);
+    expect(statementsOf('ReadCloudWatchMetrics')).toEqual([
+      expect.objectContaining({ Action: 'cloudwatch:GetMetricData', Resource: '*' }),
+    ]);
+    expect(statementsOf('ReadClusterSecrets')[0]).toMatchObject({
+      Resource: expect.arrayContaining([
+        'arn:aws:secretsmanager:eu-central-1:123456789012:secret:prom-token-AbCdEf',
+      ]),
+    });
+  });
+
+  it('should give cdk-nag one reason covering every wildcard resource', () => {
+    const wildcard = acknowledgements(built.app).find((ack) => ack.id === 'AwsSolutions-IAM5[Resource::*]');
+    expect(wildcard?.reason).toContain('cloudwatch:GetMetricData');
+    expect(wildcard?.reason).toContain('ec2:DescribeNetworkInterfaces');
+    expect(new AwsSolutionsChecks().validateScope(built.app).violations).toEqual([]);
   });
 });
 

@@ -45,6 +45,11 @@ export interface Collector {
   readonly name: string;
   /** Upper bound on one `collect`, in ms (a named constant in the collector's file, configurable). */
   readonly timeoutMs: number;
+  /**
+   * True for a collector that batches internally (CloudWatch `GetMetricData`, up to 500 queries a call):
+   * the router then calls `collect` for all of a tick's requests at once, with no concurrency limit.
+   */
+  readonly batching?: boolean;
   /** Requests with the same key are fetched once per tick. Include everything the fetch depends on. */
   cacheKey(request: CollectorRequest): string;
   collect(request: CollectorRequest, signal: AbortSignal): Promise<MetricResult<CollectedValues>>;
