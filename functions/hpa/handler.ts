@@ -4,8 +4,11 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { DynamoDbStateStore } from '../../shared/adapters/dynamodb/state-store';
-import { type ClusterConnection, connectCluster } from '../../shared/adapters/kubernetes/credentials';
+import { connectCluster } from '../../shared/adapters/kubernetes/credentials';
+import { createMetricSources } from '../../shared/adapters/metrics/metric-sources';
 import { formatPath, type ResolvedCluster, resolvedClusterSchema } from '../../shared/config/load';
+import type { KubernetesPort } from '../../shared/ports/kubernetes';
+import type { MetricSource } from '../../shared/ports/metric-source';
 import { type HpaInvocationResponse, runHpaInvocation } from '../../shared/runtime/hpa-invocation';
 import { powertoolsLogger } from '../../shared/runtime/powertools-logger';
 import { systemClock } from '../../shared/runtime/system-clock';
@@ -23,8 +26,29 @@ const metrics = new Metrics({ serviceName: 'tideplane-hpa' });
 interface Wiring {
   config: ResolvedCluster;
   state: DynamoDbStateStore;
-  connection?: Promise<ClusterConnection>;
+  connection?: Promise<{ kubernetes: KubernetesPort; metrics: MetricSource }>;
   secretsManager: SecretsManagerClient;
+}
+
+/** The cluster's Kubernetes port and its metric sources (the router over the configured collectors). */
+async function connect(
+  w: Wiring,
+  functionName: string,
+): Promise<{ kubernetes: KubernetesPort; metrics: MetricSource }> {
+  const cluster = await connectCluster(w.config.cluster.access, {
+    region: w.config.region,
+    secretsManager: w.secretsManager,
+    clock: systemClock,
+    logger: log,
+    adapter: { reportingInstance: functionName },
+  });
+  const metrics = await createMetricSources(w.config.cluster.metrics, {
+    fallback: cluster.metrics,
+    secretsManager: w.secretsManager,
+    clock: systemClock,
+    log,
+  });
+  return { kubernetes: cluster.kubernetes, metrics };
 }
 
 let wiring: Wiring | undefined;
@@ -65,13 +89,7 @@ export async function handler(event: unknown, context: Context): Promise<HpaInvo
     owner: context.awsRequestId,
     remainingMs: () => context.getRemainingTimeInMillis(),
     connect: async () => {
-      w.connection ??= connectCluster(w.config.cluster.access, {
-        region: w.config.region,
-        secretsManager: w.secretsManager,
-        clock: systemClock,
-        logger: log,
-        adapter: { reportingInstance: context.functionName },
-      }).catch((error: unknown) => {
+      w.connection ??= connect(w, context.functionName).catch((error: unknown) => {
         w.connection = undefined;
         throw error;
       });

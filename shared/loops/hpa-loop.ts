@@ -192,11 +192,15 @@ async function readSnapshot(deps: HpaLoopDeps, options: HpaTickOptions): Promise
   ]);
   deps.metrics.beginTick?.({ now: deps.clock.now(), pods });
   // Custom and external metrics are asked for with the target's pod selector, so they follow the scales.
-  const metricResults = await mapLimit(autoscalers, HPA_CONCURRENCY, (autoscaler, index) => {
-    const target = plans[index]?.target;
-    const scale = target ? scales.get(scaleTargetKeyString(target)) : undefined;
-    return queryMetrics(deps.metrics, metricQueries(autoscaler, scale));
-  });
+  // All of the tick's queries at once: the metric source bounds its own concurrency per backend and
+  // batches where the backend allows (CloudWatch takes 500 queries per call).
+  const metricResults = await Promise.all(
+    autoscalers.map((autoscaler, index) => {
+      const target = plans[index]?.target;
+      const scale = target ? scales.get(scaleTargetKeyString(target)) : undefined;
+      return queryMetrics(deps.metrics, metricQueries(autoscaler, scale));
+    }),
+  );
   const tickMarker = stored.find((item) => item.sk === HPA_TICK_KEY);
   const marker = hpaTickSchema.safeParse(tickMarker?.data);
   return {

@@ -1,0 +1,98 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { MetricSourcesConfig } from '../../config/schema';
+import type { Clock } from '../../ports/clock';
+import type { Logger } from '../../ports/logger';
+import type { MetricSource } from '../../ports/metric-source';
+import { readSecretString } from '../kubernetes/credentials';
+import { CloudWatchCollector } from './cloudwatch';
+import type { Collector } from './collector';
+import { InfluxDbCollector } from './influxdb';
+import { JsonPathCollector } from './json-path';
+import { PrometheusCollector } from './prometheus';
+import { MetricRouter } from './router';
+import { ScheduledScalingCollector } from './scheduled-scaling';
+import { SqsQueueLengthCollector } from './sqs-queue-length';
+
+export interface MetricSourcesDeps {
+  /** Metrics no collector claims: the Kubernetes custom/external metrics APIs. */
+  fallback: MetricSource;
+  secretsManager: SecretsManagerClient;
+  clock: Clock;
+  log?: Logger;
+}
+
+/**
+ * The HPA loop's MetricSource for one cluster: the router over the collectors the cluster's config turns
+ * on (each with its credentials read once from Secrets Manager), falling back to the Kubernetes
+ * custom/external metrics APIs for everything else.
+ *
+ * @example
+ * const metrics = await createMetricSources(cluster.metrics, { fallback, secretsManager, clock });
+ */
+export async function createMetricSources(
+  config: MetricSourcesConfig | undefined,
+  deps: MetricSourcesDeps,
+): Promise<MetricRouter> {
+  const collectors: Collector[] = [new ScheduledScalingCollector()];
+  if (config?.prometheus) {
+    const { url, bearerTokenSecretArn, timeoutMs } = config.prometheus;
+    const bearerToken = bearerTokenSecretArn
+      ? (await readSecretString(deps.secretsManager, bearerTokenSecretArn)).trim()
+      : undefined;
+    collectors.push(
+      new PrometheusCollector({
+        url,
+        ...(bearerToken ? { bearerToken } : {}),
+        ...(timeoutMs ? { timeoutMs } : {}),
+      }),
+    );
+  }
+  if (config?.influxdb) {
+    const { url, tokenSecretArn, org, database, language, timeoutMs } = config.influxdb;
+    const token = tokenSecretArn
+      ? (await readSecretString(deps.secretsManager, tokenSecretArn)).trim()
+      : undefined;
+    collectors.push(
+      new InfluxDbCollector({
+        url,
+        language,
+        ...(token ? { token } : {}),
+        ...(org ? { org } : {}),
+        ...(database ? { database } : {}),
+        ...(timeoutMs ? { timeoutMs } : {}),
+      }),
+    );
+  }
+  if (config?.sqs) {
+    collectors.push(
+      new SqsQueueLengthCollector({ clientFor: perRegion((region) => new SQSClient({ region })) }),
+    );
+  }
+  if (config?.cloudwatch?.enabled) {
+    collectors.push(
+      new CloudWatchCollector({ clientFor: perRegion((region) => new CloudWatchClient({ region })) }),
+    );
+  }
+  if (config?.jsonPath?.enabled ?? true) collectors.push(new JsonPathCollector());
+  return new MetricRouter({
+    collectors,
+    fallback: deps.fallback,
+    clock: deps.clock,
+    ...(deps.log ? { log: deps.log } : {}),
+  });
+}
+
+/** One SDK client per region, made on first use and kept for the function's lifetime. */
+function perRegion<T>(make: (region: string) => T): (region: string) => T {
+  const clients = new Map<string, T>();
+  return (region) => {
+    let client = clients.get(region);
+    if (!client) {
+      client = make(region);
+      clients.set(region, client);
+    }
+    return client;
+  };
+}
