@@ -173,7 +173,7 @@ async function readSnapshot(deps: HpaLoopDeps, options: HpaTickOptions): Promise
     ...(settings.horizontalPodAutoscalers ? (['HorizontalPodAutoscaler'] as const) : []),
   ];
   const [lists, pods, stored] = await Promise.all([
-    Promise.all(kinds.map((kind) => kubernetes.listAutoscalers(kind))),
+    Promise.all(kinds.map((kind) => listAutoscalers(kubernetes, kind))),
     kubernetes.listPods(),
     deps.state.query(deps.cluster, 'hpa#'),
   ]);
@@ -215,6 +215,24 @@ async function readSnapshot(deps: HpaLoopDeps, options: HpaTickOptions): Promise
     lastTick: marker.success ? marker.data.at : undefined,
     metricResults,
   };
+}
+
+/** A missing CRD is a setup step left out; say which, instead of a bare 404. */
+async function listAutoscalers(
+  kubernetes: KubernetesPort,
+  kind: AutoscalerKind,
+): Promise<AutoscalerObject[]> {
+  try {
+    return await kubernetes.listAutoscalers(kind);
+  } catch (error) {
+    if (error instanceof NotFoundError && kind === 'HorizontalAutoscaler') {
+      throw new Error(
+        'the HorizontalAutoscaler CRD (autoscaling.tideplane.io) is not installed in this cluster: ' +
+          'kubectl apply -f infra/manifests/',
+      );
+    }
+    throw error;
+  }
 }
 
 async function reconcile(

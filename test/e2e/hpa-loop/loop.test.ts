@@ -9,7 +9,7 @@ import { DynamoDbStateStore } from '../../../shared/adapters/dynamodb/state-stor
 import { type HpaSettings, hpaSettingsSchema } from '../../../shared/config/hpa-settings';
 import { HPA_TICK_KEY } from '../../../shared/loops/hpa-history-codec';
 import { hpaStateKey, runHpaTick } from '../../../shared/loops/hpa-loop';
-import { ConflictError } from '../../../shared/ports/kubernetes';
+import { ConflictError, NotFoundError } from '../../../shared/ports/kubernetes';
 import { silentLogger } from '../../../shared/ports/logger';
 import { SimCluster } from '../../../shared/sim/cluster';
 import { SimMetrics } from '../../../shared/sim/metrics';
@@ -340,5 +340,26 @@ describe('the HPA loop on the simulator', () => {
       .getAutoscaler('HorizontalAutoscaler', 'shop', 'web')
       ?.status?.conditions?.find((c) => c.type === 'ScalingActive');
     expect(active).toMatchObject({ status: 'False', reason: 'FailedGetResourceMetric' });
+  });
+});
+
+describe('the HPA loop in a cluster without the CRD', () => {
+  it('should fail the tick with the setup step that is missing', async () => {
+    const missingCrd = Object.create(cluster) as SimCluster;
+    missingCrd.listAutoscalers = async () => {
+      throw new NotFoundError('the server could not find the requested resource');
+    };
+    await expect(
+      runHpaTick({
+        cluster: clusterName,
+        kubernetes: missingCrd,
+        metrics,
+        state,
+        clock,
+        log: silentLogger,
+        settings: hpaSettingsSchema.parse({}),
+        dryRun: false,
+      }),
+    ).rejects.toThrow('kubectl apply -f infra/manifests/');
   });
 });
