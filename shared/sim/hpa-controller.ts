@@ -1,21 +1,61 @@
+import { CloudWatchCollector } from '../adapters/metrics/cloudwatch';
+import { MetricRouter } from '../adapters/metrics/router';
+import { SqsQueueLengthCollector } from '../adapters/metrics/sqs-queue-length';
 import { type HpaSettings, hpaSettingsSchema } from '../config/hpa-settings';
 import { runHpaTick } from '../loops/hpa-loop';
 import type { Logger } from '../ports/logger';
+import type { MetricSource } from '../ports/metric-source';
 import type { StateStore } from '../ports/state-store';
 import type { SimController } from './driver';
 import type { SimWorld } from './world';
 
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface HpaControllerOptions {
+  state?: StateStore;
+  settings?: Partial<HpaSettings>;
+  log?: Logger;
+  dryRun?: boolean;
+  /**
+   * The loop's metric source. @default `simMetricRouter(world)`: the real MetricRouter with the real SQS
+   * and CloudWatch collectors on the world's simulated AWS services, falling back to `world.metrics`.
+   */
+  metrics?: MetricSource;
+}
+
+/**
+ * The `MetricSource` a Lambda builds for a cluster (`createMetricSources`), on the simulator: the real
+ * `MetricRouter` with the real `sqs-queue-length` and `cloudwatch` collectors, whose SDK clients are the
+ * world's simulated SQS and CloudWatch, and the world's custom/external metrics APIs (`world.metrics`)
+ * for every metric no collector claims.
+ *
+ * @example
+ * const metrics = simMetricRouter(world);
+ * await runSimulation(world, { controllers: [hpaController(world, { metrics })] });
+ * metrics.stats(); // the last tick's queries, cache hits and fetches per source
+ */
+export function simMetricRouter(world: SimWorld, log: Logger = silent): MetricRouter {
+  return new MetricRouter({
+    collectors: [
+      new SqsQueueLengthCollector({ clientFor: (region) => world.sqs.client(region) }),
+      new CloudWatchCollector({ clientFor: (region) => world.cloudwatch.client(region) }),
+    ],
+    fallback: world.metrics,
+    clock: world.clock,
+    log,
+  });
+}
+
 /**
  * The real HPA loop as a simulator controller: the same `runHpaTick` a Lambda runs, against the
- * simulated cluster and metric source, with whatever state store the caller chose (DynamoDB on
+ * simulated cluster and metric sources, with whatever state store the caller chose (DynamoDB on
  * dynalite for `npm start`).
  */
-export function hpaController(
-  world: SimWorld,
-  options: { state?: StateStore; settings?: Partial<HpaSettings>; log?: Logger; dryRun?: boolean } = {},
-): SimController {
+export function hpaController(world: SimWorld, options: HpaControllerOptions = {}): SimController {
   const settings = hpaSettingsSchema.parse(options.settings ?? {});
   const state = options.state ?? world.state;
+  const log = options.log ?? silent;
+  const metrics = options.metrics ?? simMetricRouter(world, log);
   return {
     name: 'hpa',
     intervalMs: settings.intervalSeconds * 1000,
@@ -23,10 +63,10 @@ export function hpaController(
       runHpaTick({
         cluster: world.scenario.clusterName,
         kubernetes: world.cluster,
-        metrics: world.metrics,
+        metrics,
         state,
         clock: world.clock,
-        log: options.log ?? { debug() {}, info() {}, warn() {}, error() {} },
+        log,
         settings,
         dryRun: options.dryRun ?? false,
       }),

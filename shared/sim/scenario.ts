@@ -18,6 +18,8 @@ export type ScenarioAutoscaler = Omit<HorizontalPodAutoscalerSpec, 'scaleTargetR
 export interface ScenarioService extends Omit<WorkloadSpec, 'load'> {
   load: TraceSpec;
   autoscaler?: ScenarioAutoscaler;
+  /** Annotations of the autoscaler object (kube-metrics-adapter's `metric-config.*` keys). */
+  autoscalerAnnotations?: Record<string, string>;
   /** @default 'HorizontalAutoscaler' */
   autoscalerKind?: AutoscalerKind;
 }

@@ -1,12 +1,15 @@
 /**
- * The simulated world of one scenario: the virtual clock, the cluster, the cloud, the metric source and
- * an in-memory state store, wired together and brought to the scenario's starting point.
+ * The simulated world of one scenario: the virtual clock, the cluster, the cloud, the metric source, the
+ * simulated AWS services metric collectors talk to (SQS, CloudWatch) and an in-memory state store, wired
+ * together and brought to the scenario's starting point.
  */
 import { scaleTargetKeyString } from '../ports/kubernetes';
 import { SimCloud } from './cloud';
 import { SimCluster } from './cluster';
 import { SimMetrics } from './metrics';
 import type { Scenario } from './scenario';
+import { albLoadBalancerName, SimCloudWatch } from './sim-cloudwatch';
+import { SimSqs } from './sim-sqs';
 import { SimStateStore } from './state-store';
 import { createTrace } from './traces';
 import { VirtualClock } from './virtual-clock';
@@ -14,8 +17,11 @@ import { WORKLOAD_DEFAULTS, workloadKey } from './workload';
 
 /**
  * Everything a loop needs to run against the simulator, behind the real ports: `cluster` is the
- * `KubernetesPort`, `metrics` the `MetricSource`, `cloud` the `AutoScalingPort`, `state` the
- * `StateStore` and `clock` the `Clock`.
+ * `KubernetesPort`, `metrics` the `MetricSource` (the Kubernetes custom and external metrics APIs),
+ * `cloud` the `AutoScalingPort`, `state` the `StateStore` and `clock` the `Clock`. `sqs` and `cloudwatch`
+ * are simulated AWS services behind objects typed as the SDK clients, for the real metric collectors
+ * (`sqs.client(region)`, `cloudwatch.client(region)`): SQS serves the queue workers' backlogs, CloudWatch
+ * the ALB request metrics of the other workloads (see sim-sqs.ts and sim-cloudwatch.ts).
  *
  * @example
  * const world = createSimWorld(createDefaultDayScenario());
@@ -26,6 +32,8 @@ export class SimWorld {
   readonly cluster: SimCluster;
   readonly cloud: SimCloud;
   readonly metrics: SimMetrics;
+  readonly sqs: SimSqs;
+  readonly cloudwatch: SimCloudWatch;
   readonly state: SimStateStore;
 
   constructor(readonly scenario: Scenario) {
@@ -50,7 +58,7 @@ export class SimWorld {
       seed: scenario.seed,
     };
     for (const service of scenario.services) {
-      const { load, autoscaler, autoscalerKind, ...workload } = service;
+      const { load, autoscaler, autoscalerKind, autoscalerAnnotations, ...workload } = service;
       const key = workloadKey(service.namespace, service.name);
       this.cluster.addWorkload(
         { ...workload, load: createTrace(load, { ...traceContext, name: key }) },
@@ -61,6 +69,7 @@ export class SimWorld {
           kind: autoscalerKind ?? 'HorizontalAutoscaler',
           namespace: service.namespace,
           name: service.name,
+          ...(autoscalerAnnotations ? { annotations: autoscalerAnnotations } : {}),
           spec: {
             ...autoscaler,
             scaleTargetRef: autoscaler.scaleTargetRef ?? {
@@ -72,13 +81,21 @@ export class SimWorld {
         });
       }
     }
+    const region = scenario.region ?? this.cloud.region;
+    this.sqs = new SimSqs({ cluster: this.cluster, region });
+    this.cloudwatch = new SimCloudWatch({
+      cluster: this.cluster,
+      region,
+      loadBalancer: albLoadBalancerName(scenario.clusterName),
+    });
     this.reconcile();
   }
 
-  /** Brings cloud and cluster to the clock's time. */
+  /** Brings cloud and cluster to the clock's time (and lets CloudWatch record what happened). */
   reconcile(): void {
     this.cloud.reconcile();
     this.cluster.reconcile();
+    this.cloudwatch.observe();
   }
 
   /** When the world next changes by itself (Infinity if never). */

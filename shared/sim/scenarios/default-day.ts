@@ -1,13 +1,19 @@
 /**
  * The default day: a European online shop's cluster over one day (local midnight to midnight, CEST) with
  * 35 services in 7 namespaces, each with a HorizontalAutoscaler (CPU Utilization targets 60–80 %, a few
- * with behavior policies, two with a Pods metric, one queue worker on an External metric next to CPU), and node
- * groups that already hold the evening peak (the node-pool loop arrives later; the groups are Auto
- * Scaling groups so it can scale them).
+ * with behavior policies, two with a Pods metric), and node groups that already hold the evening peak (the
+ * node-pool loop arrives later; the groups are Auto Scaling groups so it can scale them).
+ *
+ * Three autoscalers use the AWS metric sources (through the simulated SQS and CloudWatch, see
+ * sim-sqs.ts and sim-cloudwatch.ts), next to their CPU target:
+ * - `platform/event-consumer` on SQS queue length (kube-metrics-adapter's `sqs-queue-length`);
+ * - `storefront/web` on ALB `RequestCount` and `checkout/cart` on ALB `RequestCountPerTarget`, both from
+ *   CloudWatch as requests per second (the `cloudwatch` collector).
  */
 import type { HorizontalPodAutoscalerBehavior, MetricSpec } from '../../ports/autoscaling-v2';
 import type { SimGroupSpec } from '../cloud';
 import type { Scenario, ScenarioService } from '../scenario';
+import { ALB_NAMESPACE, albLoadBalancerName, albTargetGroupName } from '../sim-cloudwatch';
 import { createTrace, type TraceBurst, type TraceSpec } from '../traces';
 import type { SimContainerSpec } from '../workload';
 
@@ -15,6 +21,8 @@ import type { SimContainerSpec } from '../workload';
 const DEFAULT_START = Date.UTC(2025, 5, 2, 22, 0, 0);
 const CEST_OFFSET_MINUTES = 120;
 const DAY_MS = 24 * 3_600_000;
+const REGION = 'eu-central-1';
+const CLUSTER_NAME = 'sim-eu-central-1';
 const ZONES = ['eu-central-1a', 'eu-central-1b', 'eu-central-1c'];
 
 /** How services start: JVMs pull big images, warm up long and burn CPU meanwhile; Go starts at once. */
@@ -53,6 +61,42 @@ interface Row {
   cpu?: boolean;
   queue?: { name: string; capacityPerPod: number };
   dedicated?: boolean;
+  /** Annotations of the autoscaler (kube-metrics-adapter's `metric-config.*`). */
+  annotations?: Record<string, string>;
+}
+
+/**
+ * An ALB request metric of the service's target group as requests per second, through the `cloudwatch`
+ * collector: the annotations of the External metric `metric`.
+ *
+ * ALB publishes its request metrics once a minute, and `Sum` is the only meaningful statistic of both
+ * (`RequestCountPerTarget`'s `Sum` already is the per-target average: the target group's requests
+ * divided by its healthy targets). So the query asks for `Sum` over a period of 60 s, the metric's own
+ * resolution: requests per minute (a longer period only smooths and delays more; a shorter one has no
+ * data between the minutes). Metric math divides by `PERIOD(m1)` (60) to give requests per second. The
+ * collector's default lag (60 s) skips the minute CloudWatch may still be ingesting, so the value is the
+ * rate of the last complete minute, one to two minutes old.
+ */
+function albRequestsPerSecond(
+  metric: string,
+  ns: string,
+  name: string,
+  which: 'RequestCountPerTarget' | 'RequestCount',
+): Record<string, string> {
+  const prefix = `metric-config.external.${metric}.cloudwatch`;
+  return {
+    [`${prefix}/region`]: REGION,
+    [`${prefix}/namespace`]: ALB_NAMESPACE,
+    [`${prefix}/metric-name`]: which,
+    [`${prefix}/dimension-TargetGroup`]: albTargetGroupName(ns, name),
+    // RequestCount has no series by TargetGroup alone: CloudWatch matches the exact dimension set.
+    ...(which === 'RequestCount'
+      ? { [`${prefix}/dimension-LoadBalancer`]: albLoadBalancerName(CLUSTER_NAME) }
+      : {}),
+    [`${prefix}/statistic`]: 'Sum',
+    [`${prefix}/period`]: '60',
+    [`${prefix}/expression`]: 'm1 / PERIOD(m1)',
+  };
 }
 
 /** Scale up fast (double or +4 pods every 15 s), down slowly (10 % a minute after 5 min). */
@@ -94,6 +138,19 @@ const ROWS: Row[] = [
     sidecar: true,
     bursts: [{ atHour: 20.25, durationMinutes: 20, factor: 1.6 }],
     behavior: FAST_UP_SLOW_DOWN,
+    // The target group's total requests per second (ALB `RequestCount` by target group), as an
+    // `AverageValue` target: 180 requests per second per pod, a little below what the CPU target allows
+    // (~195), so requests lead and CPU backs them up.
+    annotations: albRequestsPerSecond('alb-requests', 'storefront', 'web', 'RequestCount'),
+    metrics: [
+      {
+        type: 'External',
+        external: {
+          metric: { name: 'alb-requests' },
+          target: { type: 'AverageValue', averageValue: '180' },
+        },
+      },
+    ],
   },
   {
     ns: 'storefront',
@@ -288,7 +345,27 @@ const ROWS: Row[] = [
     max: 30,
     sidecar: true,
     bursts: [{ atHour: 12, durationMinutes: 30, factor: 1.5 }],
-    behavior: FAST_UP_SLOW_DOWN,
+    // ALB's requests per healthy target. It is already an average over the targets, so its target type is
+    // `Value` (the HPA multiplies the ratio by the Ready pods); an `AverageValue` would divide it by the
+    // replicas once more and hold the minimum. Because the HPA multiplies a per-target rate that is one to
+    // two minutes old by the Ready pods of now, every scale-up (JVM pods: 70 s to Ready) briefly reads as
+    // more load per target than there is, and with a 0-s scale-up window that compounds (the lunch burst
+    // took cart to its maximum of 30 where 18 pods serve it); a scale-up window as long as that lag
+    // (180 s) keeps it to 22. `RequestCount` with `AverageValue` (storefront/web) has no such feedback.
+    behavior: {
+      ...FAST_UP_SLOW_DOWN,
+      scaleUp: { ...FAST_UP_SLOW_DOWN.scaleUp, stabilizationWindowSeconds: 180 },
+    },
+    annotations: albRequestsPerSecond('alb-requests-per-target', 'checkout', 'cart', 'RequestCountPerTarget'),
+    metrics: [
+      {
+        type: 'External',
+        external: {
+          metric: { name: 'alb-requests-per-target' },
+          target: { type: 'Value', value: '150' },
+        },
+      },
+    ],
   },
   {
     ns: 'checkout',
@@ -554,13 +631,17 @@ const ROWS: Row[] = [
     min: 2,
     max: 30,
     queue: { name: 'order-events', capacityPerPod: 220 },
-    // The backlog alone would scale to the minimum whenever the queue is empty (and then flood it): the
-    // CPU target keeps the consumers that the steady flow needs.
+    // The SQS backlog (ApproximateNumberOfMessages) as kube-metrics-adapter's users write it: 200 waiting
+    // messages per replica. The backlog alone would scale to the minimum whenever the queue is empty (and
+    // then flood it): the CPU target keeps the consumers that the steady flow needs.
     metrics: [
       {
         type: 'External',
         external: {
-          metric: { name: 'queue-length', selector: { matchLabels: { queue: 'order-events' } } },
+          metric: {
+            name: 'sqs-queue-length',
+            selector: { matchLabels: { 'queue-name': 'order-events', region: REGION } },
+          },
           target: { type: 'AverageValue', averageValue: '200' },
         },
       },
@@ -700,6 +781,7 @@ function toService(row: Row, start: number, seed: number): ScenarioService {
     load,
     cost,
     ...(row.queue ? { queue: row.queue } : {}),
+    ...(row.annotations ? { autoscalerAnnotations: row.annotations } : {}),
     autoscaler: {
       minReplicas: row.min,
       maxReplicas: row.max,
@@ -733,8 +815,8 @@ export function createDefaultDayScenario(options: DefaultDayOptions = {}): Scena
     description:
       'A European online shop over one day: 35 services in 7 namespaces with HorizontalAutoscalers, ' +
       'night trough, morning ramp, lunch plateau, evening peak with a TV-advert surge on the storefront.',
-    clusterName: 'sim-eu-central-1',
-    region: 'eu-central-1',
+    clusterName: CLUSTER_NAME,
+    region: REGION,
     seed,
     start: DEFAULT_START,
     utcOffsetMinutes: CEST_OFFSET_MINUTES,

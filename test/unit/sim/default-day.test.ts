@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricSpec } from '../../../shared/ports/autoscaling-v2';
 import { runSimulation } from '../../../shared/sim/driver';
+import { hpaController, simMetricRouter } from '../../../shared/sim/hpa-controller';
 import { nodeResources } from '../../../shared/sim/instance-types';
 import { createDefaultDayScenario, replicasForLoad } from '../../../shared/sim/scenarios/default-day';
 import { SCENARIOS } from '../../../shared/sim/scenarios/index';
@@ -132,5 +133,63 @@ describe('default-day scenario', () => {
     expect(result.pendingPodSeconds).toBe(0);
     expect(result.rescales).toBe(0);
     expect(result.series.times).toHaveLength(13);
+  });
+
+  it('should scale three services on AWS metric sources through the router and the simulated AWS', async () => {
+    const world = createSimWorld(createDefaultDayScenario());
+    const router = simMetricRouter(world);
+    const routes: Record<string, string> = {};
+    for (const autoscaler of await world.cluster.listAutoscalers('HorizontalAutoscaler')) {
+      const metrics = (autoscaler.spec as { metrics?: MetricSpec[] }).metrics ?? [];
+      for (const metric of metrics) {
+        if (metric.type !== 'External' || !metric.external) continue;
+        const route = router.route('External', {
+          origin: {
+            namespace: autoscaler.namespace,
+            name: autoscaler.name,
+            annotations: autoscaler.annotations,
+          },
+          metricName: metric.external.metric.name,
+          ...(metric.external.metric.selector ? { metricSelector: metric.external.metric.selector } : {}),
+        });
+        routes[`${autoscaler.namespace}/${autoscaler.name}`] =
+          route.kind === 'collector' ? route.collector.name : route.kind;
+      }
+    }
+    expect(routes).toEqual({
+      'platform/event-consumer': 'sqs-queue-length',
+      'storefront/web': 'cloudwatch',
+      'checkout/cart': 'cloudwatch',
+    });
+
+    const result = await runSimulation(world, {
+      controllers: [hpaController(world, { metrics: router })],
+      durationMs: 15 * 60_000,
+    });
+    expect(result.controllers[0]).toMatchObject({ ticks: 60, errors: 0 });
+    expect(world.sqs.stats().calls).toEqual({ GetQueueUrl: 1, GetQueueAttributes: 60 });
+    expect(world.cloudwatch.stats().calls).toEqual({ GetMetricData: 60 });
+    for (const key of Object.keys(routes)) {
+      const [namespace = '', name = ''] = key.split('/');
+      const status = world.cluster.getAutoscaler('HorizontalAutoscaler', namespace, name)?.status;
+      expect(
+        status?.currentMetrics?.some((m) => m.type === 'External'),
+        key,
+      ).toBe(true);
+      expect(status?.conditions, key).toContainEqual(
+        expect.objectContaining({ type: 'ScalingActive', status: 'True' }),
+      );
+    }
+  });
+
+  it('should still run the HPA loop on a plain metric source when given one', async () => {
+    const world = createSimWorld(createDefaultDayScenario());
+    const result = await runSimulation(world, {
+      controllers: [hpaController(world, { metrics: world.metrics })],
+      durationMs: 60_000,
+    });
+    expect(result.controllers[0]).toMatchObject({ ticks: 4, errors: 0 });
+    expect(world.sqs.stats().totalCalls + world.cloudwatch.stats().totalCalls).toBe(0);
+    expect(world.metrics.stats().calls.getExternalMetric).toBeGreaterThan(0);
   });
 });
