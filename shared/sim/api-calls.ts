@@ -45,6 +45,18 @@ export function diffStats(after: ApiStats, before: ApiStats): ApiStats {
   };
 }
 
+/** Several backends' counts as one (keys are prefixed by the backend, so they stay apart). */
+export function sumStats(parts: Readonly<Record<string, ApiStats>>): ApiStats {
+  const sum = emptyStats();
+  for (const [prefix, stats] of Object.entries(parts)) {
+    for (const [key, value] of Object.entries(stats.calls)) sum.calls[`${prefix} ${key}`] = value;
+    for (const [key, value] of Object.entries(stats.requests)) sum.requests[`${prefix} ${key}`] = value;
+    sum.totalCalls += stats.totalCalls;
+    sum.totalRequests += stats.totalRequests;
+  }
+  return sum;
+}
+
 /** An empty snapshot. */
 export function emptyStats(): ApiStats {
   return { calls: {}, requests: {}, totalCalls: 0, totalRequests: 0 };

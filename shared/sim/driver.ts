@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../ports/logger';
 import { silentLogger } from '../ports/logger';
-import { type ApiStats, diffStats } from './api-calls';
+import { type ApiStats, diffStats, sumStats } from './api-calls';
 import type { ControllerOutcome, ServiceOutcome, SimulationResult } from './result';
 import { Sampler } from './sampler';
 import type { Scenario } from './scenario';
@@ -68,7 +68,12 @@ function snapshot(world: SimWorld): StatsSnapshot {
   return {
     kubernetes: world.cluster.stats(),
     autoScaling: world.cloud.stats(),
-    metrics: world.metrics.stats(),
+    // Every metric backend a controller may ask: the metrics APIs and the simulated SQS and CloudWatch.
+    metrics: sumStats({
+      'metrics-api': world.metrics.stats(),
+      sqs: world.sqs.stats(),
+      cloudwatch: world.cloudwatch.stats(),
+    }),
     state: world.state.stats(),
   };
 }

@@ -165,6 +165,11 @@ describe('simulator e2e: SQS and ALB request metrics through the real HPA loop',
     const ticks = DURATION_MS / TICK_MS;
     const [hpa] = result.controllers;
     expect(hpa).toMatchObject({ ticks, errors: 0, skipped: 0 });
+    // The report counts the controller's AWS metric calls with its other metric requests.
+    const metricRequests = Object.keys(result.api.metrics.requests);
+    expect(metricRequests.some((key) => key.startsWith('sqs GetQueueAttributes'))).toBe(true);
+    expect(metricRequests.some((key) => key.startsWith('cloudwatch GetMetricData'))).toBe(true);
+    expect(hpa?.metricRequests).toBe(result.api.metrics.totalRequests);
 
     // Replicas follow the load: more at the end of the ramp than at its start.
     for (const key of ['shop/web', 'shop/api', 'shop/orders-worker']) {
