@@ -47,6 +47,7 @@ async function connect(
     secretsManager: w.secretsManager,
     clock: systemClock,
     log,
+    kubernetes: cluster.kubernetes,
   });
   return { kubernetes: cluster.kubernetes, metrics };
 }

@@ -75,6 +75,9 @@ export const networkSchema = z
   })
   .strict();
 
+/** The placeholders of a requests-per-second query template (shared/adapters/metrics/requests-per-second.ts). */
+const RPS_PLACEHOLDERS = ['hosts', 'hostnames', 'namespace', 'name', 'backend', 'weight'];
+
 /**
  * Where the HPA loop's custom metric sources are (see shared/adapters/metrics/ANNOTATIONS.md). A source
  * without a section here is off, and HPA metrics that name it fail with a clear message. Credentials
@@ -87,6 +90,31 @@ export const metricSourcesSchema = z
         url: z.url().describe('Prometheus base URL (also through the API server’s service proxy).'),
         bearerTokenSecretArn: secretArn.optional().describe('Secret holding a bearer token.'),
         timeoutMs: z.number().int().min(100).max(30_000).optional(),
+        requestsPerSecond: z
+          .object({
+            enabled: z
+              .boolean()
+              .default(true)
+              .describe(
+                'Answer Object metrics `requests-per-second` on an Ingress or RouteGroup from this Prometheus ' +
+                  '(off: they go to the custom metrics API, e.g. a kube-metrics-adapter still installed).',
+              ),
+            queryTemplate: z
+              .string()
+              .min(1)
+              .refine(
+                (t) => [...t.matchAll(/\$\{([^}]*)\}/g)].every((m) => RPS_PLACEHOLDERS.includes(m[1] ?? '')),
+                `unknown placeholder: use ${RPS_PLACEHOLDERS.map((p) => `$\{${p}}`).join(', ')}`,
+              )
+              .optional()
+              .describe(
+                'PromQL template for other ingress controllers than skipper, with placeholders for the ' +
+                  'hosts and the weight (see shared/adapters/metrics/ANNOTATIONS.md).',
+              ),
+          })
+          .strict()
+          .optional()
+          .describe('The requests-per-second collector (kube-metrics-adapter’s skipper collector).'),
       })
       .strict()
       .optional(),

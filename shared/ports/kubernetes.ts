@@ -176,6 +176,11 @@ export class ForbiddenError extends Error {
   override readonly name = 'ForbiddenError';
 }
 
+/** An object exists but a field or annotation the caller reads from it is malformed. Never retried. */
+export class MalformedObjectError extends Error {
+  override readonly name = 'MalformedObjectError';
+}
+
 export interface KubernetesPort {
   /** All pods of the cluster in one list (paginated internally). Idempotent. */
   listPods(): Promise<Pod[]>;

@@ -7,10 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesAdapter } from '../../shared/adapters/kubernetes/adapter';
 import { createKubeClient } from '../../shared/adapters/kubernetes/client';
 import { KubernetesMetricsApiSource } from '../../shared/adapters/metrics/kubernetes-metrics-api';
+import { RequestsPerSecondCollector } from '../../shared/adapters/metrics/requests-per-second';
 import type { HorizontalPodAutoscalerStatus } from '../../shared/ports/autoscaling-v2';
 import {
   ConflictError,
   ForbiddenError,
+  MalformedObjectError,
   NotFoundError,
   type ScaleTargetKey,
   scaleTargetKeyString,
@@ -982,6 +984,185 @@ describe('metrics', () => {
   });
 });
 
+/** A minimal RouteGroup CRD (skipper's is larger; the adapter reads only spec.hosts and defaultBackends). */
+const ROUTEGROUP_CRD: KubeObject = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'routegroups.zalando.org' },
+  spec: {
+    group: 'zalando.org',
+    scope: 'Namespaced',
+    names: { kind: 'RouteGroup', plural: 'routegroups', singular: 'routegroup', listKind: 'RouteGroupList' },
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          },
+        },
+      },
+    ],
+  },
+};
+
+const ingress = (name: string, annotations: Record<string, string>, hosts: string[]): KubeObject => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'Ingress',
+  metadata: { name, namespace: NS[0], annotations },
+  spec: {
+    rules: [
+      ...hosts.map((host) => ({
+        host,
+        http: {
+          paths: [
+            {
+              path: '/',
+              pathType: 'Prefix',
+              backend: { service: { name: 'shop-blue', port: { number: 80 } } },
+            },
+          ],
+        },
+      })),
+      // A rule without a host: it adds no host to count.
+      {
+        http: {
+          paths: [
+            {
+              path: '/health',
+              pathType: 'Exact',
+              backend: { service: { name: 'shop-green', port: { number: 80 } } },
+            },
+          ],
+        },
+      },
+    ],
+  },
+});
+
+describe('Ingress and RouteGroup routing (the requests-per-second collector’s reads)', () => {
+  const ingressRef = (name: string) => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    namespace: NS[0],
+    name,
+  });
+
+  beforeAll(async () => {
+    await cluster.apply([
+      ROUTEGROUP_CRD,
+      ingress('shop', { 'zalando.org/backend-weights': '{"shop-blue": 70, "shop-green": 30}' }, [
+        'shop.example.org',
+        'www.shop.example.org',
+      ]),
+      ingress('plain', {}, ['plain.example.org']),
+      ingress('broken', { 'zalando.org/backend-weights': 'shop-blue=70' }, ['broken.example.org']),
+    ]);
+    await cluster.apply({
+      apiVersion: 'zalando.org/v1',
+      kind: 'RouteGroup',
+      metadata: { name: 'shop', namespace: NS[0] },
+      spec: {
+        hosts: ['rg.example.org'],
+        backends: [
+          { name: 'blue', type: 'service', serviceName: 'shop-blue', servicePort: 80 },
+          { name: 'green', type: 'service', serviceName: 'shop-green', servicePort: 80 },
+        ],
+        defaultBackends: [
+          { backendName: 'blue', weight: 90 },
+          { backendName: 'green', weight: 10 },
+        ],
+      },
+    });
+  });
+
+  it('should read an Ingress’s hosts and weights annotation as user tideplane, in one GET', async () => {
+    adapter.resetStats();
+    await expect(adapter.getIngressRouting(ingressRef('shop'))).resolves.toEqual({
+      hosts: ['shop.example.org', 'www.shop.example.org'],
+      backendWeights: { 'shop-blue': 70, 'shop-green': 30 },
+    });
+    expect(adapter.stats().byRequest).toEqual({ 'get networking.k8s.io/ingresses': 1 });
+    await expect(adapter.getIngressRouting(ingressRef('plain'))).resolves.toEqual({
+      hosts: ['plain.example.org'],
+      backendWeights: {},
+    });
+  });
+
+  it('should read a RouteGroup’s hosts and default backends’ weights', async () => {
+    await expect(
+      adapter.getIngressRouting({
+        apiVersion: 'zalando.org/v1',
+        kind: 'RouteGroup',
+        namespace: NS[0],
+        name: 'shop',
+      }),
+    ).resolves.toEqual({ hosts: ['rg.example.org'], backendWeights: { blue: 90, green: 10 } });
+  });
+
+  it('should answer undefined for a missing object and throw MalformedObjectError for a bad annotation', async () => {
+    await expect(adapter.getIngressRouting(ingressRef('gone'))).resolves.toBeUndefined();
+    await expect(
+      adapter.getIngressRouting({
+        apiVersion: 'zalando.org/v1',
+        kind: 'RouteGroup',
+        namespace: NS[1],
+        name: 'gone',
+      }),
+    ).resolves.toBeUndefined();
+    await expect(adapter.getIngressRouting(ingressRef('broken'))).rejects.toBeInstanceOf(
+      MalformedObjectError,
+    );
+  });
+
+  it('should give the collector the query for the Ingress’s hosts and the backend’s weight', async () => {
+    const queries: string[] = [];
+    const collector = new RequestsPerSecondCollector({
+      reader: adapter,
+      prometheus: {
+        timeoutMs: 1_000,
+        collect: async (request) => {
+          queries.push(request.config.query ?? '');
+          return { ok: true, value: { kind: 'scalar', values: [{ milliValue: 0, timestamp: request.now }] } };
+        },
+      },
+    });
+    const result = await collector.collect(
+      {
+        type: 'Object',
+        namespace: NS[0],
+        metricName: 'requests-per-second,shop-green',
+        describedObject: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'shop' },
+        config: {},
+        now: Date.now(),
+      },
+      new AbortController().signal,
+    );
+    expect(result.ok).toBe(true);
+    expect(queries).toEqual([
+      'scalar(sum(rate(skipper_serve_host_duration_seconds_count{host=~"shop_example_org|www_shop_example_org"}[1m])) * 0.3000)',
+    ]);
+  });
+
+  it('should map a real 403 to ForbiddenError', async () => {
+    const nobody = new KubernetesAdapter(
+      createKubeClient({
+        server: cluster.server,
+        token: cluster.userToken('nobody'),
+        caData: cluster.caData,
+      }),
+    );
+    try {
+      await expect(nobody.getIngressRouting(ingressRef('shop'))).rejects.toBeInstanceOf(ForbiddenError);
+    } finally {
+      await nobody.close();
+    }
+  });
+});
+
 describe('the tideplane ClusterRole', () => {
   it('should allow every call the adapter made (all tests above ran as user tideplane)', async () => {
     // A last full tick as tideplane, every port method once.
@@ -1017,6 +1198,8 @@ describe('the tideplane ClusterRole', () => {
         'patch autoscaling.tideplane.io/horizontalautoscalers/status',
         'create events.k8s.io/events',
         'list metrics.k8s.io/pods',
+        'get networking.k8s.io/ingresses',
+        'get zalando.org/routegroups',
       ]),
     );
   });
@@ -1049,6 +1232,13 @@ describe('the tideplane ClusterRole', () => {
     ['list events', 'GET', `/apis/events.k8s.io/v1/namespaces/${NS[0]}/events`, undefined],
     ['write core v1 events', 'POST', `/api/v1/namespaces/${NS[0]}/events`, { metadata: { name: 'e' } }],
     ['cordon a node', 'PATCH', '/api/v1/nodes/node-0', { spec: { unschedulable: true } }],
+    ['list ingresses', 'GET', '/apis/networking.k8s.io/v1/ingresses', undefined],
+    [
+      'change an Ingress',
+      'PATCH',
+      `/apis/networking.k8s.io/v1/namespaces/${NS[0]}/ingresses/shop`,
+      { metadata: { annotations: { x: 'y' } } },
+    ],
   ])('should forbid what the adapter never does: %s', async (_what, method, path, body) => {
     const res = await asTideplane.request(
       method,

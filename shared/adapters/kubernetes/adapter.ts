@@ -11,6 +11,7 @@ import {
   type AutoscalerObject,
   type KubeEvent,
   type KubernetesPort,
+  MalformedObjectError,
   type Node,
   NotFoundError,
   type Pod,
@@ -59,6 +60,29 @@ export const AUTOSCALER_RESOURCES: Record<
   },
   HorizontalPodAutoscaler: { group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers' },
 };
+
+/**
+ * Where `getIngressRouting` reads each kind. Like kube-metrics-adapter, the described object's version
+ * is ignored: an Ingress is always read as networking.k8s.io/v1, a RouteGroup as zalando.org/v1.
+ */
+export const INGRESS_ROUTING_RESOURCES: Readonly<
+  Record<string, { group: string; version: string; plural: string }>
+> = {
+  Ingress: { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses' },
+  RouteGroup: { group: 'zalando.org', version: 'v1', plural: 'routegroups' },
+};
+
+/** The Ingress annotation with the backends' traffic weights (kube-metrics-adapter's default). */
+export const BACKEND_WEIGHTS_ANNOTATION = 'zalando.org/backend-weights';
+
+/**
+ * The hosts an Ingress or RouteGroup serves and its backends' traffic weights (percent). No weights
+ * (`{}`) means the object does not split traffic between backends.
+ */
+export interface IngressRoutingInfo {
+  hosts: string[];
+  backendWeights: Record<string, number>;
+}
 
 /** The HPA status fields; a status write sets those the new status lacks to null, so it replaces. */
 const STATUS_FIELDS = [
@@ -383,6 +407,38 @@ export class KubernetesAdapter implements KubernetesPort {
     }
   }
 
+  /**
+   * One GET of an Ingress (networking.k8s.io/v1) or RouteGroup (zalando.org/v1): the hosts it serves and
+   * its backends' weights, for the `requests-per-second` metric collector. Undefined when the object (or
+   * the RouteGroup CRD) does not exist. Throws `MalformedObjectError` for an unreadable weights
+   * annotation, `ForbiddenError` on 403.
+   */
+  async getIngressRouting(ref: {
+    apiVersion: string;
+    kind: string;
+    namespace: string;
+    name: string;
+  }): Promise<IngressRoutingInfo | undefined> {
+    const resource = Object.hasOwn(INGRESS_ROUTING_RESOURCES, ref.kind)
+      ? INGRESS_ROUTING_RESOURCES[ref.kind]
+      : undefined;
+    const what = `${ref.kind} ${ref.namespace}/${ref.name}`;
+    if (!resource) {
+      throw new MalformedObjectError(`get routing of ${what}: only Ingress and RouteGroup have routing`);
+    }
+    const path =
+      `/apis/${resource.group}/${resource.version}/namespaces/${encodeURIComponent(ref.namespace)}` +
+      `/${resource.plural}/${encodeURIComponent(ref.name)}`;
+    let object: RawObject;
+    try {
+      object = await this.client.request<RawObject>('GET', path);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw toPortError(error, `get ${resource.plural}.${resource.group} ${ref.namespace}/${ref.name}`);
+    }
+    return ref.kind === 'Ingress' ? ingressRouting(object, what) : routeGroupRouting(object);
+  }
+
   /** Closes pooled connections. */
   close(): Promise<void> {
     return this.client.close();
@@ -447,4 +503,69 @@ function truncateUtf8(text: string, maxBytes: number): string {
   let end = Math.min(text.length, maxBytes);
   while (end > 0 && Buffer.byteLength(text.slice(0, end), 'utf8') > maxBytes - 3) end--;
   return `${text.slice(0, end)}...`;
+}
+
+/** Non-empty strings of `values`, each once, in order. */
+function distinctHosts(values: readonly unknown[]): string[] {
+  const hosts = values.filter((h): h is string => typeof h === 'string' && h !== '');
+  return [...new Set(hosts)];
+}
+
+/**
+ * An Ingress's hosts (`spec.rules[].host`; rules without a host are skipped) and the weights of its
+ * `zalando.org/backend-weights` annotation, a JSON object of backend name → percent.
+ */
+export function ingressRouting(object: RawObject, what = 'Ingress'): IngressRoutingInfo {
+  const raw = object as {
+    metadata?: { annotations?: Record<string, string> };
+    spec?: { rules?: { host?: unknown }[] };
+  };
+  const hosts = distinctHosts((raw.spec?.rules ?? []).map((rule) => rule?.host));
+  const annotation = raw.metadata?.annotations?.[BACKEND_WEIGHTS_ANNOTATION];
+  if (annotation === undefined) return { hosts, backendWeights: {} };
+  const malformed = (detail: string) =>
+    new MalformedObjectError(
+      `annotation ${BACKEND_WEIGHTS_ANNOTATION} of ${what} must be a JSON object of backend name to ` +
+        `weight: ${detail}`,
+    );
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(annotation);
+  } catch (error) {
+    throw malformed(error instanceof Error ? error.message : String(error));
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw malformed(`got ${annotation.slice(0, 100)}`);
+  }
+  const backendWeights: Record<string, number> = {};
+  for (const [backend, weight] of Object.entries(parsed)) {
+    if (typeof weight !== 'number' || !Number.isFinite(weight)) {
+      throw malformed(`the weight of ${JSON.stringify(backend)} is ${JSON.stringify(weight)}`);
+    }
+    backendWeights[backend] = weight;
+  }
+  return { hosts, backendWeights };
+}
+
+/**
+ * A RouteGroup's hosts (`spec.hosts`) and the weights of its `spec.defaultBackends[]` (`backendName`,
+ * `weight`, absent = 0), as kube-metrics-adapter reads them. With at most one default backend the
+ * traffic is not split: no weights.
+ */
+export function routeGroupRouting(object: RawObject): IngressRoutingInfo {
+  const raw = object as {
+    spec?: { hosts?: unknown[]; defaultBackends?: { backendName?: unknown; weight?: unknown }[] };
+  };
+  const hosts = distinctHosts(raw.spec?.hosts ?? []);
+  const defaults = raw.spec?.defaultBackends ?? [];
+  const backendWeights: Record<string, number> = {};
+  if (defaults.length > 1) {
+    for (const backend of defaults) {
+      if (typeof backend?.backendName !== 'string') continue;
+      const weight =
+        typeof backend.weight === 'number' && Number.isFinite(backend.weight) ? backend.weight : 0;
+      backendWeights[backend.backendName] = weight;
+    }
+  }
+  return { hosts, backendWeights };
 }

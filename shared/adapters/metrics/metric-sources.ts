@@ -11,6 +11,7 @@ import type { Collector } from './collector';
 import { InfluxDbCollector } from './influxdb';
 import { JsonPathCollector } from './json-path';
 import { PrometheusCollector } from './prometheus';
+import { type IngressRoutingReader, RequestsPerSecondCollector } from './requests-per-second';
 import { MetricRouter } from './router';
 import { ScheduledScalingCollector } from './scheduled-scaling';
 import { SqsQueueLengthCollector } from './sqs-queue-length';
@@ -21,6 +22,11 @@ export interface MetricSourcesDeps {
   secretsManager: SecretsManagerClient;
   clock: Clock;
   log?: Logger;
+  /**
+   * Reads Ingresses and RouteGroups for the `requests-per-second` collector (the cluster's
+   * `KubernetesAdapter`). Without it that collector is off and those metrics fall back.
+   */
+  kubernetes?: IngressRoutingReader;
 }
 
 /**
@@ -29,7 +35,7 @@ export interface MetricSourcesDeps {
  * custom/external metrics APIs for everything else.
  *
  * @example
- * const metrics = await createMetricSources(cluster.metrics, { fallback, secretsManager, clock });
+ * const metrics = await createMetricSources(cluster.metrics, { fallback, secretsManager, clock, kubernetes });
  */
 export async function createMetricSources(
   config: MetricSourcesConfig | undefined,
@@ -37,17 +43,26 @@ export async function createMetricSources(
 ): Promise<MetricRouter> {
   const collectors: Collector[] = [new ScheduledScalingCollector()];
   if (config?.prometheus) {
-    const { url, bearerTokenSecretArn, timeoutMs } = config.prometheus;
+    const { url, bearerTokenSecretArn, timeoutMs, requestsPerSecond } = config.prometheus;
     const bearerToken = bearerTokenSecretArn
       ? (await readSecretString(deps.secretsManager, bearerTokenSecretArn)).trim()
       : undefined;
-    collectors.push(
-      new PrometheusCollector({
-        url,
-        ...(bearerToken ? { bearerToken } : {}),
-        ...(timeoutMs ? { timeoutMs } : {}),
-      }),
-    );
+    const prometheus = new PrometheusCollector({
+      url,
+      ...(bearerToken ? { bearerToken } : {}),
+      ...(timeoutMs ? { timeoutMs } : {}),
+    });
+    collectors.push(prometheus);
+    // Queries go through the same collector: same server, credentials, keep-alive agent and checks.
+    if (deps.kubernetes && (requestsPerSecond?.enabled ?? true)) {
+      collectors.push(
+        new RequestsPerSecondCollector({
+          reader: deps.kubernetes,
+          prometheus,
+          ...(requestsPerSecond?.queryTemplate ? { queryTemplate: requestsPerSecond.queryTemplate } : {}),
+        }),
+      );
+    }
   }
   if (config?.influxdb) {
     const { url, tokenSecretArn, org, database, language, timeoutMs } = config.influxdb;

@@ -109,4 +109,28 @@ describe('the README’s custom-metric examples', () => {
     );
     expect(seen.map((r) => r.config.spec)).toEqual(['schedules: []']);
   });
+
+  it('Requests per second of an Ingress: the Object metric reaches requests-per-second with its backend', async () => {
+    const seen: CollectorRequest[] = [];
+    const router = new MetricRouter({
+      collectors: [recordingCollector('requests-per-second', seen), recordingCollector('prometheus', seen)],
+      fallback,
+    });
+    router.beginTick({ now: NOW, pods: [] });
+    const result = await router.getObjectMetric({
+      origin: { namespace: 'shop', name: 'shop-green', annotations: {} },
+      namespace: 'shop',
+      describedObject: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'shop' },
+      metricName: 'requests-per-second',
+      metricSelector: { matchLabels: { backend: 'shop-green' } },
+    });
+    expect(result.ok).toBe(true);
+    expect(seen).toEqual([
+      expect.objectContaining({
+        type: 'Object',
+        describedObject: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'shop' },
+        config: { backend: 'shop-green' },
+      }),
+    ]);
+  });
 });
