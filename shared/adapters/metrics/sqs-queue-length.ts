@@ -12,8 +12,10 @@
  * `metric-config.external.<metric>.sqs-queue-length/<key>`; KEDA's `aws-sqs-queue` keys are accepted
  * too (`queueURL`, `awsRegion`, `scaleOnInFlight`, `scaleOnDelayed`), with KEDA's defaults when the
  * queue is given with KEDA's keys. A label value cannot hold `,`, `/` or `:`, so several queues or a
- * queue URL go in the annotation. The target (`queueLength`, `activationQueueLength` in KEDA) is the
- * HPA's `target.averageValue` and the scale-from-zero threshold, not a collector setting.
+ * queue URL go in the annotation. KEDA's `queueLength` is the HPA's `target.averageValue`, not a collector
+ * setting; its `activationQueueLength` (`activation-queue-length`) is: a length at or below it counts as
+ * 0, so an HPA with `minReplicas: 0` stays at zero until the queue exceeds it and returns to zero when
+ * the queue falls back to it — KEDA's activation, expressed as a metric value.
  *
  * IAM: `sqs:GetQueueUrl`, `sqs:GetQueueAttributes` on the queues.
  */
@@ -59,6 +61,8 @@ export interface SqsQueueLengthConfig {
   ownerAccountId?: string;
   includeInFlight: boolean;
   includeDelayed: boolean;
+  /** Lengths at or below this count as 0 (KEDA's `activationQueueLength`). */
+  activationLength: number;
 }
 
 const fail = (reason: MetricError['reason'], message: string): MetricResult<CollectedValues> => ({
@@ -148,10 +152,14 @@ export function parseSqsQueueLengthConfig(config: Readonly<Record<string, string
   const owner = pick(config, ['queue-owner-account-id']);
   if (owner && !/^\d{12}$/.test(owner[1]))
     throw new Error(`${owner[0]}: ${JSON.stringify(owner[1])} is not an AWS account id`);
+  const activation = pick(config, ['activation-queue-length', 'activationQueueLength']);
+  if (activation && !/^\d+$/.test(activation[1]))
+    throw new Error(`${activation[0]}: ${JSON.stringify(activation[1])} is not a whole number of messages`);
   const result: SqsQueueLengthConfig = {
     queues,
     includeInFlight: parseBool(pick(config, ['include-in-flight', 'scaleOnInFlight']), kedaDialect),
     includeDelayed: parseBool(pick(config, ['include-delayed', 'scaleOnDelayed']), false),
+    activationLength: activation ? Number(activation[1]) : 0,
   };
   if (owner) result.ownerAccountId = owner[1];
   return result;
@@ -285,9 +293,10 @@ export class SqsQueueLengthCollector implements Collector {
       if (!length.ok) return length;
       total += length.value;
     }
+    const counted = total <= config.activationLength ? 0 : total;
     return {
       ok: true,
-      value: { kind: 'scalar', values: [{ milliValue: total * 1000, timestamp: request.now }] },
+      value: { kind: 'scalar', values: [{ milliValue: counted * 1000, timestamp: request.now }] },
     };
   }
 

@@ -241,6 +241,25 @@ describe('SqsQueueLengthCollector', () => {
     expect(urlCalls()).toEqual([]);
   });
 
+  it('counts a length at or below KEDA’s activation threshold as 0, and the real length above it', async () => {
+    const valueAt = async (messages: string, key: string) => {
+      serve({ [urlOf('orders')]: { ApproximateNumberOfMessages: messages } });
+      const { c } = collector();
+      const result = await c.collect(request({ 'queue-url': urlOf('orders'), [key]: '5' }), signal());
+      return result.ok && result.value.kind === 'scalar' ? result.value.values[0]?.milliValue : result;
+    };
+    expect(await valueAt('5', 'activation-queue-length')).toBe(0);
+    expect(await valueAt('6', 'activation-queue-length')).toBe(6_000);
+    expect(await valueAt('3', 'activationQueueLength')).toBe(0);
+    const { c } = collector();
+    const bad = await c.collect(
+      request({ 'queue-url': urlOf('orders'), 'activation-queue-length': 'few' }),
+      signal(),
+    );
+    expect(!bad.ok && bad.error.reason).toBe('Invalid');
+    expect(!bad.ok && bad.error.message).toContain('activation-queue-length');
+  });
+
   it('maps errors: QueueDoesNotExist → NotFound, AccessDenied → Forbidden, throttling → Unavailable', async () => {
     const { c } = collector();
     const config = { 'queue-name': 'orders', region: 'eu-central-1' };
