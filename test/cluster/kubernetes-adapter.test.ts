@@ -3,10 +3,13 @@
  * etcd), acting as user `tideplane`, whose only rights are the shipped ClusterRole (infra/manifests/).
  * Setup runs as admin; no controllers run, so the test creates pods and writes their status itself.
  */
+
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesAdapter } from '../../shared/adapters/kubernetes/adapter';
 import { createKubeClient } from '../../shared/adapters/kubernetes/client';
 import { KubernetesMetricsApiSource } from '../../shared/adapters/metrics/kubernetes-metrics-api';
+import { createMetricSources } from '../../shared/adapters/metrics/metric-sources';
 import { RequestsPerSecondCollector } from '../../shared/adapters/metrics/requests-per-second';
 import type { HorizontalPodAutoscalerStatus } from '../../shared/ports/autoscaling-v2';
 import {
@@ -17,6 +20,8 @@ import {
   type ScaleTargetKey,
   scaleTargetKeyString,
 } from '../../shared/ports/kubernetes';
+import type { MetricSource } from '../../shared/ports/metric-source';
+import { systemClock } from '../../shared/runtime/system-clock';
 import { type KubeHttp, type KubeObject, startTestCluster, type TestCluster } from './harness';
 
 const NS = ['tp-shop', 'tp-search'] as const;
@@ -1163,6 +1168,176 @@ describe('Ingress and RouteGroup routing (the requests-per-second collector’s 
   });
 });
 
+/**
+ * Minimal ScalingSchedule / ClusterScalingSchedule CRDs under kube-metrics-adapter's names (its
+ * docs/scaling_schedules_crd.yaml has the full schema; the collector validates the spec itself).
+ */
+const scalingScheduleCrd = (kind: 'ScalingSchedule' | 'ClusterScalingSchedule'): KubeObject => {
+  const singular = kind.toLowerCase();
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${singular}s.zalando.org` },
+    spec: {
+      group: 'zalando.org',
+      scope: kind === 'ScalingSchedule' ? 'Namespaced' : 'Cluster',
+      names: { kind, plural: `${singular}s`, singular, listKind: `${kind}List` },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+            },
+          },
+        },
+      ],
+    },
+  };
+};
+
+/** Monday 2025-06-02, 09:00 in Berlin (CEST): inside both schedules below. */
+const SCHEDULE_NOW = Date.parse('2025-06-02T07:00:00Z');
+const MORNING_SPEC = {
+  scalingWindowDurationMinutes: 15,
+  schedules: [{ type: 'OneTime', date: '2025-06-02T06:30:00Z', durationMinutes: 120, value: 30 }],
+};
+const WEEKDAYS_SPEC = {
+  schedules: [
+    {
+      type: 'Repeating',
+      durationMinutes: 60,
+      value: 12,
+      period: { startTime: '08:30', timezone: 'Europe/Berlin', days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri'] },
+    },
+  ],
+};
+
+describe('ScalingSchedule and ClusterScalingSchedule (the scheduled-scaling collector’s reads)', () => {
+  it('should answer undefined while the CRDs are not installed (zalando.org/v1 is served, for RouteGroups)', async () => {
+    await expect(
+      adapter.getScalingSchedule({ kind: 'ScalingSchedule', namespace: NS[0], name: 'morning' }),
+    ).resolves.toBeUndefined();
+    await expect(
+      adapter.getScalingSchedule({ kind: 'ClusterScalingSchedule', name: 'weekdays' }),
+    ).resolves.toBeUndefined();
+  });
+
+  describe('with the CRDs', () => {
+    beforeAll(async () => {
+      await cluster.apply([
+        scalingScheduleCrd('ScalingSchedule'),
+        scalingScheduleCrd('ClusterScalingSchedule'),
+        {
+          apiVersion: 'zalando.org/v1',
+          kind: 'ScalingSchedule',
+          metadata: { name: 'morning', namespace: NS[0] },
+          spec: MORNING_SPEC,
+        },
+        {
+          apiVersion: 'zalando.org/v1',
+          kind: 'ClusterScalingSchedule',
+          metadata: { name: 'weekdays' },
+          spec: WEEKDAYS_SPEC,
+        },
+      ]);
+    });
+
+    it('should read each kind’s spec as user tideplane, in one GET each', async () => {
+      adapter.resetStats();
+      await expect(
+        adapter.getScalingSchedule({ kind: 'ScalingSchedule', namespace: NS[0], name: 'morning' }),
+      ).resolves.toEqual(MORNING_SPEC);
+      await expect(
+        // A namespace on a cluster-scoped kind is ignored.
+        adapter.getScalingSchedule({ kind: 'ClusterScalingSchedule', namespace: NS[1], name: 'weekdays' }),
+      ).resolves.toEqual(WEEKDAYS_SPEC);
+      expect(adapter.stats().byRequest).toEqual({
+        'get zalando.org/scalingschedules': 1,
+        'get zalando.org/clusterscalingschedules': 1,
+      });
+    });
+
+    it('should answer undefined for a missing object (a ScalingSchedule of another namespace is missing)', async () => {
+      await expect(
+        adapter.getScalingSchedule({ kind: 'ScalingSchedule', namespace: NS[1], name: 'morning' }),
+      ).resolves.toBeUndefined();
+      await expect(
+        adapter.getScalingSchedule({ kind: 'ClusterScalingSchedule', name: 'gone' }),
+      ).resolves.toBeUndefined();
+    });
+
+    it('should refuse a ScalingSchedule without a namespace', async () => {
+      await expect(
+        adapter.getScalingSchedule({ kind: 'ScalingSchedule', name: 'morning' }),
+      ).rejects.toBeInstanceOf(MalformedObjectError);
+    });
+
+    it('should map a real 403 to ForbiddenError', async () => {
+      const nobody = new KubernetesAdapter(
+        createKubeClient({
+          server: cluster.server,
+          token: cluster.userToken('nobody'),
+          caData: cluster.caData,
+        }),
+      );
+      try {
+        await expect(
+          nobody.getScalingSchedule({ kind: 'ScalingSchedule', namespace: NS[0], name: 'morning' }),
+        ).rejects.toBeInstanceOf(ForbiddenError);
+        await expect(
+          nobody.getScalingSchedule({ kind: 'ClusterScalingSchedule', name: 'weekdays' }),
+        ).rejects.toBeInstanceOf(ForbiddenError);
+      } finally {
+        await nobody.close();
+      }
+    });
+
+    it('through createMetricSources and the router, should answer an HPA’s Object metric on a schedule', async () => {
+      const router = await createMetricSources(
+        {},
+        {
+          fallback: {} as MetricSource,
+          secretsManager: {} as SecretsManagerClient,
+          clock: systemClock,
+          kubernetes: adapter,
+        },
+      );
+      adapter.resetStats();
+      router.beginTick({ now: SCHEDULE_NOW, pods: [] });
+      const morning = {
+        namespace: NS[0],
+        describedObject: { apiVersion: 'zalando.org/v1', kind: 'ScalingSchedule', name: 'morning' },
+        metricName: 'morning',
+      };
+      // Two autoscalers on the same schedule: one read.
+      const [first, second] = await Promise.all([
+        router.getObjectMetric(morning),
+        router.getObjectMetric(morning),
+      ]);
+      expect(first).toEqual({ ok: true, value: { milliValue: 30_000, timestamp: SCHEDULE_NOW } });
+      expect(second).toEqual(first);
+      const weekdays = await router.getObjectMetric({
+        namespace: NS[1],
+        describedObject: { apiVersion: 'zalando.org/v1', kind: 'ClusterScalingSchedule', name: 'weekdays' },
+        metricName: 'weekdays',
+      });
+      expect(weekdays).toEqual({ ok: true, value: { milliValue: 12_000, timestamp: SCHEDULE_NOW } });
+      // The ScalingSchedule is the autoscaler's namespace's: none in NS[1].
+      const elsewhere = await router.getObjectMetric({ ...morning, namespace: NS[1] });
+      expect(elsewhere.ok ? undefined : elsewhere.error.reason).toBe('NotFound');
+      expect(router.stats().fetches).toEqual({ 'scheduled-scaling': 3 });
+      expect(adapter.stats().byRequest).toEqual({
+        'get zalando.org/scalingschedules': 2,
+        'get zalando.org/clusterscalingschedules': 1,
+      });
+    });
+  });
+});
+
 describe('the tideplane ClusterRole', () => {
   it('should allow every call the adapter made (all tests above ran as user tideplane)', async () => {
     // A last full tick as tideplane, every port method once.
@@ -1200,6 +1375,8 @@ describe('the tideplane ClusterRole', () => {
         'list metrics.k8s.io/pods',
         'get networking.k8s.io/ingresses',
         'get zalando.org/routegroups',
+        'get zalando.org/scalingschedules',
+        'get zalando.org/clusterscalingschedules',
       ]),
     );
   });
@@ -1238,6 +1415,13 @@ describe('the tideplane ClusterRole', () => {
       'PATCH',
       `/apis/networking.k8s.io/v1/namespaces/${NS[0]}/ingresses/shop`,
       { metadata: { annotations: { x: 'y' } } },
+    ],
+    ['list ScalingSchedules', 'GET', '/apis/zalando.org/v1/scalingschedules', undefined],
+    [
+      'change a ClusterScalingSchedule',
+      'PATCH',
+      '/apis/zalando.org/v1/clusterscalingschedules/weekdays',
+      { spec: { schedules: [] } },
     ],
   ])('should forbid what the adapter never does: %s', async (_what, method, path, body) => {
     const res = await asTideplane.request(

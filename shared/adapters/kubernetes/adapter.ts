@@ -72,6 +72,17 @@ export const INGRESS_ROUTING_RESOURCES: Readonly<
   RouteGroup: { group: 'zalando.org', version: 'v1', plural: 'routegroups' },
 };
 
+/**
+ * Where `getScalingSchedule` reads kube-metrics-adapter's schedule kinds (its CRDs
+ * `scalingschedules.zalando.org`, namespaced, and `clusterscalingschedules.zalando.org`, cluster-scoped).
+ */
+export const SCALING_SCHEDULE_RESOURCES: Readonly<
+  Record<'ScalingSchedule' | 'ClusterScalingSchedule', { group: string; version: string; plural: string }>
+> = {
+  ScalingSchedule: { group: 'zalando.org', version: 'v1', plural: 'scalingschedules' },
+  ClusterScalingSchedule: { group: 'zalando.org', version: 'v1', plural: 'clusterscalingschedules' },
+};
+
 /** The Ingress annotation with the backends' traffic weights (kube-metrics-adapter's default). */
 export const BACKEND_WEIGHTS_ANNOTATION = 'zalando.org/backend-weights';
 
@@ -437,6 +448,41 @@ export class KubernetesAdapter implements KubernetesPort {
       throw toPortError(error, `get ${resource.plural}.${resource.group} ${ref.namespace}/${ref.name}`);
     }
     return ref.kind === 'Ingress' ? ingressRouting(object, what) : routeGroupRouting(object);
+  }
+
+  /**
+   * One GET of a ScalingSchedule (in `ref.namespace`) or ClusterScalingSchedule (zalando.org/v1): its
+   * raw `spec`, which the `scheduled-scaling` metric collector validates. Undefined when the object, or
+   * its CRD, does not exist (404). Throws `MalformedObjectError` for a ScalingSchedule without a
+   * namespace, `ForbiddenError` on 403. Not cached here: the metric router fetches each distinct
+   * schedule once per tick.
+   */
+  async getScalingSchedule(ref: {
+    kind: 'ScalingSchedule' | 'ClusterScalingSchedule';
+    namespace?: string;
+    name: string;
+  }): Promise<unknown | undefined> {
+    const resource = Object.hasOwn(SCALING_SCHEDULE_RESOURCES, ref.kind)
+      ? SCALING_SCHEDULE_RESOURCES[ref.kind]
+      : undefined;
+    if (!resource) {
+      throw new MalformedObjectError(`get ${ref.kind} ${ref.name}: not a ScalingSchedule kind`);
+    }
+    const namespaced = ref.kind === 'ScalingSchedule';
+    if (namespaced && !ref.namespace) {
+      throw new MalformedObjectError(`get ScalingSchedule ${ref.name}: a ScalingSchedule is namespaced`);
+    }
+    const scope = namespaced ? `/namespaces/${encodeURIComponent(ref.namespace as string)}` : '';
+    const path =
+      `/apis/${resource.group}/${resource.version}${scope}` +
+      `/${resource.plural}/${encodeURIComponent(ref.name)}`;
+    try {
+      return (await this.client.request<RawObject>('GET', path)).spec;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      const name = namespaced ? `${ref.namespace}/${ref.name}` : ref.name;
+      throw toPortError(error, `get ${resource.plural}.${resource.group} ${name}`);
+    }
   }
 
   /** Closes pooled connections. */

@@ -13,7 +13,7 @@ import { JsonPathCollector } from './json-path';
 import { PrometheusCollector } from './prometheus';
 import { type IngressRoutingReader, RequestsPerSecondCollector } from './requests-per-second';
 import { MetricRouter } from './router';
-import { ScheduledScalingCollector } from './scheduled-scaling';
+import { type ScalingScheduleReader, ScheduledScalingCollector } from './scheduled-scaling';
 import { SqsQueueLengthCollector } from './sqs-queue-length';
 
 export interface MetricSourcesDeps {
@@ -23,10 +23,12 @@ export interface MetricSourcesDeps {
   clock: Clock;
   log?: Logger;
   /**
-   * Reads Ingresses and RouteGroups for the `requests-per-second` collector (the cluster's
-   * `KubernetesAdapter`). Without it that collector is off and those metrics fall back.
+   * The cluster's `KubernetesAdapter`: reads Ingresses and RouteGroups for the `requests-per-second`
+   * collector (without it that collector is off and those metrics fall back) and, when it has
+   * `getScalingSchedule`, the ScalingSchedule / ClusterScalingSchedule objects that `scheduled-scaling`
+   * Object metrics describe (without it those answer NotServed; the annotation form still works).
    */
-  kubernetes?: IngressRoutingReader;
+  kubernetes?: IngressRoutingReader & Partial<ScalingScheduleReader>;
 }
 
 /**
@@ -41,7 +43,8 @@ export async function createMetricSources(
   config: MetricSourcesConfig | undefined,
   deps: MetricSourcesDeps,
 ): Promise<MetricRouter> {
-  const collectors: Collector[] = [new ScheduledScalingCollector()];
+  const lookup = deps.kubernetes?.getScalingSchedule?.bind(deps.kubernetes);
+  const collectors: Collector[] = [new ScheduledScalingCollector(lookup ? { lookup } : {})];
   if (config?.prometheus) {
     const { url, bearerTokenSecretArn, timeoutMs, requestsPerSecond } = config.prometheus;
     const bearerToken = bearerTokenSecretArn

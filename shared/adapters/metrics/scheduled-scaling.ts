@@ -29,6 +29,7 @@
  * Pure: the only clock is `request.now`; time zones come from `Intl.DateTimeFormat`.
  */
 import { parse as parseYaml } from 'yaml';
+import { ForbiddenError } from '../../ports/kubernetes';
 import { MetricError, type MetricResult } from '../../ports/metric-source';
 import type { CollectedValues, Collector, CollectorRequest } from './collector';
 
@@ -90,6 +91,11 @@ export interface ScalingScheduleRef {
  * or undefined when it does not exist.
  */
 export type ScalingScheduleLookup = (ref: ScalingScheduleRef) => unknown | Promise<unknown>;
+
+/** Reads schedule objects (`KubernetesAdapter.getScalingSchedule`): the raw spec, undefined when absent. */
+export interface ScalingScheduleReader {
+  getScalingSchedule(ref: ScalingScheduleRef): Promise<unknown | undefined>;
+}
 
 export interface ScheduledScalingCollectorOptions {
   /** Resolves `ScalingSchedule` / `ClusterScalingSchedule` references; without it only `spec` works. */
@@ -470,6 +476,8 @@ export class ScheduledScalingCollector implements Collector {
       return { ok: true, value: { kind: 'scalar', values: [{ milliValue, timestamp: request.now }] } };
     } catch (error) {
       if (error instanceof MetricError) return { ok: false, error };
+      if (error instanceof ForbiddenError)
+        return { ok: false, error: new MetricError('Forbidden', `scheduled-scaling: ${error.message}`) };
       return {
         ok: false,
         error: new MetricError(

@@ -1,5 +1,7 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CollectorRequest } from '../../../../shared/adapters/metrics/collector';
+import { createMetricSources } from '../../../../shared/adapters/metrics/metric-sources';
 import {
   DEFAULT_RAMP_STEPS,
   DEFAULT_SCALING_WINDOW_MINUTES,
@@ -12,6 +14,9 @@ import {
   scheduledValue,
   scheduleWindow,
 } from '../../../../shared/adapters/metrics/scheduled-scaling';
+import { ForbiddenError } from '../../../../shared/ports/kubernetes';
+import type { MetricSource } from '../../../../shared/ports/metric-source';
+import { systemClock } from '../../../../shared/runtime/system-clock';
 
 const at = (iso: string): number => {
   const ms = Date.parse(iso);
@@ -499,5 +504,67 @@ schedules:
       'unknown time zone',
     );
     expect(() => new ScheduledScalingCollector({ defaultScalingWindowMinutes: -1 })).toThrow(RangeError);
+  });
+});
+
+describe('createMetricSources: ScalingSchedule objects through the cluster’s Kubernetes reader', () => {
+  const NOW = at('2021-10-04T13:50:00Z');
+  const SPEC = {
+    scalingWindowDurationMinutes: 0,
+    schedules: [{ type: 'OneTime', date: '2021-10-04T13:00:00Z', durationMinutes: 60, value: 25 }],
+  };
+  const deps = (kubernetes?: Parameters<typeof createMetricSources>[1]['kubernetes']) => ({
+    fallback: {} as MetricSource,
+    secretsManager: {} as SecretsManagerClient,
+    clock: systemClock,
+    ...(kubernetes ? { kubernetes } : {}),
+  });
+  const getIngressRouting = async () => undefined;
+  const query = (kind: string, namespace = 'shop') => ({
+    namespace,
+    describedObject: { apiVersion: 'zalando.org/v1', kind, name: 'peak' },
+    metricName: 'peak',
+  });
+
+  it('given a reader with getScalingSchedule, should look up the described schedule (namespace for ScalingSchedule only)', async () => {
+    const getScalingSchedule = vi.fn(async () => SPEC);
+    const router = await createMetricSources({}, deps({ getIngressRouting, getScalingSchedule }));
+    router.beginTick({ now: NOW, pods: [] });
+    await expect(router.getObjectMetric(query('ScalingSchedule'))).resolves.toEqual({
+      ok: true,
+      value: { milliValue: 25_000, timestamp: NOW },
+    });
+    await expect(router.getObjectMetric(query('ClusterScalingSchedule'))).resolves.toMatchObject({
+      ok: true,
+      value: { milliValue: 25_000 },
+    });
+    expect(getScalingSchedule.mock.calls).toEqual([
+      [{ kind: 'ScalingSchedule', name: 'peak', namespace: 'shop' }],
+      [{ kind: 'ClusterScalingSchedule', name: 'peak' }],
+    ]);
+  });
+
+  it('given a reader that answers undefined or ForbiddenError, should be NotFound or Forbidden', async () => {
+    const getScalingSchedule = vi.fn(async (ref: { namespace?: string }) => {
+      if (ref.namespace === 'locked') throw new ForbiddenError('get scalingschedules.zalando.org: HTTP 403');
+      return undefined;
+    });
+    const router = await createMetricSources({}, deps({ getIngressRouting, getScalingSchedule }));
+    router.beginTick({ now: NOW, pods: [] });
+    const missing = await router.getObjectMetric(query('ScalingSchedule'));
+    expect(missing.ok ? undefined : missing.error.reason).toBe('NotFound');
+    const forbidden = await router.getObjectMetric(query('ScalingSchedule', 'locked'));
+    expect(forbidden.ok ? undefined : forbidden.error.reason).toBe('Forbidden');
+  });
+
+  it('given no reader, or one without getScalingSchedule, should answer NotServed', async () => {
+    for (const router of [
+      await createMetricSources({}, deps()),
+      await createMetricSources({}, deps({ getIngressRouting })),
+    ]) {
+      router.beginTick({ now: NOW, pods: [] });
+      const result = await router.getObjectMetric(query('ClusterScalingSchedule'));
+      expect(result.ok ? undefined : result.error.reason).toBe('NotServed');
+    }
   });
 });
