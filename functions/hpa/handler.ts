@@ -43,6 +43,7 @@ async function connect(
     adapter: { reportingInstance: functionName },
   });
   const metrics = await createMetricSources(w.config.cluster.metrics, {
+    clusterName: w.config.cluster.name,
     fallback: cluster.metrics,
     secretsManager: w.secretsManager,
     clock: systemClock,

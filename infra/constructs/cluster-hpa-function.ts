@@ -183,6 +183,9 @@ export class ClusterHpaFunction extends Construct {
         ? [cluster.metrics.prometheus.bearerTokenSecretArn]
         : []),
       ...(cluster.metrics?.influxdb?.tokenSecretArn ? [cluster.metrics.influxdb.tokenSecretArn] : []),
+      ...(cluster.metrics?.prometheus?.basicAuthSecretArn
+        ? [cluster.metrics.prometheus.basicAuthSecretArn]
+        : []),
     ];
     if (secrets.length > 0) {
       this.role.addToPrincipalPolicy(
@@ -301,6 +304,16 @@ export class ClusterHpaFunction extends Construct {
 
   /** Read-only access to the AWS metric sources the cluster's config turns on, and nothing else. */
   private addMetricSourcePermissions(metrics: MetricSourcesConfig | undefined): void {
+    if (metrics?.awsRoleArn) {
+      // The role's trust policy (in its account) must name this function's role; see README.
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'AssumeMetricsRole',
+          actions: ['sts:AssumeRole'],
+          resources: [metrics.awsRoleArn],
+        }),
+      );
+    }
     if (metrics?.sqs) {
       this.role.addToPrincipalPolicy(
         new iam.PolicyStatement({

@@ -89,6 +89,9 @@ export const metricSourcesSchema = z
       .object({
         url: z.url().describe('Prometheus base URL (also through the API server’s service proxy).'),
         bearerTokenSecretArn: secretArn.optional().describe('Secret holding a bearer token.'),
+        basicAuthSecretArn: secretArn
+          .optional()
+          .describe('Secret holding JSON {"username", "password"} for basic auth.'),
         timeoutMs: z.number().int().min(100).max(30_000).optional(),
         requestsPerSecond: z
           .object({
@@ -150,6 +153,11 @@ export const metricSourcesSchema = z
       .strict()
       .optional()
       .describe('CloudWatch GetMetricData (IAM allows it only on every resource).'),
+    awsRoleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'an IAM role ARN')
+      .optional()
+      .describe('Role the SQS and CloudWatch sources assume (e.g. in the account of the queues).'),
     jsonPath: z
       .object({ enabled: z.boolean().default(true) })
       .strict()

@@ -478,6 +478,7 @@ describe('given custom metric sources', () => {
         },
         sqs: { queueArns: ['arn:aws:sqs:eu-central-1:123456789012:orders-*'] },
         cloudwatch: { enabled: true },
+        awsRoleArn: 'arn:aws:iam::210987654321:role/tideplane-metrics',
       },
     }),
     eksCluster(),
@@ -494,6 +495,12 @@ describe('given custom metric sources', () => {
       expect.objectContaining({
         Action: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'],
         Resource: 'arn:aws:sqs:eu-central-1:123456789012:orders-*',
+      }),
+    ]);
+    expect(statementsOf('AssumeMetricsRole')).toEqual([
+      expect.objectContaining({
+        Action: 'sts:AssumeRole',
+        Resource: 'arn:aws:iam::210987654321:role/tideplane-metrics',
       }),
     ]);
     expect(statementsOf('ReadCloudWatchMetrics')).toEqual([

@@ -1,11 +1,14 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { STSClient } from '@aws-sdk/client-sts';
+import { z } from 'zod';
 import type { MetricSourcesConfig } from '../../config/schema';
 import type { Clock } from '../../ports/clock';
 import type { Logger } from '../../ports/logger';
 import type { MetricSource } from '../../ports/metric-source';
 import { readSecretString } from '../kubernetes/credentials';
+import { assumedRoleCredentials } from './assumed-role';
 import { CloudWatchCollector } from './cloudwatch';
 import type { Collector } from './collector';
 import { InfluxDbCollector } from './influxdb';
@@ -29,6 +32,10 @@ export interface MetricSourcesDeps {
    * Object metrics describe (without it those answer NotServed; the annotation form still works).
    */
   kubernetes?: IngressRoutingReader & Partial<ScalingScheduleReader>;
+  /** Assumes `awsRoleArn` when the config names one; default an STS client of the function's region. */
+  sts?: STSClient;
+  /** Names the assumed-role session (`tideplane-<cluster>`), so CloudTrail tells clusters apart. */
+  clusterName?: string;
 }
 
 /**
@@ -46,13 +53,17 @@ export async function createMetricSources(
   const lookup = deps.kubernetes?.getScalingSchedule?.bind(deps.kubernetes);
   const collectors: Collector[] = [new ScheduledScalingCollector(lookup ? { lookup } : {})];
   if (config?.prometheus) {
-    const { url, bearerTokenSecretArn, timeoutMs, requestsPerSecond } = config.prometheus;
+    const { url, bearerTokenSecretArn, basicAuthSecretArn, timeoutMs, requestsPerSecond } = config.prometheus;
     const bearerToken = bearerTokenSecretArn
       ? (await readSecretString(deps.secretsManager, bearerTokenSecretArn)).trim()
+      : undefined;
+    const basicAuth = basicAuthSecretArn
+      ? await readBasicAuth(deps.secretsManager, basicAuthSecretArn)
       : undefined;
     const prometheus = new PrometheusCollector({
       url,
       ...(bearerToken ? { bearerToken } : {}),
+      ...(basicAuth ? { basicAuth } : {}),
       ...(timeoutMs ? { timeoutMs } : {}),
     });
     collectors.push(prometheus);
@@ -83,14 +94,29 @@ export async function createMetricSources(
       }),
     );
   }
+  // AWS sources use the function's role, or the role the cluster names (e.g. in the account of its queues).
+  const credentials = config?.awsRoleArn
+    ? {
+        credentials: assumedRoleCredentials({
+          sts: deps.sts ?? new STSClient({}),
+          roleArn: config.awsRoleArn,
+          sessionName: `tideplane-${deps.clusterName ?? 'metrics'}`.slice(0, 64),
+          clock: deps.clock,
+        }),
+      }
+    : {};
   if (config?.sqs) {
     collectors.push(
-      new SqsQueueLengthCollector({ clientFor: perRegion((region) => new SQSClient({ region })) }),
+      new SqsQueueLengthCollector({
+        clientFor: perRegion((region) => new SQSClient({ region, ...credentials })),
+      }),
     );
   }
   if (config?.cloudwatch?.enabled) {
     collectors.push(
-      new CloudWatchCollector({ clientFor: perRegion((region) => new CloudWatchClient({ region })) }),
+      new CloudWatchCollector({
+        clientFor: perRegion((region) => new CloudWatchClient({ region, ...credentials })),
+      }),
     );
   }
   if (config?.jsonPath?.enabled ?? true) collectors.push(new JsonPathCollector());
@@ -100,6 +126,23 @@ export async function createMetricSources(
     clock: deps.clock,
     ...(deps.log ? { log: deps.log } : {}),
   });
+}
+
+const basicAuthSecretSchema = z.object({ username: z.string().min(1), password: z.string().min(1) });
+
+/** A `{"username": …, "password": …}` secret; the error names the secret, never its value. */
+async function readBasicAuth(secretsManager: SecretsManagerClient, secretArn: string) {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readSecretString(secretsManager, secretArn));
+  } catch (error) {
+    if (error instanceof SyntaxError)
+      throw new Error(`secret ${secretArn} is not JSON {"username", "password"}`);
+    throw error;
+  }
+  const parsed = basicAuthSecretSchema.safeParse(value);
+  if (!parsed.success) throw new Error(`secret ${secretArn} needs string fields "username" and "password"`);
+  return parsed.data;
 }
 
 /** One SDK client per region, made on first use and kept for the function's lifetime. */
