@@ -92,6 +92,7 @@ export const metricSourcesSchema = z
         basicAuthSecretArn: secretArn
           .optional()
           .describe('Secret holding JSON {"username", "password"} for basic auth.'),
+        caData: z.string().optional().describe('Base64 PEM of the CA that signed the server (private PKI).'),
         timeoutMs: z.number().int().min(100).max(30_000).optional(),
         requestsPerSecond: z
           .object({
@@ -125,6 +126,7 @@ export const metricSourcesSchema = z
       .object({
         url: z.url(),
         tokenSecretArn: secretArn.optional().describe('Secret holding an InfluxDB 2.x token.'),
+        caData: z.string().optional().describe('Base64 PEM of the CA that signed the server (private PKI).'),
         org: z.string().optional(),
         database: z.string().optional().describe('InfluxDB 1.x database for InfluxQL queries.'),
         language: z.enum(['flux', 'influxql']).default('flux'),

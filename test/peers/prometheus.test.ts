@@ -367,6 +367,35 @@ describe('PrometheusCollector against a real Prometheus serving HTTPS', () => {
     }
   });
 
+  it('given the CA as caData in the cluster config, should verify TLS through the composed sources', async () => {
+    const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+    const { createMetricSources } = await import('../../shared/adapters/metrics/metric-sources');
+    const router = await createMetricSources(
+      { prometheus: { url: prom.url, caData: Buffer.from(ca.cert).toString('base64') } },
+      {
+        fallback: {
+          getPodsMetric: async () => ({ ok: true, value: [] }),
+          getObjectMetric: async () => ({ ok: true, value: { milliValue: 0, timestamp: 0 } }),
+          getExternalMetric: async () => ({ ok: true, value: [] }),
+        },
+        secretsManager: new SecretsManagerClient({ region: 'eu-central-1' }),
+        clock: { now: () => Date.now(), sleep: async () => undefined },
+      },
+    );
+    router.beginTick({ now: Date.now(), pods: [] });
+    const result = await router.getExternalMetric({
+      origin: {
+        namespace: 'shop',
+        name: 'web',
+        annotations: { 'metric-config.external.g.prometheus/query': 'tp_tls_gauge' },
+      },
+      namespace: 'shop',
+      metricName: 'g',
+      metricSelector: { matchLabels: { type: 'prometheus' } },
+    });
+    expect(result.ok && result.value.map((v) => v.milliValue)).toEqual([12_250]);
+  });
+
   it('given no CA, should refuse the unknown certificate as Unavailable', async () => {
     const collector = new PrometheusCollector({ url: prom.url });
     try {

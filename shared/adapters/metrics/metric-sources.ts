@@ -53,7 +53,8 @@ export async function createMetricSources(
   const lookup = deps.kubernetes?.getScalingSchedule?.bind(deps.kubernetes);
   const collectors: Collector[] = [new ScheduledScalingCollector(lookup ? { lookup } : {})];
   if (config?.prometheus) {
-    const { url, bearerTokenSecretArn, basicAuthSecretArn, timeoutMs, requestsPerSecond } = config.prometheus;
+    const { url, bearerTokenSecretArn, basicAuthSecretArn, caData, timeoutMs, requestsPerSecond } =
+      config.prometheus;
     const bearerToken = bearerTokenSecretArn
       ? (await readSecretString(deps.secretsManager, bearerTokenSecretArn)).trim()
       : undefined;
@@ -64,6 +65,7 @@ export async function createMetricSources(
       url,
       ...(bearerToken ? { bearerToken } : {}),
       ...(basicAuth ? { basicAuth } : {}),
+      ...(caData ? { tls: { caPem: pemOf(caData) } } : {}),
       ...(timeoutMs ? { timeoutMs } : {}),
     });
     collectors.push(prometheus);
@@ -79,7 +81,7 @@ export async function createMetricSources(
     }
   }
   if (config?.influxdb) {
-    const { url, tokenSecretArn, org, database, language, timeoutMs } = config.influxdb;
+    const { url, tokenSecretArn, caData, org, database, language, timeoutMs } = config.influxdb;
     const token = tokenSecretArn
       ? (await readSecretString(deps.secretsManager, tokenSecretArn)).trim()
       : undefined;
@@ -88,6 +90,7 @@ export async function createMetricSources(
         url,
         language,
         ...(token ? { token } : {}),
+        ...(caData ? { tls: { caPem: pemOf(caData) } } : {}),
         ...(org ? { org } : {}),
         ...(database ? { database } : {}),
         ...(timeoutMs ? { timeoutMs } : {}),
@@ -126,6 +129,11 @@ export async function createMetricSources(
     clock: deps.clock,
     ...(deps.log ? { log: deps.log } : {}),
   });
+}
+
+/** Config carries CA bundles base64-encoded, like a kubeconfig's certificate-authority-data. */
+function pemOf(caData: string): string {
+  return Buffer.from(caData, 'base64').toString('utf8');
 }
 
 const basicAuthSecretSchema = z.object({ username: z.string().min(1), password: z.string().min(1) });
