@@ -32,7 +32,9 @@ import {
   StandardUnit,
 } from '@aws-sdk/client-cloudwatch';
 import { MetricError, type MetricResult, type ScalarSample } from '../../ports/metric-source';
+import { awsErrorMessage, awsErrorName, isForbidden, isThrottle, isTimeout } from '../aws/errors';
 import type { CollectedValues, Collector, CollectorRequest } from './collector';
+import { raceAbort } from './race-abort';
 
 /** Upper bound on one `collect` (a shared call of up to 500 queries, all its pages), in ms. */
 export const CLOUDWATCH_TIMEOUT_MS = 10_000;
@@ -324,66 +326,27 @@ export function metricDataQueries(query: CloudWatchQuery, id: string): MetricDat
 
 // ---- errors ----
 
-const errorName = (error: unknown): string => {
-  const e = error as { name?: unknown; Code?: unknown; code?: unknown };
-  return [e?.name, e?.Code, e?.code].find((v): v is string => typeof v === 'string' && v !== 'Error') ?? '';
-};
-const httpStatus = (error: unknown): number | undefined =>
-  (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-const errorMessage = (error: unknown): string =>
-  error instanceof Error && error.message ? error.message : String(errorName(error) || error);
-
-const THROTTLING =
-  /^(Throttling|ThrottlingException|ThrottledException|RequestThrottled|TooManyRequestsException|RequestLimitExceeded|LimitExceededException|LimitExceeded)$/;
-const FORBIDDEN =
-  /^(AccessDenied|AccessDeniedException|InvalidClientTokenId|UnrecognizedClientException|ExpiredToken|ExpiredTokenException|SignatureDoesNotMatch|MissingAuthenticationToken|OptInRequired)$/;
 const VALIDATION =
   /^(InvalidParameterValue|InvalidParameterValueException|InvalidParameterCombination|InvalidParameterCombinationException|MissingParameter|MissingRequiredParameterException|ValidationError|ValidationException)$/;
-const TIMEOUT = /^(AbortError|TimeoutError|RequestTimeout|RequestTimeoutException)$/;
 
 /** CloudWatch rejected the call's input (as opposed to failing to serve it). */
-export const isValidationError = (error: unknown): boolean => VALIDATION.test(errorName(error));
+export const isValidationError = (error: unknown): boolean => VALIDATION.test(awsErrorName(error));
 
 /** A failed `GetMetricData` call as a `MetricError` for one of its requests. */
 export function toCloudWatchMetricError(error: unknown, what: string): MetricError {
   if (error instanceof MetricError) return error;
-  const name = errorName(error);
-  if (TIMEOUT.test(name)) return new MetricError('Timeout', `${what}: GetMetricData timed out`);
-  if (FORBIDDEN.test(name) || httpStatus(error) === 403)
-    return new MetricError('Forbidden', `${what}: access denied (${errorMessage(error)})`);
-  if (THROTTLING.test(name) || httpStatus(error) === 429)
-    return new MetricError('Unavailable', `${what}: throttled (${errorMessage(error)})`);
+  const name = awsErrorName(error);
+  if (isTimeout(error)) return new MetricError('Timeout', `${what}: GetMetricData timed out`);
+  if (isForbidden(error))
+    return new MetricError('Forbidden', `${what}: access denied (${awsErrorMessage(error)})`);
+  if (isThrottle(error))
+    return new MetricError('Unavailable', `${what}: throttled (${awsErrorMessage(error)})`);
   if (VALIDATION.test(name))
     return new MetricError(
       'Invalid',
-      `${what}: CloudWatch rejected the query (${name}: ${errorMessage(error)})`,
+      `${what}: CloudWatch rejected the query (${name}: ${awsErrorMessage(error)})`,
     );
-  return new MetricError('Unavailable', `${what}: ${name ? `${name}: ` : ''}${errorMessage(error)}`);
-}
-
-class Aborted extends Error {
-  override readonly name = 'AbortError';
-}
-
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(new Aborted('aborted'));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Aborted('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+  return new MetricError('Unavailable', `${what}: ${name ? `${name}: ` : ''}${awsErrorMessage(error)}`);
 }
 
 // ---- batching ----
@@ -482,7 +445,10 @@ export class CloudWatchCollector implements Collector {
       query = parseCloudWatchConfig(request.config);
     } catch (error) {
       return Promise.resolve(
-        fail('Invalid', `${this.name} configuration of metric ${request.metricName}: ${errorMessage(error)}`),
+        fail(
+          'Invalid',
+          `${this.name} configuration of metric ${request.metricName}: ${awsErrorMessage(error)}`,
+        ),
       );
     }
     if (signal.aborted)

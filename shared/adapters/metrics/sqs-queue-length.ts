@@ -26,7 +26,9 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { MetricError, type MetricResult } from '../../ports/metric-source';
+import { awsErrorMessage, awsErrorName, isForbidden, isThrottle, isTimeout } from '../aws/errors';
 import type { CollectedValues, Collector, CollectorRequest } from './collector';
+import { raceAbort } from './race-abort';
 
 /** Upper bound on one `collect` (all queues of the metric), in ms. */
 export const SQS_QUEUE_LENGTH_TIMEOUT_MS = 5_000;
@@ -165,64 +167,24 @@ export function parseSqsQueueLengthConfig(config: Readonly<Record<string, string
   return result;
 }
 
-const errorName = (error: unknown): string => {
-  const e = error as { name?: unknown; Code?: unknown; code?: unknown };
-  return [e?.name, e?.Code, e?.code].find((v): v is string => typeof v === 'string' && v !== 'Error') ?? '';
-};
-const httpStatus = (error: unknown): number | undefined =>
-  (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-const errorMessage = (error: unknown): string =>
-  error instanceof Error && error.message ? error.message : String(errorName(error) || error);
-
-const THROTTLING =
-  /^(Throttling|ThrottlingException|ThrottledException|RequestThrottled|RequestThrottledException|TooManyRequestsException|RequestLimitExceeded|SlowDown)$/;
-const FORBIDDEN =
-  /^(AccessDenied|AccessDeniedException|InvalidClientTokenId|UnrecognizedClientException|ExpiredToken|ExpiredTokenException|InvalidSecurity|KmsAccessDenied|SignatureDoesNotMatch|MissingAuthenticationToken)$/;
 const NOT_FOUND = /^(QueueDoesNotExist|AWS\.SimpleQueueService\.NonExistentQueue|NonExistentQueue)$/;
-const TIMEOUT = /^(AbortError|TimeoutError|RequestTimeout|RequestTimeoutException)$/;
-
-class Aborted extends Error {
-  override readonly name = 'AbortError';
-}
-
-/** `promise`, or a rejection with an AbortError as soon as `signal` aborts (the SDK call may linger). */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(new Aborted('aborted'));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Aborted('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
 
 /** An SQS failure as a `MetricError` naming the queue. */
 export function toSqsMetricError(error: unknown, queue: QueueRef, action: string): MetricError {
   if (error instanceof MetricError) return error;
-  const name = errorName(error);
+  const name = awsErrorName(error);
   const what = `SQS ${action} for queue ${queue.url ?? queue.name} in ${queue.region}`;
-  if (TIMEOUT.test(name)) return new MetricError('Timeout', `${what}: timed out`);
+  if (isTimeout(error)) return new MetricError('Timeout', `${what}: timed out`);
   if (NOT_FOUND.test(name))
     return new MetricError(
       'NotFound',
       `SQS queue ${queue.url ?? queue.name} does not exist in ${queue.region}`,
     );
-  if (FORBIDDEN.test(name) || httpStatus(error) === 403)
-    return new MetricError('Forbidden', `${what}: access denied (${errorMessage(error)})`);
-  if (THROTTLING.test(name) || httpStatus(error) === 429)
-    return new MetricError('Unavailable', `${what}: throttled (${errorMessage(error)})`);
-  return new MetricError('Unavailable', `${what}: ${name ? `${name}: ` : ''}${errorMessage(error)}`);
+  if (isForbidden(error))
+    return new MetricError('Forbidden', `${what}: access denied (${awsErrorMessage(error)})`);
+  if (isThrottle(error))
+    return new MetricError('Unavailable', `${what}: throttled (${awsErrorMessage(error)})`);
+  return new MetricError('Unavailable', `${what}: ${name ? `${name}: ` : ''}${awsErrorMessage(error)}`);
 }
 
 interface CachedUrl {
@@ -278,7 +240,7 @@ export class SqsQueueLengthCollector implements Collector {
     } catch (error) {
       return fail(
         'Invalid',
-        `${this.name} configuration of metric ${request.metricName}: ${errorMessage(error)}`,
+        `${this.name} configuration of metric ${request.metricName}: ${awsErrorMessage(error)}`,
       );
     }
     if (signal.aborted) return fail('Timeout', `${this.name}: cancelled before it started`);
