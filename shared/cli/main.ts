@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerEventsCommand } from './events-command';
 import { registerExplainCommand } from './explain-command';
+import { registerNetworkCommand } from './network-command';
 import { registerSimulateCommand } from './simulate-command';
 import { registerValidateCommand } from './validate-command';
 
@@ -13,6 +14,7 @@ export function buildCli(): Command {
   registerExplainCommand(program);
   registerSimulateCommand(program);
   registerEventsCommand(program);
+  registerNetworkCommand(program);
   return program;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { planNetwork } from '../network/plan';
 import { hpaOverridesSchema, hpaSettingsSchema } from './hpa-settings';
 
 const dnsLabel = z
@@ -72,8 +73,29 @@ export const networkSchema = z
       .max(30)
       .default(24)
       .describe('Prefix length of each node’s pod CIDR (kube-controller-manager --node-cidr-mask-size).'),
+    serviceCidr: cidr.optional().describe('The service network, when it lies inside the cluster CIDR.'),
+    maxPodsPerNode: z.number().int().min(1).optional().describe('Overrides the computed max pods per node.'),
+    allowNarrowNodeCidr: z
+      .boolean()
+      .default(false)
+      .describe('Allow node ranges narrower than /26 (/27, /28).'),
   })
-  .strict();
+  .strict()
+  .superRefine((network, ctx) => {
+    const result = planNetwork({
+      clusterCidr: network.clusterCidr,
+      nodeCidrMaskSize: network.nodeCidrMaskSize,
+      allowNarrowNodeCidr: network.allowNarrowNodeCidr,
+      ...(network.serviceCidr ? { serviceCidr: network.serviceCidr } : {}),
+      ...(network.maxPodsPerNode ? { maxPodsPerNode: network.maxPodsPerNode } : {}),
+    });
+    if (!result.ok) {
+      for (const problem of result.problems) {
+        const field = problem.slice(0, problem.indexOf(':'));
+        ctx.addIssue({ code: 'custom', path: [field], message: problem.slice(problem.indexOf(':') + 2) });
+      }
+    }
+  });
 
 /** The placeholders of a requests-per-second query template (shared/adapters/metrics/requests-per-second.ts). */
 const RPS_PLACEHOLDERS = ['hosts', 'hostnames', 'namespace', 'name', 'backend', 'weight'];
