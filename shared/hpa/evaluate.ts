@@ -467,12 +467,16 @@ export function evaluateAutoscaler(input: HpaEvaluationInput): HpaDecision {
   let rescale = true;
   let metricStatuses: MetricStatus[] | undefined;
 
-  /** `setCurrentReplicasAndMetricsInStatus` + no rescale: the failure paths inside the metrics branch. */
-  const stopWithoutScaling = (): HpaDecision => {
+  /**
+   * `setCurrentReplicasAndMetricsInStatus` + no rescale. The failure paths inside the metrics branch keep
+   * the status' previous desired count (upstream never reaches the line that sets it); a computed
+   * decision not to rescale reports the current count as desired.
+   */
+  const stopWithoutScaling = (statusDesiredReplicas = previous?.desiredReplicas ?? 0): HpaDecision => {
     const status = buildStatus({
       observedGeneration: autoscaler.generation,
       currentReplicas,
-      desiredReplicas: previous?.desiredReplicas ?? 0,
+      desiredReplicas: statusDesiredReplicas,
       lastScaleTime: previous?.lastScaleTime,
       currentMetrics: metricStatuses,
       conditions,
@@ -623,29 +627,8 @@ export function evaluateAutoscaler(input: HpaEvaluationInput): HpaDecision {
     rescale = desiredReplicas !== currentReplicas;
   }
 
+  if (!rescale) return stopWithoutScaling(currentReplicas);
   const nextHistory = prune(history);
-  if (!rescale) {
-    const status = buildStatus({
-      observedGeneration: autoscaler.generation,
-      currentReplicas,
-      desiredReplicas: currentReplicas,
-      lastScaleTime: previous?.lastScaleTime,
-      currentMetrics: metricStatuses,
-      conditions,
-    });
-    explanation.desiredReplicas = currentReplicas;
-    return finish({
-      currentReplicas,
-      desiredReplicas: currentReplicas,
-      rescale: false,
-      status,
-      statusChanged: !statusEqual(previous, status),
-      events,
-      nextHistory,
-      evaluatedAt: now,
-      explanation,
-    });
-  }
 
   const statusIfRescaleFails = buildStatus({
     observedGeneration: autoscaler.generation,

@@ -21,7 +21,7 @@ import { selectorFromLabelSelector } from '../units/label-selector';
 import { formatMilliDecimalSI, parseMilli } from '../units/quantity';
 import { CONDITION } from './conditions';
 import type { PodGroups, PodSample, ReadinessSettings } from './pods';
-import type { Rebalance, Tolerances, ValueCalculation } from './replica-calculator';
+import type { PodCalculation, Rebalance, Tolerances, ValueCalculation } from './replica-calculator';
 import {
   externalValueReplicas,
   objectValueReplicas,
@@ -233,6 +233,26 @@ function computeResourceMetric(index: number, spec: MetricSpec, inputs: MetricIn
     return { ok: false, reason, eventMessage, error, explanation };
   };
 
+  /** A proposal from either target type: the explanation and the status entry say what was measured. */
+  const proposed = (calc: PodCalculation, current: MetricValueStatus): MetricOutcome => {
+    Object.assign(explanation, {
+      pods: describeGroups(calc.groups, inputs.pods.length),
+      current,
+      usageRatio: calc.usageRatio,
+      withinTolerance: calc.withinTolerance,
+      rawProposal: calc.rawProposal,
+      proposal: calc.proposal,
+    });
+    if (calc.rebalance) explanation.rebalance = calc.rebalance;
+    return {
+      ok: true,
+      replicas: calc.proposal,
+      metricName: explanation.name,
+      status: resourceStatus(spec, current),
+      explanation,
+    };
+  };
+
   const fetched = resourceSamples(inputs, resource, container);
   if (!fetched.ok) return fail(`unable to get metrics for resource ${resource}: ${fetched.error}`);
   const common = {
@@ -250,23 +270,7 @@ function computeResourceMetric(index: number, spec: MetricSpec, inputs: MetricIn
         targetUsage: parseMilli(target.averageValue ?? '0'),
         resource,
       });
-      const current = { averageValue: formatMilliDecimalSI(calc.usage) };
-      Object.assign(explanation, {
-        pods: describeGroups(calc.groups, inputs.pods.length),
-        current,
-        usageRatio: calc.usageRatio,
-        withinTolerance: calc.withinTolerance,
-        rawProposal: calc.rawProposal,
-        proposal: calc.proposal,
-      });
-      if (calc.rebalance) explanation.rebalance = calc.rebalance;
-      return {
-        ok: true,
-        replicas: calc.proposal,
-        metricName: explanation.name,
-        status: resourceStatus(spec, current),
-        explanation,
-      };
+      return proposed(calc, { averageValue: formatMilliDecimalSI(calc.usage) });
     }
     if (target.averageUtilization === undefined) {
       return fail(
@@ -279,26 +283,10 @@ function computeResourceMetric(index: number, spec: MetricSpec, inputs: MetricIn
       resource,
       ...(container === undefined ? {} : { container }),
     });
-    const current = {
+    return proposed(calc, {
       averageUtilization: calc.utilization,
       averageValue: formatMilliDecimalSI(calc.rawUtilization),
-    };
-    Object.assign(explanation, {
-      pods: describeGroups(calc.groups, inputs.pods.length),
-      current,
-      usageRatio: calc.usageRatio,
-      withinTolerance: calc.withinTolerance,
-      rawProposal: calc.rawProposal,
-      proposal: calc.proposal,
     });
-    if (calc.rebalance) explanation.rebalance = calc.rebalance;
-    return {
-      ok: true,
-      replicas: calc.proposal,
-      metricName: explanation.name,
-      status: resourceStatus(spec, current),
-      explanation,
-    };
   } catch (error) {
     if (error instanceof ReplicaCalcError) return fail(error.message);
     throw error;
