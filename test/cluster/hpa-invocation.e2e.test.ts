@@ -21,7 +21,7 @@ import {
   cpuUtilizationSpec,
   createWebWorkload,
   horizontalAutoscaler,
-  namespaceEvents,
+  observableState,
   podNames,
   readAutoscaler,
   readDeployment,
@@ -79,23 +79,8 @@ async function invoke(event: unknown): Promise<Invocation> {
   }
 }
 
-/** What an invocation could change: the target, the autoscaler, Events, DynamoDB items. */
-async function clusterState() {
-  const [deployment, autoscaler, events, items] = await Promise.all([
-    readDeployment(admin, NS, 'web'),
-    readAutoscaler(admin, NS, 'web'),
-    namespaceEvents(admin, NS),
-    store.query(CLUSTER),
-  ]);
-  return {
-    replicas: deployment.spec.replicas,
-    deploymentVersion: deployment.metadata.resourceVersion,
-    autoscalerVersion: autoscaler.metadata.resourceVersion,
-    status: autoscaler.status,
-    events: events.length,
-    items: items.map((i) => ({ sk: i.sk, version: i.version })),
-  };
-}
+/** What an invocation could change (see observableState). */
+const clusterState = () => observableState(admin, store, CLUSTER, NS, 'web');
 
 beforeAll(async () => {
   [cluster, dynamo] = await Promise.all([startTestCluster(), startLocalDynamo()]);

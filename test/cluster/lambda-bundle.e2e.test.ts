@@ -53,7 +53,7 @@ import {
   createWebWorkload,
   HA_API_VERSION,
   horizontalAutoscaler,
-  namespaceEvents,
+  observableState,
   podNames,
   readAutoscaler,
   readDeployment,
@@ -203,23 +203,8 @@ function leaveFunctionEnvironment(): void {
   savedEnv = undefined;
 }
 
-/** What an invocation could change: the target, the autoscaler, Events, DynamoDB items (not the lease). */
-async function clusterState() {
-  const [deployment, autoscaler, events, items] = await Promise.all([
-    readDeployment(admin, NS, 'web'),
-    readAutoscaler(admin, NS, 'web'),
-    namespaceEvents(admin, NS),
-    store.query(CLUSTER),
-  ]);
-  return {
-    replicas: deployment.spec.replicas,
-    deploymentVersion: deployment.metadata.resourceVersion,
-    autoscalerVersion: autoscaler.metadata.resourceVersion,
-    status: autoscaler.status,
-    events: events.length,
-    items: items.filter((i) => !i.sk.startsWith('lease#')).map((i) => ({ sk: i.sk, version: i.version })),
-  };
-}
+/** What an invocation could change (see observableState). */
+const clusterState = () => observableState(admin, store, CLUSTER, NS, 'web');
 
 /** Starts everything at once and, if anything fails, still leaves each started peer to afterAll. */
 async function startPeers(): Promise<void> {

@@ -7,6 +7,7 @@ import { KubernetesAdapter } from '../../../shared/adapters/kubernetes/adapter';
 import { createKubeClient } from '../../../shared/adapters/kubernetes/client';
 import { KubernetesMetricsApiSource } from '../../../shared/adapters/metrics/kubernetes-metrics-api';
 import type { HorizontalPodAutoscalerStatus } from '../../../shared/ports/autoscaling-v2';
+import type { StateStore } from '../../../shared/ports/state-store';
 import type { KubeHttp, KubeObject, TestCluster } from '../harness';
 
 export const HA_API_VERSION = 'autoscaling.tideplane.io/v1alpha1';
@@ -176,4 +177,32 @@ export async function namespaceEvents(admin: KubeHttp, namespace: string): Promi
     `/apis/events.k8s.io/v1/namespaces/${namespace}/events`,
   );
   return list.items;
+}
+
+/**
+ * Everything an HPA invocation could change, to compare before and after: the target's replicas and
+ * version, the autoscaler's version and status, the namespace's Events, the cluster's DynamoDB items
+ * (leases left out: taking and giving one back is not a change to the world).
+ */
+export async function observableState(
+  admin: KubeHttp,
+  store: StateStore,
+  cluster: string,
+  namespace: string,
+  name: string,
+) {
+  const [deployment, autoscaler, events, items] = await Promise.all([
+    readDeployment(admin, namespace, name),
+    readAutoscaler(admin, namespace, name),
+    namespaceEvents(admin, namespace),
+    store.query(cluster),
+  ]);
+  return {
+    replicas: deployment.spec.replicas,
+    deploymentVersion: deployment.metadata.resourceVersion,
+    autoscalerVersion: autoscaler.metadata.resourceVersion,
+    status: autoscaler.status,
+    events: events.length,
+    items: items.filter((i) => !i.sk.startsWith('lease#')).map((i) => ({ sk: i.sk, version: i.version })),
+  };
 }
