@@ -5,7 +5,11 @@
  * Cost contract: the loops call each list method at most once per tick for the whole cluster, so an
  * implementation must never turn a list into one request per object.
  */
-import type { CrossVersionObjectReference, HorizontalPodAutoscalerStatus } from './autoscaling-v2';
+import type {
+  CrossVersionObjectReference,
+  HorizontalPodAutoscalerStatus,
+  LabelSelector,
+} from './autoscaling-v2';
 
 /** Resource name → Kubernetes quantity string, e.g. `{ cpu: "250m", memory: "512Mi" }`. */
 export type ResourceList = Record<string, string>;
@@ -35,6 +39,67 @@ export interface OwnerReference {
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
 
+export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: TaintEffect;
+}
+
+/** A pod's toleration (`operator` defaults to `Equal`; an empty key with `Exists` tolerates every taint). */
+export interface Toleration {
+  key?: string;
+  operator?: 'Equal' | 'Exists';
+  value?: string;
+  /** Empty: every effect. */
+  effect?: TaintEffect;
+}
+
+/** One requirement of a node selector term (`Gt`/`Lt` compare integers). */
+export interface NodeSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
+  values?: string[];
+}
+
+/** Requirements ANDed; `matchFields` supports `metadata.name` only, as in Kubernetes. */
+export interface NodeSelectorTerm {
+  matchExpressions?: NodeSelectorRequirement[];
+  matchFields?: NodeSelectorRequirement[];
+}
+
+/** A required pod (anti-)affinity term: pods matching `labelSelector` in `namespaces` per `topologyKey`. */
+export interface PodAffinityTerm {
+  labelSelector?: LabelSelector;
+  /** Empty: the pod's own namespace (`namespaceSelector` is not read). */
+  namespaces?: string[];
+  topologyKey: string;
+}
+
+/**
+ * What the scheduler reads of a pod beyond its requests. Every field is optional so that an object
+ * without constraints stays small; absent means "no constraint". Defaults the API server adds to every
+ * pod are left out: the `not-ready`/`unreachable` NoExecute tolerations (they only delay eviction from a
+ * failing node, never affect placement on a Ready or template node) and priority 0.
+ */
+export interface PodScheduling {
+  nodeSelector?: Record<string, string>;
+  tolerations?: Toleration[];
+  /** `affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms` (ORed). */
+  requiredNodeAffinity?: NodeSelectorTerm[];
+  /** `affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution`. */
+  requiredPodAntiAffinity?: PodAffinityTerm[];
+  /** Names of the PersistentVolumeClaims the pod mounts, in its namespace. */
+  persistentVolumeClaims?: string[];
+  /** spec.priority (resolved from the PriorityClass by the API server). */
+  priority?: number;
+  /** spec.schedulerName when not `default-scheduler`. */
+  schedulerName?: string;
+  /** Host ports the containers bind (a node holds one pod per host port and protocol). */
+  hostPorts?: number[];
+}
+
 export interface Pod {
   namespace: string;
   name: string;
@@ -55,6 +120,37 @@ export interface Pod {
   /** Init containers; those with `restartPolicy: Always` are sidecars and count towards requests. */
   initContainers: (Container & { restartPolicy?: string })[];
   ownerReferences: OwnerReference[];
+  /** Scheduling constraints; absent on pods without any. */
+  scheduling?: PodScheduling;
+}
+
+/** A PersistentVolumeClaim, as far as placing its pods needs. */
+export interface PersistentVolumeClaim {
+  namespace: string;
+  name: string;
+  /** spec.volumeName once bound. */
+  volumeName?: string;
+  phase: 'Pending' | 'Bound' | 'Lost';
+}
+
+/** A PersistentVolume and the zones a node must be in to mount it. */
+export interface PersistentVolume {
+  name: string;
+  /**
+   * Zones from the PV's required node affinity on `topology.kubernetes.io/zone` (or the deprecated
+   * `failure-domain.beta.kubernetes.io/zone`), else from those labels on the PV; empty when unconstrained.
+   */
+  zones: string[];
+}
+
+/** A DaemonSet's pod template: the pod it adds to every node whose labels and taints admit it. */
+export interface DaemonSet {
+  namespace: string;
+  name: string;
+  uid: string;
+  containers: Container[];
+  initContainers: (Container & { restartPolicy?: string })[];
+  scheduling?: PodScheduling;
 }
 
 export interface Node {
@@ -65,7 +161,7 @@ export interface Node {
   capacity: ResourceList;
   allocatable: ResourceList;
   unschedulable: boolean;
-  taints: { key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }[];
+  taints: Taint[];
   ready: boolean;
   creationTimestamp: number;
   /** `aws:///eu-central-1a/i-0123…` on AWS. */
@@ -227,6 +323,15 @@ export interface KubernetesPort {
 
   /** metrics.k8s.io pod metrics for the whole cluster, one list. Empty when the API is not served. */
   listPodMetrics(): Promise<PodMetrics[]>;
+
+  /** All PersistentVolumeClaims of the cluster, one list. */
+  listPersistentVolumeClaims(): Promise<PersistentVolumeClaim[]>;
+
+  /** All PersistentVolumes, one list. */
+  listPersistentVolumes(): Promise<PersistentVolume[]>;
+
+  /** All DaemonSets (apps/v1), one list. */
+  listDaemonSets(): Promise<DaemonSet[]>;
 }
 
 /** The key `getScales` uses: `namespace/apiVersion/kind/name`. */

@@ -1,8 +1,9 @@
 /**
  * An in-memory Kubernetes cluster behind the same `KubernetesPort` the real adapter implements: nodes,
- * pods, workloads with `/scale`, autoscaler objects and Events, on the simulator's clock. It keeps real
- * state and real semantics where the loops depend on them: resourceVersions (a stale write is a 409),
- * pods that are created, scheduled, started and become Ready after delays, terminating pods with a
+ * pods, workloads with `/scale`, DaemonSets, StatefulSets' volume claims and their zonal volumes,
+ * autoscaler objects and Events, on the simulator's clock. It keeps real state and real semantics where
+ * the loops depend on them: resourceVersions (a stale write is a 409), pods that are created, scheduled
+ * (with their constraints), started and become Ready after delays, terminating pods with a
  * deletionTimestamp, and metrics.k8s.io samples that follow each workload's load.
  *
  * Every port call is counted (and the requests a real adapter would send for it), and any method can be
@@ -14,12 +15,16 @@ import {
   type AutoscalerKind,
   type AutoscalerObject,
   ConflictError,
+  type DaemonSet,
   type KubeEvent,
   type KubernetesPort,
   type Node,
   NotFoundError,
+  type PersistentVolume,
+  type PersistentVolumeClaim,
   type Pod,
   type PodMetrics,
+  type PodScheduling,
   type Scale,
   type ScaleTargetKey,
   type StatusManager,
@@ -27,15 +32,38 @@ import {
 } from '../ports/kubernetes';
 import { selectorFromLabelSelector, selectorToString } from '../units/label-selector';
 import { ApiCallRecorder, type ApiStats, type ErrorFactory } from './api-calls';
+import {
+  type DaemonSetSpec,
+  daemonPodScheduling,
+  daemonPodTolerations,
+  daemonWorkloadSpec,
+} from './daemon-set';
 import { podUsage, servedRps } from './load-model';
-import { createNodeRecord, type NodeRecord, type NodeSpec, refreshNodeView } from './node';
+import {
+  assignPod,
+  createNodeRecord,
+  type NodeRecord,
+  type NodeSpec,
+  refreshNodeView,
+  releasePod,
+} from './node';
 import { type PodRecord, type PodState, refreshPodView } from './pod';
 import { createRandom, hashString, mix32, randomSuffix, signedHash } from './random';
-import { chooseNode, type PodRequirements, type SchedulingPolicy } from './scheduler';
+import {
+  admits,
+  chooseNode,
+  fits,
+  type PodRequirements,
+  podRequirements,
+  type SchedulingPolicy,
+} from './scheduler';
 import { formatKibibytes, formatNanocores } from './usage-format';
 import {
   LISTABLE_WORKLOAD_KINDS,
   type RescaleRecord,
+  templateScheduling,
+  type VolumeClaimTemplate,
+  volumeClaimName,
   WORKLOAD_DEFAULTS,
   type WorkloadSpec,
   workloadKey,
@@ -118,6 +146,15 @@ export interface ClusterSnapshot {
 
 type PortMethod = keyof KubernetesPort;
 
+/** A DaemonSet and the pod it runs (or is about to run) for each node. */
+interface DaemonSetRecord {
+  readonly workload: WorkloadRecord;
+  readonly view: DaemonSet;
+  /** The template as the DaemonSet controller checks it against a node (default tolerations added). */
+  readonly admission: PodRequirements;
+  readonly podsByNode: Map<string, PodRecord>;
+}
+
 /** A copy as the API server would hand it back: what survives JSON (as on the wire), and fast. */
 function jsonCopy<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
@@ -172,6 +209,10 @@ export class SimCluster implements KubernetesPort {
   private readonly workloads = new Map<string, WorkloadRecord>();
   private readonly workloadsByTarget = new Map<string, WorkloadRecord>();
   private readonly autoscalers = new Map<string, AutoscalerObject>();
+  private readonly daemonSets = new Map<string, DaemonSetRecord>();
+  /** Claims by `namespace/name`; they outlive their pods and workloads, as with a `Retain` policy. */
+  private readonly claims = new Map<string, PersistentVolumeClaim>();
+  private readonly volumes = new Map<string, PersistentVolume>();
   private readonly recordedEvents: KubeEvent[] = [];
   private readonly rescaleLog: RescaleRecord[] = [];
   private revision = 0;
@@ -179,6 +220,7 @@ export class SimCluster implements KubernetesPort {
   private uidCounter = 0;
   private lastReconcileAt: number;
   private schedulingDirty = false;
+  private daemonSetsDirty = false;
   private nextEvent = Number.POSITIVE_INFINITY;
   private totalPendingPodSeconds = 0;
   private metricsApiServed = true;
@@ -332,6 +374,21 @@ export class SimCluster implements KubernetesPort {
     return out;
   }
 
+  async listPersistentVolumeClaims(): Promise<PersistentVolumeClaim[]> {
+    this.call('listPersistentVolumeClaims', 'list persistentvolumeclaims');
+    return [...this.claims.values()];
+  }
+
+  async listPersistentVolumes(): Promise<PersistentVolume[]> {
+    this.call('listPersistentVolumes', 'list persistentvolumes');
+    return [...this.volumes.values()];
+  }
+
+  async listDaemonSets(): Promise<DaemonSet[]> {
+    this.call('listDaemonSets', 'list apps/daemonsets');
+    return Array.from(this.daemonSets.values(), (daemonSet) => daemonSet.view);
+  }
+
   // ---- the world: nodes ------------------------------------------------------------------------
 
   /** A node joins (Ready unless the spec says otherwise). Throws if the name is taken. */
@@ -340,6 +397,7 @@ export class SimCluster implements KubernetesPort {
     const record = createNodeRecord(spec, this.newUid(), this.clock.now());
     this.nodes.set(spec.name, record);
     this.schedulingDirty = true;
+    this.daemonSetsDirty = true;
     return record.view;
   }
 
@@ -351,6 +409,10 @@ export class SimCluster implements KubernetesPort {
     const node = this.nodes.get(name);
     if (!node) return false;
     for (const pod of [...node.pods]) this.removePod(pod);
+    for (const daemonSet of this.daemonSets.values()) {
+      const pending = daemonSet.podsByNode.get(name);
+      if (pending) this.removePod(pending);
+    }
     this.nodes.delete(name);
     this.schedulingDirty = true;
     return true;
@@ -383,66 +445,32 @@ export class SimCluster implements KubernetesPort {
   addWorkload(spec: WorkloadSpec, options: { warm?: boolean } = {}): Scale {
     const key = workloadKey(spec.namespace, spec.name);
     if (this.workloads.has(key)) throw new Error(`workload ${key} exists`);
-    if (spec.containers.length === 0) throw new Error(`workload ${key} has no containers`);
-    const kind = spec.kind ?? WORKLOAD_DEFAULTS.kind;
-    const apiVersion = spec.apiVersion ?? WORKLOAD_DEFAULTS.apiVersion;
-    const uid = this.newUid();
-    const templateHash = randomSuffix(createRandom(mix32(this.seed, hashString(key))), 10);
-    const matchLabels = Object.freeze({ ...(spec.labels ?? { app: spec.name }) });
-    const containers = freezeDeep(
-      spec.containers.map((container) => ({
-        name: container.name,
-        requests: { ...container.requests },
-        limits: { ...container.limits },
-      })),
-    );
-    const owner =
-      kind === 'Deployment'
-        ? {
-            apiVersion: 'apps/v1',
-            kind: 'ReplicaSet',
-            name: `${spec.name}-${templateHash}`,
-            uid: this.newUid(),
-          }
-        : { apiVersion, kind, name: spec.name, uid };
-    const requests = sumRequests(containers);
-    const main = containers[0];
-    const record: WorkloadRecord = {
-      spec,
-      key,
-      namespace: spec.namespace,
-      name: spec.name,
-      kind,
-      apiVersion,
-      uid,
-      matchLabels,
-      selector: selectorToString(selectorFromLabelSelector({ matchLabels })),
-      templateHash,
-      containers,
-      podAnnotations: Object.freeze({ ...spec.annotations }),
-      podOwnerReferences: freezeDeep([{ ...owner, controller: true }]),
-      podCpuRequestMillis: requests.cpuMillis,
-      podMemoryRequestBytes: requests.memoryBytes,
-      mainCpuRequestMillis: main ? sumRequests([main]).cpuMillis : 0,
-      mainCpuLimitMillis: main?.limits.cpu ? sumRequests([{ ...main, requests: main.limits }]).cpuMillis : 0,
-      specReplicas: spec.replicas,
-      generation: 1,
-      resourceVersion: this.nextResourceVersion(),
-      statusReplicas: 0,
-      readyReplicas: 0,
-      pods: new Set(),
-      nextRandom: createRandom(mix32(this.seed, hashString(key), 7)),
-      queueLength: 0,
-      servedRps: 0,
-      pendingPodSeconds: 0,
-      rescales: [],
-    };
+    if (spec.volumeClaim && (spec.kind ?? WORKLOAD_DEFAULTS.kind) !== 'StatefulSet') {
+      throw new Error(`workload ${key}: only a StatefulSet has volume claims`);
+    }
+    if (spec.volumeClaim && spec.volumeClaim.zones.length === 0) {
+      throw new Error(`workload ${key}: a volume claim template needs at least one zone`);
+    }
+    const record = this.newWorkloadRecord(spec);
     this.workloads.set(key, record);
     this.workloadsByTarget.set(
-      scaleTargetKeyString({ namespace: spec.namespace, apiVersion, kind, name: spec.name }),
+      scaleTargetKeyString({
+        namespace: spec.namespace,
+        apiVersion: record.apiVersion,
+        kind: record.kind,
+        name: spec.name,
+      }),
       record,
     );
-    if (options.warm) this.warmUp(record);
+    if (options.warm) {
+      const now = this.clock.now();
+      const plan = planWorkload(record, now, true);
+      this.warmUp(plan.create.map((ordinal) => this.createPod(record, ordinal, now, now - WARM_POD_AGE_MS)));
+      const queue = spec.queue;
+      if (queue) {
+        record.servedRps = Math.min(spec.load(now), this.readyPodCount(record) * queue.capacityPerPod);
+      }
+    }
     this.reconcile();
     return this.scaleOf(record);
   }
@@ -464,6 +492,51 @@ export class SimCluster implements KubernetesPort {
     const record = this.workloads.get(workloadKey(namespace, name));
     if (!record) throw new NotFoundError(`workload ${namespace}/${name} not found`);
     this.setSpecReplicas(record, replicas, 'direct');
+  }
+
+  // ---- the world: DaemonSets and volumes ---------------------------------------------------------
+
+  /**
+   * Adds a DaemonSet: from the next reconcile on, each Ready node that admits its template (node
+   * selector, required node affinity, taints against the template's and the daemon pod tolerations) gets
+   * one pod, pinned to it. `warm: true` places the pods on today's nodes at once, Ready since
+   * `WARM_POD_AGE_MS` ago (add DaemonSets before warm workloads, as their pods were there first).
+   */
+  addDaemonSet(spec: DaemonSetSpec, options: { warm?: boolean } = {}): DaemonSet {
+    const key = workloadKey(spec.namespace, spec.name);
+    if (this.daemonSets.has(key)) throw new Error(`DaemonSet ${key} exists`);
+    const workload = this.newWorkloadRecord(daemonWorkloadSpec(spec));
+    // The template as stored: a PriorityClass is resolved only on the pods, as in a real cluster.
+    const template = templateScheduling({ ...spec, priority: undefined });
+    const record: DaemonSetRecord = {
+      workload,
+      view: freezeDeep({
+        namespace: spec.namespace,
+        name: spec.name,
+        uid: workload.uid,
+        containers: workload.containers,
+        initContainers: [],
+        ...(template ? { scheduling: template } : {}),
+      }),
+      admission: {
+        ...workload.podRequirements,
+        tolerations: daemonPodTolerations(workload.podScheduling),
+      },
+      podsByNode: new Map(),
+    };
+    this.daemonSets.set(key, record);
+    if (options.warm) {
+      const now = this.clock.now();
+      this.warmUp(this.runDaemonSetController(record, now, now - WARM_POD_AGE_MS));
+    }
+    this.daemonSetsDirty = true;
+    this.reconcile();
+    return record.view;
+  }
+
+  /** A claim by namespace and name, e.g. a StatefulSet pod's `data-db-0`. */
+  getPersistentVolumeClaim(namespace: string, name: string): PersistentVolumeClaim | undefined {
+    return this.claims.get(workloadKey(namespace, name));
   }
 
   // ---- the world: autoscalers ------------------------------------------------------------------
@@ -530,6 +603,7 @@ export class SimCluster implements KubernetesPort {
     for (let pass = 0; pass < MAX_RECONCILE_PASSES; pass++) {
       this.advancePods(now);
       const changed = this.runWorkloadControllers(now);
+      this.runDaemonSetControllers(now);
       this.schedule(now);
       if (!changed) break;
     }
@@ -775,6 +849,7 @@ export class SimCluster implements KubernetesPort {
     change(node);
     refreshNodeView(node);
     this.schedulingDirty = true;
+    this.daemonSetsDirty = true;
   }
 
   private updateStatus(workload: WorkloadRecord): void {
@@ -834,26 +909,50 @@ export class SimCluster implements KubernetesPort {
     return plan.create.length > 0 || plan.delete.length > 0;
   }
 
-  private createPod(workload: WorkloadRecord, ordinal: number, now: number, createdAt = now): PodRecord {
+  private runDaemonSetControllers(now: number): void {
+    if (!this.daemonSetsDirty) return;
+    this.daemonSetsDirty = false;
+    for (const daemonSet of this.daemonSets.values()) this.runDaemonSetController(daemonSet, now, now);
+  }
+
+  /** Creates the pods a DaemonSet lacks on Ready nodes that admit it; returns them. */
+  private runDaemonSetController(daemonSet: DaemonSetRecord, now: number, createdAt: number): PodRecord[] {
+    const created: PodRecord[] = [];
+    for (const node of this.nodes.values()) {
+      if (!node.ready || daemonSet.podsByNode.has(node.name) || !admits(node, daemonSet.admission)) continue;
+      const pod = this.createPod(daemonSet.workload, -1, now, createdAt, node.name);
+      daemonSet.podsByNode.set(node.name, pod);
+      created.push(pod);
+    }
+    return created;
+  }
+
+  private createPod(
+    workload: WorkloadRecord,
+    ordinal: number,
+    now: number,
+    createdAt = now,
+    daemonSetNode?: string,
+  ): PodRecord {
     let name: string;
-    let labels: Readonly<Record<string, string>>;
+    let labels = workload.podLabels;
     if (workload.kind === 'StatefulSet') {
       name = `${workload.name}-${ordinal}`;
       labels = Object.freeze({
-        ...workload.matchLabels,
+        ...workload.podLabels,
         'apps.kubernetes.io/pod-index': String(ordinal),
         'statefulset.kubernetes.io/pod-name': name,
       });
     } else {
+      // Upstream names a DaemonSet's pods after the DaemonSet, a ReplicaSet's after the ReplicaSet.
+      const prefix =
+        workload.kind === 'DaemonSet' ? workload.name : `${workload.name}-${workload.templateHash}`;
       const taken = new Set(Array.from(workload.pods, (pod) => pod.name));
       do {
-        name = `${workload.name}-${workload.templateHash}-${randomSuffix(workload.nextRandom, 5)}`;
+        name = `${prefix}-${randomSuffix(workload.nextRandom, 5)}`;
       } while (taken.has(name));
-      labels =
-        workload.kind === 'Deployment'
-          ? Object.freeze({ ...workload.matchLabels, 'pod-template-hash': workload.templateHash })
-          : workload.matchLabels;
     }
+    const { scheduling, requirements } = this.podConstraints(workload, ordinal, labels, daemonSetNode);
     const pod: PodRecord = {
       uid: this.newUid(),
       name,
@@ -862,6 +961,9 @@ export class SimCluster implements KubernetesPort {
       serial: this.serial++,
       createdAt,
       labels,
+      ...(scheduling ? { scheduling } : {}),
+      requirements,
+      ...(daemonSetNode !== undefined ? { daemonSetNode } : {}),
       view: undefined as unknown as Pod,
       viewState: 'Unscheduled',
       nextChangeAt: Number.POSITIVE_INFINITY,
@@ -872,6 +974,64 @@ export class SimCluster implements KubernetesPort {
     this.unscheduled.add(pod);
     this.schedulingDirty = true;
     return pod;
+  }
+
+  /**
+   * A pod's constraints: the template's, shared by every pod with the workload's labels; a daemon pod
+   * pinned to its node; a StatefulSet pod with its claim, whose volume's zone it must run in.
+   */
+  private podConstraints(
+    workload: WorkloadRecord,
+    ordinal: number,
+    labels: Readonly<Record<string, string>>,
+    daemonSetNode: string | undefined,
+  ): { scheduling: PodScheduling | undefined; requirements: PodRequirements } {
+    let scheduling = workload.podScheduling;
+    let volumeZones: string[][] | undefined;
+    if (daemonSetNode !== undefined) {
+      scheduling = freezeDeep(daemonPodScheduling(workload.podScheduling, daemonSetNode));
+    } else if (workload.spec.volumeClaim) {
+      const claim = this.claimFor(workload, workload.spec.volumeClaim, ordinal);
+      scheduling = freezeDeep({ ...workload.podScheduling, persistentVolumeClaims: [claim.name] });
+      volumeZones = [[...(this.volumes.get(claim.volumeName ?? '')?.zones ?? [])]];
+    } else if (labels === workload.podLabels) {
+      return { scheduling, requirements: workload.podRequirements };
+    }
+    const requirements = podRequirements({
+      namespace: workload.namespace,
+      labels,
+      cpuMillis: workload.podCpuRequestMillis,
+      memoryBytes: workload.podMemoryRequestBytes,
+      ...(scheduling ? { scheduling } : {}),
+      ...(volumeZones ? { volumeZones } : {}),
+    });
+    return { scheduling, requirements };
+  }
+
+  /**
+   * The claim of a StatefulSet's pod, provisioned and bound on first use (a PV named `pvc-<uid>`, as
+   * dynamic provisioning names them), then reused by every later pod of that ordinal.
+   */
+  private claimFor(
+    workload: WorkloadRecord,
+    template: VolumeClaimTemplate,
+    ordinal: number,
+  ): PersistentVolumeClaim {
+    const name = volumeClaimName(template, workload.name, ordinal);
+    const key = workloadKey(workload.namespace, name);
+    const existing = this.claims.get(key);
+    if (existing) return existing;
+    const zone = template.zones[ordinal % template.zones.length] as string;
+    const volume: PersistentVolume = freezeDeep({ name: `pvc-${this.newUid()}`, zones: [zone] });
+    const claim: PersistentVolumeClaim = freezeDeep({
+      namespace: workload.namespace,
+      name,
+      volumeName: volume.name,
+      phase: 'Bound',
+    });
+    this.volumes.set(volume.name, volume);
+    this.claims.set(key, claim);
+    return claim;
   }
 
   /** Deletes a pod: a running one terminates for its grace period, any other is gone at once. */
@@ -886,31 +1046,39 @@ export class SimCluster implements KubernetesPort {
   }
 
   private removePod(pod: PodRecord): void {
-    const node = pod.node;
-    if (node) {
-      node.pods.delete(pod);
-      node.usedCpuMillis -= pod.workload.podCpuRequestMillis;
-      node.usedMemoryBytes -= pod.workload.podMemoryRequestBytes;
-      node.usedPods--;
-    }
+    if (pod.node) releasePod(pod.node, pod);
     this.pods.delete(pod);
     this.unscheduled.delete(pod);
     pod.workload.pods.delete(pod);
     this.schedulingDirty = true;
+    if (pod.daemonSetNode !== undefined) {
+      const daemonSet = this.daemonSets.get(pod.workload.key);
+      if (daemonSet?.podsByNode.get(pod.daemonSetNode) === pod)
+        daemonSet.podsByNode.delete(pod.daemonSetNode);
+      this.daemonSetsDirty = true;
+    }
   }
 
+  /**
+   * One pass of kube-scheduler's queue: higher priority first, then older first. A pod that finds no
+   * node marks its requirements as failed for the pass, so its identical siblings skip the search.
+   */
   private schedule(now: number): void {
     if (!this.schedulingDirty) return;
     this.schedulingDirty = false;
-    const queue = [...this.unscheduled].sort((a, b) => a.createdAt - b.createdAt || a.serial - b.serial);
-    const failed = new Set<WorkloadRecord>();
+    const queue = [...this.unscheduled].sort(
+      (a, b) =>
+        (b.requirements.priority ?? 0) - (a.requirements.priority ?? 0) ||
+        a.createdAt - b.createdAt ||
+        a.serial - b.serial,
+    );
+    const failed = new Set<PodRequirements>();
     for (const pod of queue) {
-      const workload = pod.workload;
-      const node = failed.has(workload)
+      const node = failed.has(pod.requirements)
         ? undefined
-        : chooseNode(this.nodes.values(), this.requirementsOf(workload), this.scheduling);
+        : chooseNode(this.nodes.values(), pod.requirements, this.scheduling);
       if (!node) {
-        failed.add(workload);
+        failed.add(pod.requirements);
         if (pod.unschedulableSince === undefined) {
           pod.unschedulableSince = now;
           refreshPodView(pod, now, true);
@@ -919,15 +1087,6 @@ export class SimCluster implements KubernetesPort {
       }
       this.bind(pod, node, now);
     }
-  }
-
-  private requirementsOf(workload: WorkloadRecord): PodRequirements {
-    return {
-      cpuMillis: workload.podCpuRequestMillis,
-      memoryBytes: workload.podMemoryRequestBytes,
-      ...(workload.spec.nodeSelector ? { nodeSelector: workload.spec.nodeSelector } : {}),
-      ...(workload.spec.tolerations ? { tolerations: workload.spec.tolerations } : {}),
-    };
   }
 
   private bind(pod: PodRecord, node: NodeRecord, boundAt: number): void {
@@ -940,29 +1099,98 @@ export class SimCluster implements KubernetesPort {
     pod.readyAt =
       pod.runningAt + Math.round(readiness * (1 + DELAY_JITTER * signedHash(this.seed, pod.serial, 2)));
     delete pod.unschedulableSince;
-    node.pods.add(pod);
-    node.usedCpuMillis += pod.workload.podCpuRequestMillis;
-    node.usedMemoryBytes += pod.workload.podMemoryRequestBytes;
-    node.usedPods++;
+    assignPod(node, pod);
     this.unscheduled.delete(pod);
     refreshPodView(pod, this.clock.now());
   }
 
-  /** Creates and places every pod of a new workload as if it had been running for `WARM_POD_AGE_MS`. */
-  private warmUp(workload: WorkloadRecord): void {
-    const now = this.clock.now();
-    const plan = planWorkload(workload, now, true);
-    const startedAt = now - WARM_POD_AGE_MS;
-    for (const ordinal of plan.create) {
-      const pod = this.createPod(workload, ordinal, now, startedAt);
-      const node = chooseNode(this.nodes.values(), this.requirementsOf(workload), this.scheduling);
-      if (node) this.bind(pod, node, startedAt);
+  /**
+   * Places pods created `WARM_POD_AGE_MS` ago as if they had been running since (a daemon pod only on
+   * its own node); those that find no room stay unscheduled.
+   */
+  private warmUp(pods: readonly PodRecord[]): void {
+    for (const pod of pods) {
+      const pinned = pod.daemonSetNode === undefined ? undefined : this.nodes.get(pod.daemonSetNode);
+      const node = pinned
+        ? fits(pinned, pod.requirements)
+          ? pinned
+          : undefined
+        : chooseNode(this.nodes.values(), pod.requirements, this.scheduling);
+      if (node) this.bind(pod, node, pod.createdAt);
     }
-    const queue = workload.spec.queue;
-    if (queue)
-      workload.servedRps = Math.min(
-        workload.spec.load(now),
-        this.readyPodCount(workload) * queue.capacityPerPod,
-      );
+  }
+
+  /** A workload's record; throws for constraints the simulated scheduler cannot honour. */
+  private newWorkloadRecord(spec: WorkloadSpec): WorkloadRecord {
+    const key = workloadKey(spec.namespace, spec.name);
+    if (spec.containers.length === 0) throw new Error(`workload ${key} has no containers`);
+    const kind = spec.kind ?? WORKLOAD_DEFAULTS.kind;
+    const apiVersion = spec.apiVersion ?? WORKLOAD_DEFAULTS.apiVersion;
+    const uid = this.newUid();
+    const templateHash = randomSuffix(createRandom(mix32(this.seed, hashString(key))), 10);
+    const matchLabels = Object.freeze({ ...(spec.labels ?? { app: spec.name }) });
+    const podLabels =
+      kind === 'Deployment'
+        ? Object.freeze({ ...matchLabels, 'pod-template-hash': templateHash })
+        : matchLabels;
+    const containers = freezeDeep(
+      spec.containers.map((container) => ({
+        name: container.name,
+        requests: { ...container.requests },
+        limits: { ...container.limits },
+      })),
+    );
+    const owner =
+      kind === 'Deployment'
+        ? {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name: `${spec.name}-${templateHash}`,
+            uid: this.newUid(),
+          }
+        : { apiVersion, kind, name: spec.name, uid };
+    const requests = sumRequests(containers);
+    const main = containers[0];
+    const podScheduling = freezeDeep(templateScheduling(spec));
+    const podRequirementsOfTemplate = podRequirements({
+      namespace: spec.namespace,
+      labels: podLabels,
+      cpuMillis: requests.cpuMillis,
+      memoryBytes: requests.memoryBytes,
+      ...(podScheduling ? { scheduling: podScheduling } : {}),
+    });
+    return {
+      spec,
+      key,
+      namespace: spec.namespace,
+      name: spec.name,
+      kind,
+      apiVersion,
+      uid,
+      matchLabels,
+      selector: selectorToString(selectorFromLabelSelector({ matchLabels })),
+      templateHash,
+      containers,
+      podAnnotations: Object.freeze({ ...spec.annotations }),
+      podOwnerReferences: freezeDeep([{ ...owner, controller: true }]),
+      podLabels,
+      ...(podScheduling ? { podScheduling } : {}),
+      podRequirements: podRequirementsOfTemplate,
+      podCpuRequestMillis: requests.cpuMillis,
+      podMemoryRequestBytes: requests.memoryBytes,
+      mainCpuRequestMillis: main ? sumRequests([main]).cpuMillis : 0,
+      mainCpuLimitMillis: main?.limits.cpu ? sumRequests([{ ...main, requests: main.limits }]).cpuMillis : 0,
+      specReplicas: spec.replicas,
+      generation: 1,
+      resourceVersion: this.nextResourceVersion(),
+      statusReplicas: 0,
+      readyReplicas: 0,
+      pods: new Set(),
+      nextRandom: createRandom(mix32(this.seed, hashString(key), 7)),
+      queueLength: 0,
+      servedRps: 0,
+      pendingPodSeconds: 0,
+      rescales: [],
+    };
   }
 }

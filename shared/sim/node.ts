@@ -28,6 +28,7 @@ export interface NodeRecord extends SchedulableNode {
   unschedulable: boolean;
   taints: Node['taints'];
   readonly pods: Set<PodRecord>;
+  readonly antiAffinityPods: Set<PodRecord>;
   view: Node;
 }
 
@@ -50,6 +51,7 @@ export function createNodeRecord(spec: NodeSpec, uid: string, now: number): Node
     usedMemoryBytes: 0,
     usedPods: 0,
     pods: new Set(),
+    antiAffinityPods: new Set(),
     view: undefined as unknown as Node,
   };
   refreshNodeView(record);
@@ -72,4 +74,22 @@ export function refreshNodeView(record: NodeRecord): void {
     creationTimestamp: record.createdAt,
     ...(record.spec.providerID ? { providerID: record.spec.providerID } : {}),
   });
+}
+
+/** Books the pod's requests and constraints on the node it is bound to. */
+export function assignPod(node: NodeRecord, pod: PodRecord): void {
+  node.pods.add(pod);
+  if (pod.requirements.antiAffinity) node.antiAffinityPods.add(pod);
+  node.usedCpuMillis += pod.requirements.cpuMillis;
+  node.usedMemoryBytes += pod.requirements.memoryBytes;
+  node.usedPods++;
+}
+
+/** Releases what `assignPod` booked, once the pod is gone. */
+export function releasePod(node: NodeRecord, pod: PodRecord): void {
+  if (!node.pods.delete(pod)) return;
+  node.antiAffinityPods.delete(pod);
+  node.usedCpuMillis -= pod.requirements.cpuMillis;
+  node.usedMemoryBytes -= pod.requirements.memoryBytes;
+  node.usedPods--;
 }

@@ -3,8 +3,9 @@
  * deleted, gone) and the frozen `Pod` view that lists return. The phase and conditions are a function of
  * those times and the current time, so a pod needs no per-tick work between its transitions.
  */
-import type { Pod, PodCondition } from '../ports/kubernetes';
+import type { Pod, PodCondition, PodScheduling } from '../ports/kubernetes';
 import type { NodeRecord } from './node';
+import type { PodRequirements } from './scheduler';
 import type { WorkloadRecord } from './workload-record';
 
 export type PodState = 'Unscheduled' | 'Starting' | 'Running' | 'Ready' | 'Terminating';
@@ -19,6 +20,12 @@ export interface PodRecord {
   readonly serial: number;
   readonly createdAt: number;
   readonly labels: Readonly<Record<string, string>>;
+  /** The pod's constraints as the view shows them; shared by a workload's identical pods. */
+  readonly scheduling?: PodScheduling;
+  /** The same, parsed for the scheduler; shared where `scheduling` and labels are. */
+  readonly requirements: PodRequirements;
+  /** DaemonSet pods: the node the DaemonSet controller created the pod for. */
+  readonly daemonSetNode?: string;
   node?: NodeRecord;
   boundAt?: number;
   runningAt?: number;
@@ -109,6 +116,7 @@ export function refreshPodView(pod: PodRecord, now: number, force = false): bool
     containers: workload.containers,
     initContainers: Object.freeze([]) as unknown as Pod['initContainers'],
     ownerReferences: workload.podOwnerReferences,
+    ...(pod.scheduling ? { scheduling: pod.scheduling } : {}),
   });
   return true;
 }

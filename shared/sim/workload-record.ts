@@ -3,9 +3,10 @@
  * delete for spec.replicas, as the ReplicaSet controller (Deployments, custom kinds) and the StatefulSet
  * controller do it.
  */
-import type { Container, OwnerReference } from '../ports/kubernetes';
+import type { Container, OwnerReference, PodScheduling } from '../ports/kubernetes';
 import { parseMilliNumber, parseQuantityNumber } from '../units/quantity';
 import { compareForDeletion, type PodRecord, podStateAt } from './pod';
+import type { PodRequirements } from './scheduler';
 import type { RescaleRecord, WorkloadSpec } from './workload';
 
 export interface WorkloadRecord {
@@ -23,6 +24,12 @@ export interface WorkloadRecord {
   readonly containers: Container[];
   readonly podAnnotations: Record<string, string>;
   readonly podOwnerReferences: OwnerReference[];
+  /** Labels every pod carries (a StatefulSet's pods add their ordinal's). */
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** The template's constraints as pod views show them; undefined when it declares none. */
+  readonly podScheduling?: PodScheduling;
+  /** What the scheduler reads of a pod with `podLabels` and no volume: shared by all such pods. */
+  readonly podRequirements: PodRequirements;
   /** Requests of one pod, all containers. */
   readonly podCpuRequestMillis: number;
   readonly podMemoryRequestBytes: number;

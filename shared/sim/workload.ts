@@ -2,15 +2,14 @@
  * A simulated workload (Deployment, StatefulSet or a custom scalable kind): what a scenario or test
  * declares, and the record the cluster keeps for it.
  */
-import type { ResourceList } from '../ports/kubernetes';
+import type {
+  NodeSelectorTerm,
+  PodAffinityTerm,
+  PodScheduling,
+  ResourceList,
+  Toleration,
+} from '../ports/kubernetes';
 import type { LoadTrace } from './traces';
-
-export interface Toleration {
-  key?: string;
-  operator?: 'Equal' | 'Exists';
-  value?: string;
-  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
-}
 
 export interface SimContainerSpec {
   name: string;
@@ -43,7 +42,30 @@ export interface QueueSpec {
   capacityPerPod: number;
 }
 
-export interface WorkloadSpec {
+/** Where a pod template may run, as a pod spec says it (the simulated scheduler honours all of it). */
+export interface SchedulingSpec {
+  nodeSelector?: Record<string, string>;
+  tolerations?: Toleration[];
+  /** Required node affinity terms, ORed. */
+  requiredNodeAffinity?: NodeSelectorTerm[];
+  /** Required pod anti-affinity; the simulator supports `topologyKey: kubernetes.io/hostname` only. */
+  requiredPodAntiAffinity?: PodAffinityTerm[];
+  /** The priority a PriorityClass would resolve to; the scheduler's queue takes higher first. @default 0 */
+  priority?: number;
+}
+
+/**
+ * A StatefulSet's volume claim template, provisioned at once: pod `i` mounts claim `<name>-<workload>-<i>`,
+ * bound to a volume in `zones[i % zones.length]` when the claim is first needed. Claims outlive their
+ * pods (the default `Retain` policy), so a replacement pod must go back to its volume's zone.
+ */
+export interface VolumeClaimTemplate {
+  /** @default 'data' */
+  name?: string;
+  zones: string[];
+}
+
+export interface WorkloadSpec extends SchedulingSpec {
   namespace: string;
   name: string;
   /** @default 'Deployment' */
@@ -65,8 +87,8 @@ export interface WorkloadSpec {
   terminationSeconds?: number;
   /** StatefulSets: one pod at a time (`OrderedReady`) or all at once. @default 'OrderedReady' */
   podManagementPolicy?: 'OrderedReady' | 'Parallel';
-  nodeSelector?: Record<string, string>;
-  tolerations?: Toleration[];
+  /** StatefulSets only. */
+  volumeClaim?: VolumeClaimTemplate;
   /** Requests per second arriving at the workload (for a queue worker: messages per second). */
   load: LoadTrace;
   cost: LoadCost;
@@ -90,6 +112,36 @@ export const LISTABLE_WORKLOAD_KINDS: ReadonlySet<string> = new Set([
   'StatefulSet',
   'ReplicaSet',
 ]);
+
+/** The claim template's name when a workload does not give one. */
+export const DEFAULT_VOLUME_CLAIM_NAME = 'data';
+
+/** The claim a StatefulSet's pod `ordinal` mounts (`<template>-<statefulset>-<ordinal>`, as upstream names it). */
+export function volumeClaimName(
+  template: VolumeClaimTemplate,
+  workloadName: string,
+  ordinal: number,
+): string {
+  return `${template.name ?? DEFAULT_VOLUME_CLAIM_NAME}-${workloadName}-${ordinal}`;
+}
+
+/** The port's view of a template's constraints; undefined when it declares none. */
+export function templateScheduling(spec: SchedulingSpec): PodScheduling | undefined {
+  const scheduling: PodScheduling = {
+    ...(spec.nodeSelector && Object.keys(spec.nodeSelector).length > 0
+      ? { nodeSelector: { ...spec.nodeSelector } }
+      : {}),
+    ...(spec.tolerations?.length ? { tolerations: spec.tolerations.map((t) => ({ ...t })) } : {}),
+    ...(spec.requiredNodeAffinity?.length
+      ? { requiredNodeAffinity: structuredClone(spec.requiredNodeAffinity) }
+      : {}),
+    ...(spec.requiredPodAntiAffinity?.length
+      ? { requiredPodAntiAffinity: structuredClone(spec.requiredPodAntiAffinity) }
+      : {}),
+    ...(spec.priority ? { priority: spec.priority } : {}),
+  };
+  return Object.keys(scheduling).length > 0 ? scheduling : undefined;
+}
 
 /** A change of spec.replicas, as the cluster recorded it. */
 export interface RescaleRecord {

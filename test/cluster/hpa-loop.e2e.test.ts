@@ -718,6 +718,10 @@ class Interleaved implements KubernetesPort {
     this.inner.updateAutoscalerStatus(a, s);
   createEvent: KubernetesPort['createEvent'] = (event) => this.inner.createEvent(event);
   listPodMetrics: KubernetesPort['listPodMetrics'] = () => this.inner.listPodMetrics();
+  listPersistentVolumeClaims: KubernetesPort['listPersistentVolumeClaims'] = () =>
+    this.inner.listPersistentVolumeClaims();
+  listPersistentVolumes: KubernetesPort['listPersistentVolumes'] = () => this.inner.listPersistentVolumes();
+  listDaemonSets: KubernetesPort['listDaemonSets'] = () => this.inner.listDaemonSets();
 
   updateScale: KubernetesPort['updateScale'] = async (target, replicas, resourceVersion) => {
     await this.beforeScaleWrite();

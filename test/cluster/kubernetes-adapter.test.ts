@@ -576,6 +576,375 @@ describe('one tick of reads', () => {
   });
 });
 
+describe('node-pool reads: scheduling constraints, volumes and DaemonSets', () => {
+  const SCHED_NS = 'tp-sched';
+  const ZONE = 'topology.kubernetes.io/zone';
+  const BETA_ZONE = 'failure-domain.beta.kubernetes.io/zone';
+  const image = 'registry.example/app:1';
+
+  const persistentVolume = (name: string, extra: { labels?: Record<string, string>; spec?: object }) => ({
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name, ...(extra.labels ? { labels: extra.labels } : {}) },
+    spec: {
+      capacity: { storage: '10Gi' },
+      accessModes: ['ReadWriteOnce'],
+      persistentVolumeReclaimPolicy: 'Retain',
+      storageClassName: 'gp3',
+      csi: { driver: 'ebs.csi.aws.com', volumeHandle: `vol-${name}` },
+      ...extra.spec,
+    },
+  });
+  const zoneTerm = (key: string, zones: string[]) => ({
+    matchExpressions: [{ key, operator: 'In', values: zones }],
+  });
+  const claim = (name: string, volumeName?: string) => ({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name, namespace: SCHED_NS },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '10Gi' } },
+      storageClassName: 'gp3',
+      ...(volumeName ? { volumeName } : {}),
+    },
+  });
+
+  beforeAll(async () => {
+    await cluster.apply([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SCHED_NS } },
+      {
+        apiVersion: 'scheduling.k8s.io/v1',
+        kind: 'PriorityClass',
+        metadata: { name: 'tp-high' },
+        value: 1000,
+      },
+      persistentVolume('tp-pv-affinity', {
+        spec: {
+          nodeAffinity: {
+            required: {
+              nodeSelectorTerms: [
+                zoneTerm(ZONE, ['eu-central-1b']),
+                zoneTerm(BETA_ZONE, ['eu-central-1c', 'eu-central-1b']),
+              ],
+            },
+          },
+        },
+      }),
+      persistentVolume('tp-pv-label', { labels: { [ZONE]: 'eu-central-1a' } }),
+      persistentVolume('tp-pv-beta-label', { labels: { [BETA_ZONE]: 'eu-central-1a__eu-central-1c' } }),
+      // A local volume: pinned to a host, not to a zone by its affinity, so its zone label decides.
+      persistentVolume('tp-pv-local', {
+        labels: { [ZONE]: 'eu-central-1c' },
+        spec: {
+          nodeAffinity: {
+            required: {
+              nodeSelectorTerms: [
+                { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-0'] }] },
+              ],
+            },
+          },
+        },
+      }),
+      // One term allows any zone, so the volume is not zonal, whatever the other term says.
+      persistentVolume('tp-pv-anywhere', {
+        spec: {
+          nodeAffinity: {
+            required: {
+              nodeSelectorTerms: [
+                zoneTerm(ZONE, ['eu-central-1a']),
+                { matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['arm64'] }] },
+              ],
+            },
+          },
+        },
+      }),
+      persistentVolume('tp-pv-unconstrained', {}),
+      claim('data-db-0', 'tp-pv-affinity'),
+      claim('data-db-1', 'tp-pv-label'),
+      claim('unbound'),
+      {
+        apiVersion: 'apps/v1',
+        kind: 'DaemonSet',
+        metadata: { name: 'node-agent', namespace: SCHED_NS },
+        spec: {
+          selector: { matchLabels: { app: 'node-agent' } },
+          template: {
+            metadata: { labels: { app: 'node-agent' } },
+            spec: {
+              priorityClassName: 'system-node-critical',
+              nodeSelector: { 'kubernetes.io/os': 'linux' },
+              tolerations: [{ operator: 'Exists' }],
+              affinity: {
+                nodeAffinity: {
+                  requiredDuringSchedulingIgnoredDuringExecution: {
+                    nodeSelectorTerms: [
+                      {
+                        matchExpressions: [
+                          { key: 'node.kubernetes.io/lifecycle', operator: 'NotIn', values: ['spot'] },
+                        ],
+                      },
+                    ],
+                  },
+                },
+              },
+              initContainers: [
+                { name: 'setup', image, resources: { requests: { cpu: '50m' } } },
+                {
+                  name: 'log-shipper',
+                  image,
+                  restartPolicy: 'Always',
+                  resources: { requests: { cpu: '20m', memory: '32Mi' } },
+                },
+              ],
+              containers: [
+                {
+                  name: 'agent',
+                  image,
+                  resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+                  ports: [{ containerPort: 9100, hostPort: 9100 }],
+                },
+              ],
+            },
+          },
+        },
+      },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'DaemonSet',
+        metadata: { name: 'plain-agent', namespace: SCHED_NS },
+        spec: {
+          selector: { matchLabels: { app: 'plain-agent' } },
+          template: {
+            metadata: { labels: { app: 'plain-agent' } },
+            spec: { containers: [{ name: 'agent', image }] },
+          },
+        },
+      },
+    ]);
+    // No PV controller runs: record the binding it would record.
+    for (const name of ['data-db-0', 'data-db-1']) {
+      await patchStatus(`/api/v1/namespaces/${SCHED_NS}/persistentvolumeclaims/${name}`, { phase: 'Bound' });
+    }
+
+    await admin.post(`/api/v1/namespaces/${SCHED_NS}/pods`, {
+      metadata: { name: 'db-0', labels: { app: 'db' } },
+      spec: {
+        priorityClassName: 'tp-high',
+        schedulerName: 'tp-scheduler',
+        nodeSelector: { pool: 'db' },
+        tolerations: [
+          { key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' },
+          { key: 'node.kubernetes.io/lifecycle', operator: 'Exists' },
+        ],
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                {
+                  matchExpressions: [
+                    { key: ZONE, operator: 'In', values: ['eu-central-1b', 'eu-central-1c'] },
+                  ],
+                  matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['node-0'] }],
+                },
+                { matchExpressions: [{ key: 'pool', operator: 'Exists' }] },
+              ],
+            },
+          },
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              {
+                labelSelector: {
+                  matchLabels: { app: 'db' },
+                  matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['cache'] }],
+                },
+                namespaces: [SCHED_NS, NS[0]],
+                topologyKey: 'kubernetes.io/hostname',
+              },
+            ],
+          },
+        },
+        volumes: [
+          { name: 'data', persistentVolumeClaim: { claimName: 'data-db-0' } },
+          {
+            name: 'scratch',
+            ephemeral: {
+              volumeClaimTemplate: {
+                spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+              },
+            },
+          },
+          { name: 'cache', emptyDir: {} },
+        ],
+        initContainers: [
+          // Runs before the pod, so its host port is free again by the time the pod runs.
+          { name: 'migrate', image, ports: [{ containerPort: 9300, hostPort: 9300 }] },
+          {
+            name: 'proxy',
+            image,
+            restartPolicy: 'Always',
+            ports: [{ containerPort: 9200, hostPort: 9200 }],
+          },
+        ],
+        containers: [
+          {
+            name: 'db',
+            image,
+            resources: { requests: { cpu: '1', memory: '2Gi' } },
+            ports: [
+              { containerPort: 5432, hostPort: 5432 },
+              { containerPort: 5432, hostPort: 5432, protocol: 'UDP' },
+              { containerPort: 8080 },
+            ],
+          },
+        ],
+      },
+    });
+    await admin.post(`/api/v1/namespaces/${SCHED_NS}/pods`, {
+      metadata: { name: 'plain' },
+      spec: { containers: [{ name: 'app', image }] },
+    });
+  });
+
+  it('should convert every scheduling constraint of a pod, and leave it out of a pod without any', async () => {
+    adapter.resetStats();
+    const pods = await adapter.listPods();
+    expect(adapter.stats().byRequest).toEqual({ 'list pods': 1 });
+    const db = pods.find((p) => p.namespace === SCHED_NS && p.name === 'db-0');
+    expect(db?.scheduling).toEqual({
+      nodeSelector: { pool: 'db' },
+      tolerations: [
+        { key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' },
+        { key: 'node.kubernetes.io/lifecycle', operator: 'Exists' },
+      ],
+      requiredNodeAffinity: [
+        {
+          matchExpressions: [{ key: ZONE, operator: 'In', values: ['eu-central-1b', 'eu-central-1c'] }],
+          matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['node-0'] }],
+        },
+        { matchExpressions: [{ key: 'pool', operator: 'Exists' }] },
+      ],
+      requiredPodAntiAffinity: [
+        {
+          labelSelector: {
+            matchLabels: { app: 'db' },
+            matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['cache'] }],
+          },
+          namespaces: [SCHED_NS, NS[0]],
+          topologyKey: 'kubernetes.io/hostname',
+        },
+      ],
+      // The generic ephemeral volume's claim is named `<pod>-<volume>` by its controller.
+      persistentVolumeClaims: ['data-db-0', 'db-0-scratch'],
+      // Resolved from the PriorityClass by the API server's Priority admission.
+      priority: 1000,
+      schedulerName: 'tp-scheduler',
+      hostPorts: [9200, 5432],
+    });
+
+    // The API server gives every pod priority 0 and the not-ready/unreachable tolerations of the
+    // DefaultTolerationSeconds admission: none of that is a constraint.
+    const plain = pods.find((p) => p.namespace === SCHED_NS && p.name === 'plain');
+    expect(plain).toBeDefined();
+    expect(plain).not.toHaveProperty('scheduling');
+    const served = await admin.get<{ spec: { tolerations: unknown[]; priority: number } }>(
+      `/api/v1/namespaces/${SCHED_NS}/pods/plain`,
+    );
+    expect(served.spec.tolerations).toHaveLength(2);
+    expect(served.spec.priority).toBe(0);
+    expect(pods.find((p) => p.name === 'web-0-pod-0')).not.toHaveProperty('scheduling');
+  });
+
+  it('should list PersistentVolumeClaims in one request, with the volume each is bound to', async () => {
+    adapter.resetStats();
+    const claims = await adapter.listPersistentVolumeClaims();
+    expect(adapter.stats().byRequest).toEqual({ 'list persistentvolumeclaims': 1 });
+    const byName = (name: string) => claims.find((c) => c.namespace === SCHED_NS && c.name === name);
+    expect(byName('data-db-0')).toEqual({
+      namespace: SCHED_NS,
+      name: 'data-db-0',
+      volumeName: 'tp-pv-affinity',
+      phase: 'Bound',
+    });
+    expect(byName('data-db-1')).toMatchObject({ volumeName: 'tp-pv-label', phase: 'Bound' });
+    expect(byName('unbound')).toEqual({ namespace: SCHED_NS, name: 'unbound', phase: 'Pending' });
+  });
+
+  it('should list PersistentVolumes in one request, with zones from node affinity or else zone labels', async () => {
+    adapter.resetStats();
+    const volumes = await adapter.listPersistentVolumes();
+    expect(adapter.stats().byRequest).toEqual({ 'list persistentvolumes': 1 });
+    expect(Object.fromEntries(volumes.map((v) => [v.name, v.zones]))).toEqual({
+      'tp-pv-affinity': ['eu-central-1b', 'eu-central-1c'],
+      'tp-pv-label': ['eu-central-1a'],
+      'tp-pv-beta-label': ['eu-central-1a', 'eu-central-1c'],
+      'tp-pv-local': ['eu-central-1c'],
+      'tp-pv-anywhere': [],
+      'tp-pv-unconstrained': [],
+    });
+  });
+
+  it('should list DaemonSets in one request, as the pod their template adds to each node', async () => {
+    adapter.resetStats();
+    const daemonSets = await adapter.listDaemonSets();
+    expect(adapter.stats().byRequest).toEqual({ 'list apps/daemonsets': 1 });
+    const agent = daemonSets.find((d) => d.name === 'node-agent');
+    expect(agent).toEqual({
+      namespace: SCHED_NS,
+      name: 'node-agent',
+      uid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      containers: [
+        { name: 'agent', requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+      ],
+      initContainers: [
+        { name: 'setup', requests: { cpu: '50m' }, limits: {}, restartPolicy: undefined },
+        {
+          name: 'log-shipper',
+          requests: { cpu: '20m', memory: '32Mi' },
+          limits: {},
+          restartPolicy: 'Always',
+        },
+      ],
+      // A template's priorityClassName is resolved only on the pods the DaemonSet creates.
+      scheduling: {
+        nodeSelector: { 'kubernetes.io/os': 'linux' },
+        tolerations: [{ operator: 'Exists' }],
+        requiredNodeAffinity: [
+          {
+            matchExpressions: [{ key: 'node.kubernetes.io/lifecycle', operator: 'NotIn', values: ['spot'] }],
+          },
+        ],
+        hostPorts: [9100],
+      },
+    });
+    expect(daemonSets.find((d) => d.name === 'plain-agent')).not.toHaveProperty('scheduling');
+  });
+
+  it('should page through claims, volumes and DaemonSets with limit/continue', async () => {
+    const paged = new KubernetesAdapter(
+      createKubeClient({ server: cluster.server, token: cluster.tideplaneToken, caData: cluster.caData }),
+      { pageSize: 2 },
+    );
+    try {
+      const [claims, volumes, daemonSets] = await Promise.all([
+        paged.listPersistentVolumeClaims(),
+        paged.listPersistentVolumes(),
+        paged.listDaemonSets(),
+      ]);
+      expect(claims).toHaveLength(3);
+      expect(volumes).toHaveLength(6);
+      expect(daemonSets).toHaveLength(2);
+      expect(paged.stats().byRequest).toEqual({
+        'list persistentvolumeclaims': 2,
+        'list persistentvolumes': 3,
+        'list apps/daemonsets': 1,
+      });
+    } finally {
+      await paged.close();
+    }
+  });
+});
+
 describe('/scale', () => {
   it('should read the scale of Deployments, StatefulSets and custom resources as the API server reports it', async () => {
     const listed = await adapter.getScales(targets);
@@ -1349,6 +1718,9 @@ describe('the tideplane ClusterRole', () => {
         adapter.listAutoscalers('HorizontalPodAutoscaler'),
         adapter.getScales(targets),
         adapter.listPodMetrics(),
+        adapter.listPersistentVolumeClaims(),
+        adapter.listPersistentVolumes(),
+        adapter.listDaemonSets(),
       ]),
     ).resolves.toBeDefined();
     const review = await asTideplane.post<{
@@ -1367,7 +1739,10 @@ describe('the tideplane ClusterRole', () => {
       expect.arrayContaining([
         'list /pods',
         'list /nodes',
+        'list /persistentvolumeclaims',
+        'list /persistentvolumes',
         'list apps/deployments',
+        'list apps/daemonsets',
         'get */*/scale',
         'update */*/scale',
         'patch autoscaling.tideplane.io/horizontalautoscalers/status',
@@ -1406,6 +1781,21 @@ describe('the tideplane ClusterRole', () => {
       { spec: { maxReplicas: 99 } },
     ],
     ['watch pods', 'GET', '/api/v1/pods?watch=true&timeoutSeconds=1', undefined],
+    ['read a PersistentVolume directly', 'GET', '/api/v1/persistentvolumes/tp-pv-label', undefined],
+    [
+      'change a PersistentVolumeClaim',
+      'PATCH',
+      '/api/v1/namespaces/tp-sched/persistentvolumeclaims/unbound',
+      { metadata: { labels: { x: 'y' } } },
+    ],
+    ['delete a PersistentVolume', 'DELETE', '/api/v1/persistentvolumes/tp-pv-label', undefined],
+    ['watch DaemonSets', 'GET', '/apis/apps/v1/daemonsets?watch=true&timeoutSeconds=1', undefined],
+    [
+      'change a DaemonSet',
+      'PATCH',
+      '/apis/apps/v1/namespaces/tp-sched/daemonsets/node-agent',
+      { spec: { template: { spec: { nodeSelector: { a: 'b' } } } } },
+    ],
     ['list events', 'GET', `/apis/events.k8s.io/v1/namespaces/${NS[0]}/events`, undefined],
     ['write core v1 events', 'POST', `/api/v1/namespaces/${NS[0]}/events`, { metadata: { name: 'e' } }],
     ['cordon a node', 'PATCH', '/api/v1/nodes/node-0', { spec: { unschedulable: true } }],
@@ -1442,6 +1832,8 @@ describe('the tideplane ClusterRole', () => {
     );
     try {
       await expect(nobody.listPods()).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(nobody.listPersistentVolumes()).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(nobody.listDaemonSets()).rejects.toBeInstanceOf(ForbiddenError);
       await expect(nobody.getScales(targets.slice(0, 1))).rejects.toBeInstanceOf(ForbiddenError);
       const external = await new KubernetesMetricsApiSource(nobody.client).getExternalMetric({
         namespace: NS[1],

@@ -9,11 +9,14 @@ import type { HorizontalPodAutoscalerStatus } from '../../ports/autoscaling-v2';
 import {
   type AutoscalerKind,
   type AutoscalerObject,
+  type DaemonSet,
   type KubeEvent,
   type KubernetesPort,
   MalformedObjectError,
   type Node,
   NotFoundError,
+  type PersistentVolume,
+  type PersistentVolumeClaim,
   type Pod,
   type PodMetrics,
   type Scale,
@@ -29,7 +32,10 @@ import {
   scaleFromScaleObject,
   scaleFromWorkload,
   toAutoscaler,
+  toDaemonSet,
   toNode,
+  toPersistentVolume,
+  toPersistentVolumeClaim,
   toPod,
   toPodMetrics,
 } from './convert';
@@ -215,6 +221,39 @@ export class KubernetesAdapter implements KubernetesPort {
       return nodes.map(toNode);
     } catch (error) {
       throw toPortError(error, 'list nodes');
+    }
+  }
+
+  async listPersistentVolumeClaims(): Promise<PersistentVolumeClaim[]> {
+    try {
+      const claims = await listAllPages((_continue) =>
+        this.client.core.listPersistentVolumeClaimForAllNamespaces({ limit: this.pageSize, _continue }),
+      );
+      return claims.map(toPersistentVolumeClaim);
+    } catch (error) {
+      throw toPortError(error, 'list persistentvolumeclaims');
+    }
+  }
+
+  async listPersistentVolumes(): Promise<PersistentVolume[]> {
+    try {
+      const volumes = await listAllPages((_continue) =>
+        this.client.core.listPersistentVolume({ limit: this.pageSize, _continue }),
+      );
+      return volumes.map(toPersistentVolume);
+    } catch (error) {
+      throw toPortError(error, 'list persistentvolumes');
+    }
+  }
+
+  async listDaemonSets(): Promise<DaemonSet[]> {
+    try {
+      const daemonSets = await listAllPages((_continue) =>
+        this.client.apps.listDaemonSetForAllNamespaces({ limit: this.pageSize, _continue }),
+      );
+      return daemonSets.map(toDaemonSet);
+    } catch (error) {
+      throw toPortError(error, 'list daemonsets.apps');
     }
   }
 

@@ -4,19 +4,39 @@
  * `Date`s; raw JSON objects (custom resources, HPAs read through the custom-objects API, metrics)
  * carry RFC 3339 strings: `toEpochMs` accepts both.
  */
-import type { V1Container, V1Node, V1ObjectMeta, V1Pod, V1Scale } from '@kubernetes/client-node';
+import type {
+  V1Container,
+  V1DaemonSet,
+  V1LabelSelector,
+  V1Node,
+  V1NodeSelectorTerm,
+  V1ObjectMeta,
+  V1PersistentVolume,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1PodSpec,
+  V1Scale,
+  V1Toleration,
+} from '@kubernetes/client-node';
 import type { HorizontalPodAutoscalerStatus, LabelSelector } from '../../ports/autoscaling-v2';
 import type {
   AutoscalerKind,
   AutoscalerObject,
   Container,
+  DaemonSet,
   Node,
+  NodeSelectorRequirement,
+  NodeSelectorTerm,
+  PersistentVolume,
+  PersistentVolumeClaim,
   Pod,
   PodMetrics,
   PodPhase,
+  PodScheduling,
   Scale,
   ScaleTargetKey,
   StatusManager,
+  TaintEffect,
 } from '../../ports/kubernetes';
 import { selectorFromLabelSelector, selectorToString } from '../../units/label-selector';
 
@@ -36,9 +56,144 @@ function container(c: V1Container): Container {
   };
 }
 
+/** The scheduler's default name, which the port leaves out. */
+export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+
+function nodeSelectorRequirement(r: {
+  key: string;
+  operator: string;
+  values?: string[];
+}): NodeSelectorRequirement {
+  return {
+    key: r.key,
+    operator: r.operator as NodeSelectorRequirement['operator'],
+    ...(r.values ? { values: [...r.values] } : {}),
+  };
+}
+
+function nodeSelectorTerm(term: V1NodeSelectorTerm): NodeSelectorTerm {
+  return {
+    ...(term.matchExpressions
+      ? { matchExpressions: term.matchExpressions.map(nodeSelectorRequirement) }
+      : {}),
+    ...(term.matchFields ? { matchFields: term.matchFields.map(nodeSelectorRequirement) } : {}),
+  };
+}
+
+function labelSelector(selector: V1LabelSelector): LabelSelector {
+  return {
+    ...(selector.matchLabels ? { matchLabels: { ...selector.matchLabels } } : {}),
+    ...(selector.matchExpressions
+      ? {
+          matchExpressions: selector.matchExpressions.map((e) => ({
+            key: e.key,
+            operator: e.operator as NonNullable<LabelSelector['matchExpressions']>[number]['operator'],
+            ...(e.values ? { values: [...e.values] } : {}),
+          })),
+        }
+      : {}),
+  };
+}
+
+/**
+ * Host ports as kube-scheduler's NodePorts filter collects them: those of the containers and of the
+ * sidecars (init containers with `restartPolicy: Always`), which run for the pod's whole life.
+ */
+function hostPorts(spec: V1PodSpec): number[] {
+  const running = [
+    ...(spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always'),
+    ...(spec.containers ?? []),
+  ];
+  const ports = new Set<number>();
+  for (const c of running) {
+    for (const port of c.ports ?? []) if (port.hostPort && port.hostPort > 0) ports.add(port.hostPort);
+  }
+  return [...ports];
+}
+
+/**
+ * Claims the pod mounts: `persistentVolumeClaim` volumes by name, and generic ephemeral volumes by the
+ * name their controller gives the claim (`<pod>-<volume>`; unknown without a pod name, as in a template).
+ */
+function claimNames(spec: V1PodSpec, podName: string | undefined): string[] {
+  const names: string[] = [];
+  for (const volume of spec.volumes ?? []) {
+    if (volume.persistentVolumeClaim) names.push(volume.persistentVolumeClaim.claimName);
+    else if (volume.ephemeral && podName) names.push(`${podName}-${volume.name}`);
+  }
+  return names;
+}
+
+/**
+ * The DefaultTolerationSeconds admission plugin gives every pod these two (with a `tolerationSeconds`):
+ * they only delay eviction from a node that went NotReady or unreachable and never decide where a pod
+ * can be placed among Ready or template nodes, so leaving them out keeps an unconstrained pod without
+ * `scheduling`.
+ */
+const ADMISSION_DEFAULT_TOLERATION_KEYS: ReadonlySet<string> = new Set([
+  'node.kubernetes.io/not-ready',
+  'node.kubernetes.io/unreachable',
+]);
+
+function isAdmissionDefaultToleration(t: V1Toleration): boolean {
+  return (
+    t.operator === 'Exists' &&
+    t.effect === 'NoExecute' &&
+    t.key !== undefined &&
+    ADMISSION_DEFAULT_TOLERATION_KEYS.has(t.key)
+  );
+}
+
+/**
+ * The scheduling constraints of a pod spec (a pod's or a template's); undefined when it has none, so
+ * that the thousands of pods without constraints stay small.
+ */
+export function toPodScheduling(spec: V1PodSpec | undefined, podName?: string): PodScheduling | undefined {
+  if (!spec) return undefined;
+  const scheduling: PodScheduling = {};
+  if (spec.nodeSelector && Object.keys(spec.nodeSelector).length > 0) {
+    scheduling.nodeSelector = { ...spec.nodeSelector };
+  }
+  const tolerations = (spec.tolerations ?? []).filter((t) => !isAdmissionDefaultToleration(t));
+  if (tolerations.length > 0) {
+    scheduling.tolerations = tolerations.map((t) => ({
+      ...(t.key ? { key: t.key } : {}),
+      ...(t.operator ? { operator: t.operator as 'Equal' | 'Exists' } : {}),
+      ...(t.value ? { value: t.value } : {}),
+      ...(t.effect ? { effect: t.effect as TaintEffect } : {}),
+    }));
+  }
+  const nodeTerms =
+    spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (nodeTerms && nodeTerms.length > 0) scheduling.requiredNodeAffinity = nodeTerms.map(nodeSelectorTerm);
+  const antiTerms = spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  if (antiTerms && antiTerms.length > 0) {
+    scheduling.requiredPodAntiAffinity = antiTerms.map((term) => ({
+      ...(term.labelSelector ? { labelSelector: labelSelector(term.labelSelector) } : {}),
+      ...(term.namespaces && term.namespaces.length > 0 ? { namespaces: [...term.namespaces] } : {}),
+      topologyKey: term.topologyKey,
+    }));
+  }
+  const claims = claimNames(spec, podName);
+  if (claims.length > 0) scheduling.persistentVolumeClaims = claims;
+  // Priority admission gives every pod without a class 0, the default, which is no constraint either.
+  if (typeof spec.priority === 'number' && spec.priority !== 0) scheduling.priority = spec.priority;
+  if (spec.schedulerName && spec.schedulerName !== DEFAULT_SCHEDULER_NAME) {
+    scheduling.schedulerName = spec.schedulerName;
+  }
+  const ports = hostPorts(spec);
+  if (ports.length > 0) scheduling.hostPorts = ports;
+  return Object.keys(scheduling).length > 0 ? scheduling : undefined;
+}
+
+function initContainer(c: V1Container): Container & { restartPolicy?: string } {
+  return { ...container(c), restartPolicy: c.restartPolicy };
+}
+
 export function toPod(pod: V1Pod): Pod {
   const meta = pod.metadata ?? {};
   const phase = pod.status?.phase;
+  const scheduling = toPodScheduling(pod.spec, meta.name);
   return {
     namespace: meta.namespace ?? '',
     name: meta.name ?? '',
@@ -58,10 +213,7 @@ export function toPod(pod: V1Pod): Pod {
       reason: c.reason,
     })),
     containers: (pod.spec?.containers ?? []).map(container),
-    initContainers: (pod.spec?.initContainers ?? []).map((c) => ({
-      ...container(c),
-      restartPolicy: c.restartPolicy,
-    })),
+    initContainers: (pod.spec?.initContainers ?? []).map(initContainer),
     ownerReferences: (meta.ownerReferences ?? []).map((o) => ({
       apiVersion: o.apiVersion,
       kind: o.kind,
@@ -69,6 +221,76 @@ export function toPod(pod: V1Pod): Pod {
       uid: o.uid,
       controller: o.controller,
     })),
+    ...(scheduling ? { scheduling } : {}),
+  };
+}
+
+const CLAIM_PHASES: ReadonlySet<string> = new Set(['Pending', 'Bound', 'Lost']);
+
+export function toPersistentVolumeClaim(claim: V1PersistentVolumeClaim): PersistentVolumeClaim {
+  const phase = claim.status?.phase;
+  return {
+    namespace: claim.metadata?.namespace ?? '',
+    name: claim.metadata?.name ?? '',
+    ...(claim.spec?.volumeName ? { volumeName: claim.spec.volumeName } : {}),
+    phase: phase && CLAIM_PHASES.has(phase) ? (phase as PersistentVolumeClaim['phase']) : 'Pending',
+  };
+}
+
+/** The zone label and its deprecated beta form; PVs of in-tree volume plugins carry either. */
+export const ZONE_KEYS: readonly string[] = [
+  'topology.kubernetes.io/zone',
+  'failure-domain.beta.kubernetes.io/zone',
+];
+
+/** Legacy zone labels of multi-zone volumes join the zones with this (`LabelZonesToSet`). */
+const LEGACY_ZONE_SEPARATOR = '__';
+
+/**
+ * Zones one node selector term allows: the intersection of its `In` requirements on the zone keys;
+ * undefined when the term does not constrain the zone that way (any zone passes).
+ */
+function termZones(term: V1NodeSelectorTerm): Set<string> | undefined {
+  let zones: Set<string> | undefined;
+  for (const r of term.matchExpressions ?? []) {
+    if (!ZONE_KEYS.includes(r.key) || r.operator !== 'In') continue;
+    const values = new Set(r.values ?? []);
+    zones = zones ? new Set([...zones].filter((z) => values.has(z))) : values;
+  }
+  return zones;
+}
+
+/**
+ * A PV's zones: from its required node affinity when that names zones (terms are ORed, so their union;
+ * a term without a zone requirement lets the volume go anywhere), else from its zone labels.
+ */
+export function toPersistentVolume(volume: V1PersistentVolume): PersistentVolume {
+  const name = volume.metadata?.name ?? '';
+  const terms = volume.spec?.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+  const perTerm = terms.map(termZones);
+  if (perTerm.some((zones) => zones !== undefined)) {
+    if (perTerm.some((zones) => zones === undefined)) return { name, zones: [] };
+    const union = new Set(perTerm.flatMap((zones) => [...(zones ?? [])]));
+    return { name, zones: [...union].sort() };
+  }
+  const labels = volume.metadata?.labels ?? {};
+  const label = ZONE_KEYS.map((key) => labels[key]).find((value) => value);
+  const zones = label ? label.split(LEGACY_ZONE_SEPARATOR).filter((z) => z !== '') : [];
+  return { name, zones: [...new Set(zones)].sort() };
+}
+
+/** A DaemonSet as the pod its template adds to each node. */
+export function toDaemonSet(daemonSet: V1DaemonSet): DaemonSet {
+  const meta = daemonSet.metadata ?? {};
+  const spec = daemonSet.spec?.template?.spec;
+  const scheduling = toPodScheduling(spec);
+  return {
+    namespace: meta.namespace ?? '',
+    name: meta.name ?? '',
+    uid: meta.uid ?? '',
+    containers: (spec?.containers ?? []).map(container),
+    initContainers: (spec?.initContainers ?? []).map(initContainer),
+    ...(scheduling ? { scheduling } : {}),
   };
 }
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, scaleTargetKeyString } from '../../../shared/ports/kubernetes';
 import { METRICS_RESOLUTION_MS, SimCluster, WARM_POD_AGE_MS } from '../../../shared/sim/cluster';
+import {
+  DAEMON_POD_TOLERATIONS,
+  type DaemonSetSpec,
+  SYSTEM_NODE_CRITICAL_PRIORITY,
+} from '../../../shared/sim/daemon-set';
+import type { NodeSpec } from '../../../shared/sim/node';
 import { VirtualClock } from '../../../shared/sim/virtual-clock';
 import { parseMilliNumber, parseQuantityNumber } from '../../../shared/units/quantity';
 import { isReady, START, smallCluster, webTarget, workload } from './fixtures';
@@ -213,6 +219,318 @@ describe('SimCluster pods', () => {
     clock.advance(20_000);
     cluster.reconcile();
     expect((await cluster.listPods()).map((pod) => pod.name).sort()).toEqual(['db-0', 'db-1']);
+  });
+});
+
+describe('SimCluster scheduling constraints', () => {
+  const ZONE = 'topology.kubernetes.io/zone';
+  /** A cluster with one 4-core node per zone, labelled as the cloud labels them. */
+  function zonalCluster(zones = ['eu-central-1a', 'eu-central-1b']) {
+    const clock = new VirtualClock(START);
+    const cluster = new SimCluster({ clock, seed: 7 });
+    for (const zone of zones) {
+      cluster.addNode({
+        name: `node-${zone.slice(-1)}`,
+        labels: { [ZONE]: zone },
+        capacity: { cpu: '4', memory: '16Gi', pods: '58' },
+      });
+    }
+    return { clock, cluster };
+  }
+  const unschedulable = (pod: { conditions: { type: string; status: string; reason?: string }[] }) =>
+    pod.conditions.some(
+      (c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable',
+    );
+
+  it('given a workload with constraints, should show them on its pods and leave plain pods without any', async () => {
+    const { cluster } = zonalCluster();
+    const constraints = {
+      nodeSelector: { [ZONE]: 'eu-central-1b' },
+      tolerations: [{ key: 'dedicated', operator: 'Exists' as const }],
+      requiredNodeAffinity: [{ matchExpressions: [{ key: ZONE, operator: 'Exists' as const }] }],
+      requiredPodAntiAffinity: [
+        { labelSelector: { matchLabels: { app: 'api' } }, topologyKey: 'kubernetes.io/hostname' },
+      ],
+      priority: 100,
+    };
+    cluster.addWorkload(workload({ name: 'api', labels: { app: 'api' }, replicas: 1, ...constraints }));
+    cluster.addWorkload(workload({ name: 'web', replicas: 1 }));
+    const pods = await cluster.listPods();
+    expect(pods.find((pod) => pod.labels.app === 'api')?.scheduling).toEqual(constraints);
+    expect(pods.find((pod) => pod.labels.app === 'api')?.nodeName).toBe('node-b');
+    expect(pods.find((pod) => pod.labels.app === 'web')).not.toHaveProperty('scheduling');
+  });
+
+  it('given required node affinity, should place pods only on nodes it selects', async () => {
+    const { cluster } = zonalCluster(['eu-central-1a', 'eu-central-1b', 'eu-central-1c']);
+    cluster.addWorkload(
+      workload({
+        replicas: 6,
+        containers: [{ name: 'app', requests: { cpu: '100m', memory: '64Mi' } }],
+        requiredNodeAffinity: [
+          { matchExpressions: [{ key: ZONE, operator: 'NotIn', values: ['eu-central-1a'] }] },
+        ],
+      }),
+    );
+    const nodes = new Set((await cluster.listPods()).map((pod) => pod.nodeName));
+    expect([...nodes].sort()).toEqual(['node-b', 'node-c']);
+  });
+
+  it('given hostname anti-affinity, should run at most one pod per node and leave the rest Unschedulable', async () => {
+    const { cluster } = zonalCluster();
+    cluster.addWorkload(
+      workload({
+        replicas: 3,
+        containers: [{ name: 'app', requests: { cpu: '100m', memory: '64Mi' } }],
+        requiredPodAntiAffinity: [
+          { labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' },
+        ],
+      }),
+    );
+    const pods = await cluster.listPods();
+    expect(
+      pods
+        .filter((pod) => pod.nodeName)
+        .map((pod) => pod.nodeName)
+        .sort(),
+    ).toEqual(['node-a', 'node-b']);
+    const pending = pods.filter((pod) => !pod.nodeName);
+    expect(pending).toHaveLength(1);
+    expect(unschedulable(pending[0] as (typeof pods)[number])).toBe(true);
+    // Another workload's pods are not kept away.
+    cluster.addWorkload(workload({ name: 'other', labels: { app: 'other' }, replicas: 2 }));
+    expect(cluster.clusterSnapshot().unscheduledPods).toBe(1);
+  });
+
+  it('given a StatefulSet whose volumes live in one zone, should bind claims there and schedule its pods only in that zone', async () => {
+    const { clock, cluster } = zonalCluster();
+    cluster.addWorkload(
+      workload({
+        name: 'db',
+        kind: 'StatefulSet',
+        labels: { app: 'db' },
+        replicas: 2,
+        podManagementPolicy: 'Parallel',
+        containers: [{ name: 'db', requests: { cpu: '500m', memory: '1Gi' } }],
+        volumeClaim: { zones: ['eu-central-1b'] },
+      }),
+    );
+    const pods = await cluster.listPods();
+    expect(pods.map((pod) => [pod.name, pod.nodeName]).sort()).toEqual([
+      ['db-0', 'node-b'],
+      ['db-1', 'node-b'],
+    ]);
+    expect(pods.find((pod) => pod.name === 'db-1')?.scheduling).toEqual({
+      persistentVolumeClaims: ['data-db-1'],
+    });
+    const claims = await cluster.listPersistentVolumeClaims();
+    expect(claims.map((claim) => [claim.name, claim.phase]).sort()).toEqual([
+      ['data-db-0', 'Bound'],
+      ['data-db-1', 'Bound'],
+    ]);
+    const volumes = await cluster.listPersistentVolumes();
+    expect(volumes).toHaveLength(2);
+    for (const claim of claims) {
+      const volume = volumes.find((v) => v.name === claim.volumeName);
+      expect(volume?.name).toMatch(/^pvc-/);
+      expect(volume?.zones).toEqual(['eu-central-1b']);
+    }
+
+    // Its zone's node goes: the pods wait, although the other zone has room, until a node comes back there.
+    cluster.removeNode('node-b');
+    cluster.reconcile();
+    let after = await cluster.listPods();
+    expect(after).toHaveLength(2);
+    expect(after.every((pod) => !pod.nodeName && unschedulable(pod))).toBe(true);
+    clock.advance(60_000);
+    cluster.addNode({
+      name: 'node-b2',
+      labels: { [ZONE]: 'eu-central-1b' },
+      capacity: { cpu: '4', memory: '16Gi', pods: '58' },
+    });
+    cluster.reconcile();
+    after = await cluster.listPods();
+    expect(after.map((pod) => pod.nodeName)).toEqual(['node-b2', 'node-b2']);
+    // The replacement pods mount the same claims.
+    expect(await cluster.listPersistentVolumeClaims()).toEqual(claims);
+  });
+
+  it('given several volume zones, should spread claims over them by ordinal and keep them after a scale-down', async () => {
+    const { cluster } = zonalCluster();
+    cluster.addWorkload(
+      workload({
+        name: 'db',
+        kind: 'StatefulSet',
+        labels: { app: 'db' },
+        replicas: 3,
+        podManagementPolicy: 'Parallel',
+        volumeClaim: { name: 'pg', zones: ['eu-central-1a', 'eu-central-1b'] },
+      }),
+      { warm: true },
+    );
+    const placed = Object.fromEntries((await cluster.listPods()).map((pod) => [pod.name, pod.nodeName]));
+    expect(placed).toEqual({ 'db-0': 'node-a', 'db-1': 'node-b', 'db-2': 'node-a' });
+    cluster.setReplicas('shop', 'db', 0);
+    cluster.deleteWorkload('shop', 'db');
+    expect((await cluster.listPersistentVolumeClaims()).map((claim) => claim.name).sort()).toEqual([
+      'pg-db-0',
+      'pg-db-1',
+      'pg-db-2',
+    ]);
+    expect(cluster.getPersistentVolumeClaim('shop', 'pg-db-1')?.phase).toBe('Bound');
+  });
+
+  it('should refuse constraints it cannot honour', () => {
+    const { cluster } = zonalCluster();
+    expect(() => cluster.addWorkload(workload({ volumeClaim: { zones: ['eu-central-1a'] } }))).toThrow(
+      /only a StatefulSet has volume claims/,
+    );
+    expect(() =>
+      cluster.addWorkload(
+        workload({
+          name: 'zonal',
+          requiredPodAntiAffinity: [{ labelSelector: { matchLabels: { app: 'zonal' } }, topologyKey: ZONE }],
+        }),
+      ),
+    ).toThrow(/hostname only/);
+    expect(cluster.workloadKeys()).toEqual([]);
+  });
+});
+
+describe('SimCluster DaemonSets', () => {
+  const agent = (overrides: Partial<DaemonSetSpec> = {}): DaemonSetSpec => ({
+    namespace: 'kube-system',
+    name: 'node-agent',
+    containers: [
+      {
+        name: 'agent',
+        requests: { cpu: '500m', memory: '256Mi' },
+        fixedUsage: { cpuMillis: 40, memoryMi: 100 },
+      },
+    ],
+    ...overrides,
+  });
+
+  it('given a DaemonSet, should run one pinned pod on every Ready node that admits it, taking room there', async () => {
+    const { clock, cluster } = smallCluster(0);
+    const linux = (name: string, extra: Partial<NodeSpec> = {}): NodeSpec => ({
+      name,
+      labels: { 'kubernetes.io/os': 'linux' },
+      capacity: { cpu: '4', memory: '16Gi', pods: '58' },
+      ...extra,
+    });
+    cluster.addNode(linux('node-1'));
+    cluster.addNode(linux('node-2'));
+    cluster.addNode(linux('gpu', { taints: [{ key: 'nvidia.com/gpu', effect: 'NoSchedule' }] }));
+    cluster.addNode(linux('booting', { ready: false }));
+    cluster.addNode({ name: 'windows', capacity: { cpu: '4', memory: '16Gi', pods: '58' } });
+    const view = cluster.addDaemonSet(agent({ nodeSelector: { 'kubernetes.io/os': 'linux' } }));
+    expect(view).toEqual({
+      namespace: 'kube-system',
+      name: 'node-agent',
+      uid: expect.any(String),
+      containers: [{ name: 'agent', requests: { cpu: '500m', memory: '256Mi' }, limits: {} }],
+      initContainers: [],
+      scheduling: { nodeSelector: { 'kubernetes.io/os': 'linux' } },
+    });
+
+    let pods = await cluster.listPods();
+    expect(pods.map((pod) => pod.nodeName).sort()).toEqual(['node-1', 'node-2']);
+    const pod = pods[0];
+    expect(pod?.name).toMatch(/^node-agent-[a-z0-9]{5}$/);
+    expect(pod?.ownerReferences[0]).toMatchObject({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      name: 'node-agent',
+    });
+    expect(pod?.scheduling).toEqual({
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      tolerations: DAEMON_POD_TOLERATIONS,
+      requiredNodeAffinity: [
+        { matchFields: [{ key: 'metadata.name', operator: 'In', values: [pod?.nodeName] }] },
+      ],
+      priority: SYSTEM_NODE_CRITICAL_PRIORITY,
+    });
+    expect(cluster.clusterSnapshot().cpuRequestedMillis).toBe(1000);
+
+    // A node that joins, or becomes Ready, gets its pod at the next reconcile.
+    clock.advance(10_000);
+    cluster.addNode(linux('node-3'));
+    cluster.setNodeReady('booting', true);
+    cluster.reconcile();
+    pods = await cluster.listPods();
+    expect(pods.map((p) => p.nodeName).sort()).toEqual(['booting', 'node-1', 'node-2', 'node-3']);
+    expect(pods.filter((p) => p.creationTimestamp === clock.now())).toHaveLength(2);
+  });
+
+  it('given cordoned and leaving nodes, should run daemon pods on the cordoned one and drop those of the gone', async () => {
+    const { clock, cluster } = smallCluster(2);
+    cluster.addNode({ name: 'full', capacity: { cpu: '250m', memory: '16Gi', pods: '58' } });
+    cluster.cordonNode('node-1');
+    cluster.addDaemonSet(agent(), { warm: true });
+    let pods = await cluster.listPods();
+    expect(pods.map((pod) => [pod.nodeName ?? 'pending', isReady(pod), pod.startTime]).sort()).toEqual([
+      ['node-1', true, START - WARM_POD_AGE_MS],
+      ['node-2', true, START - WARM_POD_AGE_MS],
+      ['pending', false, undefined],
+    ]);
+    // The pod for the node without room waits for it, and goes with it.
+    clock.advance(30_000);
+    expect(cluster.removeNode('full')).toBe(true);
+    expect(cluster.removeNode('node-2')).toBe(true);
+    cluster.reconcile();
+    pods = await cluster.listPods();
+    expect(pods.map((pod) => pod.nodeName)).toEqual(['node-1']);
+    expect(cluster.clusterSnapshot().unscheduledPods).toBe(0);
+  });
+
+  it('given a new node and pending pods, should place the daemon pod first by its priority', async () => {
+    const { clock, cluster } = smallCluster(0);
+    cluster.addDaemonSet(agent({ containers: [{ name: 'agent', requests: { cpu: '1', memory: '256Mi' } }] }));
+    // Two 1.5-core pods wait for a node.
+    cluster.addWorkload(
+      workload({ replicas: 2, containers: [{ name: 'app', requests: { cpu: '1500m', memory: '1Gi' } }] }),
+    );
+    clock.advance(60_000);
+    cluster.addNode({ name: 'new', capacity: { cpu: '3', memory: '16Gi', pods: '58' } });
+    cluster.reconcile();
+    const pods = await cluster.listPods();
+    const onNew = pods.filter((pod) => pod.nodeName === 'new').map((pod) => pod.ownerReferences[0]?.kind);
+    expect(onNew.sort()).toEqual(['DaemonSet', 'ReplicaSet']);
+    expect(pods.filter((pod) => !pod.nodeName)).toHaveLength(1);
+    expect(cluster.workloadKeys()).toEqual(['shop/web']);
+  });
+
+  it('given a node its template excludes by affinity, should leave it alone', async () => {
+    const { cluster } = smallCluster(0);
+    cluster.addNode({
+      name: 'spot',
+      labels: { lifecycle: 'spot' },
+      capacity: { cpu: '4', memory: '16Gi', pods: '58' },
+    });
+    cluster.addNode({ name: 'od', capacity: { cpu: '4', memory: '16Gi', pods: '58' } });
+    cluster.addDaemonSet(
+      agent({
+        requiredNodeAffinity: [
+          { matchExpressions: [{ key: 'lifecycle', operator: 'NotIn', values: ['spot'] }] },
+        ],
+      }),
+    );
+    expect((await cluster.listPods()).map((pod) => pod.nodeName)).toEqual(['od']);
+    expect((await cluster.listDaemonSets())[0]?.scheduling).toEqual({
+      requiredNodeAffinity: [
+        { matchExpressions: [{ key: 'lifecycle', operator: 'NotIn', values: ['spot'] }] },
+      ],
+    });
+  });
+
+  it('should report daemon pods’ fixed usage in pod metrics', async () => {
+    const { cluster } = smallCluster(1);
+    cluster.addDaemonSet(agent(), { warm: true });
+    const [sample] = await cluster.listPodMetrics();
+    expect(sample?.namespace).toBe('kube-system');
+    expect(parseMilliNumber(sample?.containers[0]?.usage.cpu ?? '')).toBe(40);
+    expect(parseQuantityNumber(sample?.containers[0]?.usage.memory ?? '')).toBe(100 * 2 ** 20);
   });
 });
 
@@ -486,6 +804,9 @@ describe('SimCluster call counting and failure knobs', () => {
     await cluster.listNodes();
     await cluster.listAutoscalers('HorizontalAutoscaler');
     await cluster.listPodMetrics();
+    await cluster.listPersistentVolumeClaims();
+    await cluster.listPersistentVolumes();
+    await cluster.listDaemonSets();
     await cluster.getScales([webTarget, { ...webTarget, kind: 'StatefulSet', name: 'db' }]);
     const scale = await cluster.getScale(webTarget);
     await cluster.updateScale(webTarget, 3, scale?.resourceVersion ?? '');
@@ -495,6 +816,9 @@ describe('SimCluster call counting and failure knobs', () => {
         listNodes: 1,
         listAutoscalers: 1,
         listPodMetrics: 1,
+        listPersistentVolumeClaims: 1,
+        listPersistentVolumes: 1,
+        listDaemonSets: 1,
         getScales: 1,
         getScale: 1,
         updateScale: 1,
@@ -504,13 +828,16 @@ describe('SimCluster call counting and failure knobs', () => {
         'list nodes': 1,
         'list autoscaling.tideplane.io/horizontalautoscalers': 1,
         'list metrics.k8s.io/pods': 1,
+        'list persistentvolumeclaims': 1,
+        'list persistentvolumes': 1,
+        'list apps/daemonsets': 1,
         'list apps/deployments': 1,
         'list apps/statefulsets': 1,
         'get apps/deployments/scale': 1,
         'update apps/deployments/scale': 1,
       },
-      totalCalls: 7,
-      totalRequests: 8,
+      totalCalls: 10,
+      totalRequests: 11,
     });
     cluster.resetStats();
     expect(cluster.stats().totalRequests).toBe(0);
