@@ -7,8 +7,19 @@ export interface AutoScalingInstance {
   instanceId: string;
   availabilityZone: string;
   instanceType: string;
+  /** `Pending`, `InService`, `Terminating`, ... as Auto Scaling reports it. */
   lifecycleState: string;
   healthStatus: 'Healthy' | 'Unhealthy';
+}
+
+/** How a group buys its instances. */
+export interface PurchaseOptions {
+  /** On-demand instances below which no spot is used (`OnDemandBaseCapacity`); 0 without a policy. */
+  onDemandBaseCapacity: number;
+  /** Percent on-demand above the base (`OnDemandPercentageAboveBaseCapacity`); 100 without a policy. */
+  onDemandPercentageAboveBase: number;
+  /** `SpotAllocationStrategy` of a mixed-instances policy (`price-capacity-optimized`, ...). */
+  spotAllocationStrategy?: string;
 }
 
 export interface AutoScalingGroup {
@@ -19,11 +30,72 @@ export interface AutoScalingGroup {
   availabilityZones: string[];
   tags: Record<string, string>;
   instances: AutoScalingInstance[];
+  /**
+   * The instance types the group launches: a mixed-instances policy's overrides in their order, else
+   * the type of its launch template version or launch configuration. Empty when it cannot be told (a
+   * launch template without an instance type and no overrides); such a group is reported, not planned.
+   */
+  instanceTypes: string[];
+  purchase: PurchaseOptions;
+}
+
+/** One scaling activity (`DescribeScalingActivities`), newest first. */
+export interface ScalingActivity {
+  activityId: string;
+  groupName: string;
+  /** Epoch ms. */
+  startTime: number;
+  /** Epoch ms, when finished. */
+  endTime?: number;
+  /** `Successful`, `Failed`, `Cancelled`, `InProgress`, `PreInService`, `WaitingForSpotInstanceId`, ... */
+  statusCode: string;
+  /** Why it failed, e.g. "We currently do not have sufficient m5.large capacity in the AZ you requested". */
+  statusMessage?: string;
+  description: string;
+  cause: string;
+}
+
+/** A call to Auto Scaling that failed; `reason` says whether retrying next tick may help. */
+export type AutoScalingErrorReason =
+  /** Throttled after the SDK's retries. */
+  | 'Throttled'
+  | 'Forbidden'
+  | 'Timeout'
+  | 'Unavailable'
+  /** The group does not exist (any more). */
+  | 'NotFound'
+  /** The request was refused as invalid (e.g. desired outside min/max). */
+  | 'Invalid'
+  /** `ScalingActivityInProgress` or `ResourceContention`: another change is running; retry later. */
+  | 'Busy';
+
+export class AutoScalingError extends Error {
+  override readonly name = 'AutoScalingError';
+  constructor(
+    readonly reason: AutoScalingErrorReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 export interface AutoScalingPort {
-  /** Groups by name (all groups of the account/region when omitted). Paginated internally. */
+  /**
+   * Groups by name (all groups of the account/region when omitted). Paginated internally; names are
+   * sent in batches the API accepts. Groups that do not exist are absent, not an error. Throws
+   * `AutoScalingError`.
+   */
   describeGroups(names?: string[]): Promise<AutoScalingGroup[]>;
-  /** Sets the desired capacity; idempotent; throws when outside min/max. */
+  /**
+   * The group's scaling activities that started at or after `since` (epoch ms), newest first, paginated
+   * internally until older ones appear. Throws `AutoScalingError` (`NotFound` for an unknown group).
+   */
+  describeScalingActivities(groupName: string, since: number): Promise<ScalingActivity[]>;
+  /**
+   * Sets the desired capacity (without honouring cooldown); idempotent. Throws `AutoScalingError`:
+   * `Invalid` when outside min/max, `NotFound` for an unknown group, `Busy` while another scaling
+   * activity holds the group.
+   */
   setDesiredCapacity(groupName: string, desired: number): Promise<void>;
 }

@@ -5,15 +5,28 @@
  * and their nodes leave (their pods are replaced and wait unscheduled).
  *
  * Capacity knob (as in karpenter's fake EC2 API): "m5.large spot in eu-central-1a has no capacity" makes
- * launches there fail: the group stays below desired, records a failed scaling activity and retries every
- * `LAUNCH_RETRY_MS` until capacity is restored.
+ * launches there fail: a mixed group launches its next type that has capacity; a group with none left
+ * stays below desired, records a failed scaling activity with the status message AWS gives, and retries
+ * every `LAUNCH_RETRY_MS` until capacity is restored.
+ *
+ * Nodes carry the labels and the allocatable of the node-pool loop's template nodes (well-known labels,
+ * EKS reservations), the hostname label, and `aws:///<zone>/<instance id>` as provider ID, so the loop
+ * matches nodes to instances and plans nodes of the size that joins.
  */
-import type { AutoScalingGroup, AutoScalingInstance, AutoScalingPort } from '../ports/auto-scaling';
+import { templateNode } from '../nodepools/template-node';
+import {
+  AutoScalingError,
+  type AutoScalingGroup,
+  type AutoScalingInstance,
+  type AutoScalingPort,
+  type PurchaseOptions,
+  type ScalingActivity,
+} from '../ports/auto-scaling';
 import type { Clock } from '../ports/clock';
 import type { Node } from '../ports/kubernetes';
 import { ApiCallRecorder, type ApiStats, type ErrorFactory } from './api-calls';
 import type { SimCluster } from './cluster';
-import { nodeResources } from './instance-types';
+import { defaultMaxPods, instanceType, nodeResources } from './instance-types';
 import { mix32 } from './random';
 
 export type CapacityType = 'on-demand' | 'spot';
@@ -24,10 +37,10 @@ export const DEFAULT_BOOT_SECONDS = 120;
 export const LAUNCH_RETRY_MS = 60_000;
 /** How long a terminating instance stays listed (shutdown) after its node left. */
 export const TERMINATION_MS = 60_000;
-/** DescribeAutoScalingGroups returns at most this many groups per page. */
+/** DescribeAutoScalingGroups and DescribeScalingActivities return at most this many records per page. */
 export const DESCRIBE_PAGE_SIZE = 100;
-/** The node label that says whether a node is spot or on-demand. */
-export const CAPACITY_TYPE_LABEL = 'karpenter.sh/capacity-type';
+/** The spot allocation strategy the simulator reports for mixed-instances groups. */
+export const SIM_SPOT_ALLOCATION_STRATEGY = 'price-capacity-optimized';
 
 export interface SimGroupSpec {
   name: string;
@@ -35,12 +48,20 @@ export interface SimGroupSpec {
   maxSize: number;
   desiredCapacity: number;
   availabilityZones: string[];
+  /** The instance type; for a mixed-instances group, the first (preferred) of its types. */
   instanceType: string;
+  /**
+   * Makes the group a mixed-instances group: its further types in priority order. A launch takes the
+   * first type, in this order after `instanceType`, that has capacity in the zone.
+   */
+  fallbackInstanceTypes?: string[];
   capacityType: CapacityType;
   tags?: Record<string, string>;
-  /** Labels of the nodes the group's instances become. */
+  /** Labels of the nodes the group's instances become (the well-known labels take precedence). */
   nodeLabels?: Record<string, string>;
   nodeTaints?: Node['taints'];
+  /** Pods per node. @default the instance type's VPC CNI ENI limit */
+  maxPods?: number;
   /** @default DEFAULT_BOOT_SECONDS */
   bootSeconds?: number;
 }
@@ -50,14 +71,6 @@ export interface CapacityPool {
   instanceType: string;
   zone: string;
   capacityType: CapacityType;
-}
-
-export interface ScalingActivity {
-  groupName: string;
-  time: number;
-  status: 'Successful' | 'Failed';
-  description: string;
-  cause: string;
 }
 
 export type InstanceState = 'Pending' | 'InService' | 'Terminating';
@@ -75,17 +88,6 @@ export interface SimInstance {
   nodeName: string;
   /** Terminating: when it is gone. */
   goneAt?: number;
-}
-
-/** An error as the Auto Scaling API returns it (`code` is the AWS error code). */
-export class SimAwsError extends Error {
-  override readonly name = 'SimAwsError';
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 interface GroupRecord {
@@ -112,6 +114,36 @@ function poolKey(pool: CapacityPool): string {
   return `${pool.instanceType}/${pool.zone}/${pool.capacityType}`;
 }
 
+/** The group's instance types in priority order. */
+function typesOf(spec: SimGroupSpec): string[] {
+  return [spec.instanceType, ...(spec.fallbackInstanceTypes ?? [])];
+}
+
+/** An instant as Auto Scaling writes it in causes: `2024-05-01T10:00:00Z`. */
+function awsTime(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * The status message of a launch that found no capacity, worded as Auto Scaling words it: EC2's own
+ * message for a single on-demand type, prefixed by the fleet's summary for mixed groups and spot.
+ */
+export function insufficientCapacityMessage(spec: SimGroupSpec, zone: string): string {
+  if (spec.capacityType === 'spot') {
+    return (
+      'Could not launch Spot Instances. InsufficientInstanceCapacity - There is no Spot capacity available ' +
+      'that matches your request. Launching EC2 instance failed.'
+    );
+  }
+  const ec2Message =
+    `We currently do not have sufficient ${spec.instanceType} capacity in the Availability Zone you ` +
+    `requested (${zone}). Our system will be working on provisioning additional capacity. ` +
+    'Launching EC2 instance failed.';
+  return spec.fallbackInstanceTypes?.length
+    ? `Could not launch On-Demand Instances. InsufficientInstanceCapacity - ${ec2Message}`
+    : ec2Message;
+}
+
 /**
  * @example
  * const cloud = new SimCloud({ clock, cluster });
@@ -129,6 +161,7 @@ export class SimCloud implements AutoScalingPort {
   private readonly unavailable = new Set<string>();
   private readonly activityLog: ScalingActivity[] = [];
   private instanceCounter = 0;
+  private activityCounter = 0;
   private lastReconcileAt: number;
 
   constructor(options: SimCloudOptions) {
@@ -154,20 +187,42 @@ export class SimCloud implements AutoScalingPort {
     return selected.map((group) => this.describe(group));
   }
 
+  async describeScalingActivities(groupName: string, since: number): Promise<ScalingActivity[]> {
+    const all = this.activityLog.filter((activity) => activity.groupName === groupName);
+    const recent = all.filter((activity) => activity.startTime >= since);
+    // The adapter reads pages until one shows an activity older than `since`.
+    const read = recent.length + (recent.length < all.length ? 1 : 0);
+    this.call('describeScalingActivities', {
+      DescribeScalingActivities: Math.max(1, Math.ceil(read / DESCRIBE_PAGE_SIZE)),
+    });
+    if (!this.groups.has(groupName)) {
+      throw new AutoScalingError(
+        'NotFound',
+        `DescribeScalingActivities: AutoScalingGroup name not found - ${groupName}`,
+      );
+    }
+    return recent.map((activity) => ({ ...activity })).reverse();
+  }
+
   async setDesiredCapacity(groupName: string, desired: number): Promise<void> {
     this.call('setDesiredCapacity', 'SetDesiredCapacity');
     const group = this.groups.get(groupName);
-    if (!group) throw new SimAwsError('ValidationError', `AutoScalingGroup name not found - ${groupName}`);
+    if (!group) {
+      throw new AutoScalingError(
+        'NotFound',
+        `SetDesiredCapacity: AutoScalingGroup name not found - AutoScalingGroup ${groupName} not found`,
+      );
+    }
     if (!Number.isInteger(desired) || desired < group.minSize) {
-      throw new SimAwsError(
-        'ValidationError',
-        `New SetDesiredCapacity value ${desired} is below min value ${group.minSize} for the AutoScalingGroup.`,
+      throw new AutoScalingError(
+        'Invalid',
+        `SetDesiredCapacity: New SetDesiredCapacity value ${desired} is below min value ${group.minSize} for the AutoScalingGroup.`,
       );
     }
     if (desired > group.maxSize) {
-      throw new SimAwsError(
-        'ValidationError',
-        `New SetDesiredCapacity value ${desired} is above max value ${group.maxSize} for the AutoScalingGroup.`,
+      throw new AutoScalingError(
+        'Invalid',
+        `SetDesiredCapacity: New SetDesiredCapacity value ${desired} is above max value ${group.maxSize} for the AutoScalingGroup.`,
       );
     }
     if (desired !== group.desiredCapacity) {
@@ -187,7 +242,7 @@ export class SimCloud implements AutoScalingPort {
   addGroup(spec: SimGroupSpec, options: { warm?: boolean } = {}): void {
     if (this.groups.has(spec.name)) throw new Error(`group ${spec.name} exists`);
     if (spec.availabilityZones.length === 0) throw new Error(`group ${spec.name} has no zones`);
-    nodeResources(spec.instanceType);
+    for (const type of typesOf(spec)) nodeResources(type, spec.maxPods ?? defaultMaxPods(type));
     const group: GroupRecord = {
       spec,
       minSize: spec.minSize,
@@ -201,7 +256,7 @@ export class SimCloud implements AutoScalingPort {
       const now = this.clock.now();
       for (let i = 0; i < spec.desiredCapacity; i++) {
         const zone = spec.availabilityZones[i % spec.availabilityZones.length] as string;
-        const instance = this.newInstance(group, zone, now);
+        const instance = this.newInstance(group, zone, spec.instanceType, now);
         instance.readyAt = now;
         this.bringInService(group, instance);
       }
@@ -234,7 +289,10 @@ export class SimCloud implements AutoScalingPort {
       this.terminate(group, instance, 'an instance was taken out of service in response to a user request');
       return;
     }
-    throw new SimAwsError('ValidationError', `Instance Id not found - ${instanceId}`);
+    throw new AutoScalingError(
+      'NotFound',
+      `TerminateInstanceInAutoScalingGroup: Instance Id not found - No managed instance found for instance ID: ${instanceId}`,
+    );
   }
 
   /**
@@ -297,7 +355,7 @@ export class SimCloud implements AutoScalingPort {
 
   // ---- observation -----------------------------------------------------------------------------
 
-  /** Scaling activities, oldest first (of one group when named). */
+  /** Scaling activities, oldest first (of one group when named); the port answers newest first. */
   activities(groupName?: string): readonly ScalingActivity[] {
     return groupName
       ? this.activityLog.filter((activity) => activity.groupName === groupName)
@@ -334,6 +392,13 @@ export class SimCloud implements AutoScalingPort {
   }
 
   private describe(group: GroupRecord): AutoScalingGroup {
+    const spot = group.spec.capacityType === 'spot';
+    const mixed = (group.spec.fallbackInstanceTypes?.length ?? 0) > 0;
+    const purchase: PurchaseOptions = {
+      onDemandBaseCapacity: 0,
+      onDemandPercentageAboveBase: spot ? 0 : 100,
+      ...(mixed ? { spotAllocationStrategy: SIM_SPOT_ALLOCATION_STRATEGY } : {}),
+    };
     return {
       name: group.spec.name,
       minSize: group.minSize,
@@ -350,10 +415,12 @@ export class SimCloud implements AutoScalingPort {
           healthStatus: 'Healthy',
         }),
       ),
+      instanceTypes: typesOf(group.spec),
+      purchase,
     };
   }
 
-  private newInstance(group: GroupRecord, zone: string, now: number): SimInstance {
+  private newInstance(group: GroupRecord, zone: string, type: string, now: number): SimInstance {
     const n = this.instanceCounter++;
     const hex = (mix32(this.seed, n, 11).toString(16) + mix32(this.seed, n, 12).toString(16)).padStart(
       16,
@@ -364,7 +431,7 @@ export class SimCloud implements AutoScalingPort {
       instanceId: `i-0${hex.slice(0, 16)}`,
       groupName: group.spec.name,
       zone,
-      instanceType: group.spec.instanceType,
+      instanceType: type,
       capacityType: group.spec.capacityType,
       state: 'Pending',
       launchedAt: now,
@@ -379,63 +446,91 @@ export class SimCloud implements AutoScalingPort {
     const spec = group.spec;
     for (let i = 0; i < count; i++) {
       const perZone = new Map<string, number>(spec.availabilityZones.map((zone) => [zone, 0]));
+      let live = 0;
       for (const instance of group.instances) {
-        if (instance.state !== 'Terminating')
-          perZone.set(instance.zone, (perZone.get(instance.zone) ?? 0) + 1);
+        if (instance.state === 'Terminating') continue;
+        perZone.set(instance.zone, (perZone.get(instance.zone) ?? 0) + 1);
+        live++;
       }
-      const zones = [...spec.availabilityZones]
-        .filter((zone) =>
-          this.isCapacityAvailable({
-            instanceType: spec.instanceType,
-            zone,
-            capacityType: spec.capacityType,
-          }),
-        )
-        .sort((a, b) => (perZone.get(a) ?? 0) - (perZone.get(b) ?? 0));
-      const zone = zones[0];
-      if (!zone) {
-        const capacityWord = spec.capacityType === 'spot' ? 'Spot' : 'On-Demand';
-        this.activityLog.push({
+      // Auto Scaling keeps zones balanced: the emptiest zone first, then the next, until one has capacity.
+      const zones = [...spec.availabilityZones].sort((a, b) => (perZone.get(a) ?? 0) - (perZone.get(b) ?? 0));
+      const cause =
+        `At ${awsTime(now)} an instance was started in response to a difference between desired and ` +
+        `actual capacity, increasing the capacity from ${live} to ${group.desiredCapacity}.`;
+      const offering = this.firstOffering(spec, zones);
+      if (!offering) {
+        const message = insufficientCapacityMessage(spec, zones[0] as string);
+        this.record({
           groupName: spec.name,
-          time: now,
-          status: 'Failed',
-          description: 'Launching a new EC2 instance. Status Reason: InsufficientInstanceCapacity',
-          cause:
-            `We currently do not have sufficient ${spec.instanceType} ${capacityWord} capacity in the ` +
-            `Availability Zone${spec.availabilityZones.length > 1 ? 's' : ''} you requested ` +
-            `(${spec.availabilityZones.join(', ')}). Launching EC2 instance failed.`,
+          startTime: now,
+          endTime: now,
+          statusCode: 'Failed',
+          statusMessage: message,
+          description: `Launching a new EC2 instance.  Status Reason: ${message}`,
+          cause,
         });
         group.nextLaunchAttemptAt = now + LAUNCH_RETRY_MS;
         return;
       }
-      const instance = this.newInstance(group, zone, now);
-      this.activityLog.push({
+      const instance = this.newInstance(group, offering.zone, offering.instanceType, now);
+      this.record({
         groupName: spec.name,
-        time: now,
-        status: 'Successful',
+        startTime: now,
+        endTime: now,
+        statusCode: 'Successful',
         description: `Launching a new EC2 instance: ${instance.instanceId}`,
-        cause: 'an instance was started in response to a difference between desired and actual capacity',
+        cause,
       });
     }
   }
 
+  /** The first zone, in the given order, with capacity for one of the group's types, and that type. */
+  private firstOffering(spec: SimGroupSpec, zones: string[]): CapacityPool | undefined {
+    for (const zone of zones) {
+      for (const type of typesOf(spec)) {
+        const pool = { instanceType: type, zone, capacityType: spec.capacityType };
+        if (this.isCapacityAvailable(pool)) return pool;
+      }
+    }
+    return undefined;
+  }
+
+  private record(activity: Omit<ScalingActivity, 'activityId'>): void {
+    const n = this.activityCounter++;
+    const hex = [
+      mix32(this.seed, n, 21),
+      mix32(this.seed, n, 22),
+      mix32(this.seed, n, 23),
+      mix32(this.seed, n, 24),
+    ]
+      .map((part) => part.toString(16).padStart(8, '0'))
+      .join('');
+    const activityId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+    this.activityLog.push({ activityId, ...activity });
+  }
+
   private bringInService(group: GroupRecord, instance: SimInstance): void {
     const spec = group.spec;
-    const resources = nodeResources(instance.instanceType);
+    const template = templateNode({
+      instanceType: instanceType(instance.instanceType),
+      zone: instance.zone,
+      capacityType: instance.capacityType,
+      labels: { ...spec.nodeLabels },
+      // The group's taints only: whether spot nodes carry a spot taint is the scenario's choice.
+      taints: [],
+      spotTaint: false,
+      maxPods: spec.maxPods ?? defaultMaxPods(instance.instanceType),
+    });
     instance.state = 'InService';
     this.cluster.addNode({
       name: instance.nodeName,
       labels: {
-        'kubernetes.io/os': 'linux',
-        'kubernetes.io/arch': 'amd64',
-        'node.kubernetes.io/instance-type': instance.instanceType,
+        'kubernetes.io/hostname': instance.nodeName,
         'topology.kubernetes.io/region': this.region,
-        'topology.kubernetes.io/zone': instance.zone,
-        [CAPACITY_TYPE_LABEL]: instance.capacityType,
-        ...spec.nodeLabels,
+        ...template.labels,
       },
-      capacity: resources.capacity,
-      allocatable: resources.allocatable,
+      capacity: template.capacity,
+      allocatable: template.allocatable,
       ...(spec.nodeTaints ? { taints: spec.nodeTaints } : {}),
       providerID: `aws:///${instance.zone}/${instance.instanceId}`,
     });
@@ -446,12 +541,13 @@ export class SimCloud implements AutoScalingPort {
     if (instance.state === 'InService') this.cluster.removeNode(instance.nodeName);
     instance.state = 'Terminating';
     instance.goneAt = now + TERMINATION_MS;
-    this.activityLog.push({
+    this.record({
       groupName: group.spec.name,
-      time: now,
-      status: 'Successful',
+      startTime: now,
+      endTime: now,
+      statusCode: 'Successful',
       description: `Terminating EC2 instance: ${instance.instanceId}`,
-      cause,
+      cause: `At ${awsTime(now)} ${cause}.`,
     });
   }
 }

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { templateNode } from '../../../shared/nodepools/template-node';
+import { AutoScalingError } from '../../../shared/ports/auto-scaling';
 import {
   DEFAULT_BOOT_SECONDS,
   LAUNCH_RETRY_MS,
-  SimAwsError,
   SimCloud,
   type SimGroupSpec,
   TERMINATION_MS,
 } from '../../../shared/sim/cloud';
 import { SimCluster } from '../../../shared/sim/cluster';
-import { nodeResources } from '../../../shared/sim/instance-types';
+import { INSTANCE_TYPES, nodeResources } from '../../../shared/sim/instance-types';
 import { VirtualClock } from '../../../shared/sim/virtual-clock';
 import { START, workload } from './fixtures';
 
@@ -46,6 +47,8 @@ describe('SimCloud', () => {
       maxSize: 10,
       desiredCapacity: 2,
       tags: { team: 'platform' },
+      instanceTypes: ['m5.xlarge'],
+      purchase: { onDemandBaseCapacity: 0, onDemandPercentageAboveBase: 0 },
     });
     expect(group?.instances.map((instance) => instance.lifecycleState)).toEqual(['InService', 'InService']);
     expect(group?.instances.map((instance) => instance.availabilityZone)).toEqual([
@@ -56,14 +59,20 @@ describe('SimCloud', () => {
     expect(nodes).toHaveLength(2);
     const node = nodes[0];
     expect(node?.ready).toBe(true);
-    expect(node?.labels).toMatchObject({
+    expect(node?.labels).toEqual({
+      'kubernetes.io/hostname': node?.name,
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': 'amd64',
       'node.kubernetes.io/instance-type': 'm5.xlarge',
+      'topology.kubernetes.io/region': 'eu-central-1',
       'topology.kubernetes.io/zone': 'eu-central-1a',
-      'karpenter.sh/capacity-type': 'spot',
+      'node.kubernetes.io/lifecycle': 'spot',
       'node-pool': 'workers',
     });
     expect(node?.providerID).toBe(`aws:///eu-central-1a/${group?.instances[0]?.instanceId}`);
     expect(node?.allocatable).toEqual(nodeResources('m5.xlarge').allocatable);
+    // Spot nodes get the group's taints only, not the template's spot taint.
+    expect(node?.taints).toEqual([]);
   });
 
   it('given a raised desired capacity, should launch instances whose nodes join after the boot delay', async () => {
@@ -79,9 +88,9 @@ describe('SimCloud', () => {
     clock.advance(1);
     cloud.reconcile();
     expect(await cluster.listNodes()).toHaveLength(4);
-    expect(cloud.activities('workers').filter((activity) => activity.status === 'Successful')).toHaveLength(
-      2,
-    );
+    expect(
+      cloud.activities('workers').filter((activity) => activity.statusCode === 'Successful'),
+    ).toHaveLength(2);
   });
 
   it('given pods waiting for room, should schedule them once new nodes join', async () => {
@@ -127,17 +136,22 @@ describe('SimCloud', () => {
     const [group] = await cloud.describeGroups(['workers']);
     expect(group?.desiredCapacity).toBe(3);
     expect(group?.instances).toHaveLength(1);
-    const failed = cloud.activities('workers').filter((activity) => activity.status === 'Failed');
+    const failed = cloud.activities('workers').filter((activity) => activity.statusCode === 'Failed');
     expect(failed).toHaveLength(1);
-    expect(failed[0]?.description).toMatch(/InsufficientInstanceCapacity/);
-    expect(failed[0]?.cause).toMatch(
-      /m5\.xlarge Spot capacity in the Availability Zone you requested \(eu-central-1a\)/,
+    expect(failed[0]?.statusMessage).toBe(
+      'Could not launch Spot Instances. InsufficientInstanceCapacity - There is no Spot capacity available ' +
+        'that matches your request. Launching EC2 instance failed.',
+    );
+    expect(failed[0]?.description).toBe(
+      `Launching a new EC2 instance.  Status Reason: ${failed[0]?.statusMessage}`,
     );
     expect(cloud.nextEventAt()).toBe(START + LAUNCH_RETRY_MS);
 
     clock.advance(LAUNCH_RETRY_MS);
     cloud.reconcile();
-    expect(cloud.activities('workers').filter((activity) => activity.status === 'Failed')).toHaveLength(2);
+    expect(cloud.activities('workers').filter((activity) => activity.statusCode === 'Failed')).toHaveLength(
+      2,
+    );
 
     cloud.setCapacityAvailable(pool, true);
     clock.advance(LAUNCH_RETRY_MS);
@@ -157,16 +171,23 @@ describe('SimCloud', () => {
       'eu-central-1b',
       'eu-central-1b',
     ]);
-    expect(cloud.activities('workers').some((activity) => activity.status === 'Failed')).toBe(false);
+    expect(cloud.activities('workers').some((activity) => activity.statusCode === 'Failed')).toBe(false);
   });
 
-  it('given desired capacity outside min/max or an unknown group, should throw a ValidationError', async () => {
+  it('given desired capacity outside min/max or an unknown group, should throw as the adapter does', async () => {
     const { cloud } = world({ minSize: 1, maxSize: 5 });
-    await expect(cloud.setDesiredCapacity('workers', 6)).rejects.toThrow(/above max value 5/);
-    await expect(cloud.setDesiredCapacity('workers', 0)).rejects.toThrow(/below min value 1/);
+    await expect(cloud.setDesiredCapacity('workers', 6)).rejects.toMatchObject({
+      name: 'AutoScalingError',
+      reason: 'Invalid',
+      message: expect.stringMatching(/above max value 5/),
+    });
+    await expect(cloud.setDesiredCapacity('workers', 0)).rejects.toMatchObject({
+      reason: 'Invalid',
+      message: expect.stringMatching(/below min value 1/),
+    });
     const error = await cloud.setDesiredCapacity('nope', 1).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(SimAwsError);
-    expect((error as SimAwsError).code).toBe('ValidationError');
+    expect(error).toBeInstanceOf(AutoScalingError);
+    expect((error as AutoScalingError).reason).toBe('NotFound');
     expect(await cloud.describeGroups(['nope'])).toEqual([]);
   });
 
@@ -180,7 +201,7 @@ describe('SimCloud', () => {
     cloud.reconcile();
     expect((await cloud.describeGroups())[0]?.desiredCapacity).toBe(1);
     expect(await cluster.listNodes()).toHaveLength(0);
-    expect(() => cloud.terminateInstance('i-nothere')).toThrow(SimAwsError);
+    expect(() => cloud.terminateInstance('i-nothere')).toThrow(AutoScalingError);
   });
 
   it('given a cold group, should launch its initial instances and boot them', async () => {
@@ -196,7 +217,7 @@ describe('SimCloud', () => {
     const { cloud } = world();
     await cloud.describeGroups();
     await cloud.setDesiredCapacity('workers', 3);
-    cloud.failNext('setDesiredCapacity', 1, new SimAwsError('Throttling', 'Rate exceeded'));
+    cloud.failNext('setDesiredCapacity', 1, new AutoScalingError('Throttled', 'Rate exceeded'));
     await expect(cloud.setDesiredCapacity('workers', 4)).rejects.toThrow('Rate exceeded');
     expect(cloud.stats()).toMatchObject({
       calls: { describeGroups: 1, setDesiredCapacity: 2 },
@@ -204,5 +225,140 @@ describe('SimCloud', () => {
       totalRequests: 3,
     });
     expect((await cloud.describeGroups())[0]?.desiredCapacity).toBe(3);
+  });
+
+  it("given an on-demand group without capacity, should fail with EC2's message naming the type and zone", async () => {
+    const { cloud } = world({ capacityType: 'on-demand', desiredCapacity: 0 });
+    for (const zone of ['eu-central-1a', 'eu-central-1b']) {
+      cloud.setCapacityAvailable({ instanceType: 'm5.xlarge', zone, capacityType: 'on-demand' }, false);
+    }
+    await cloud.setDesiredCapacity('workers', 1);
+    const [failed] = cloud.activities('workers');
+    expect(failed).toMatchObject({
+      statusCode: 'Failed',
+      statusMessage:
+        'We currently do not have sufficient m5.xlarge capacity in the Availability Zone you requested ' +
+        '(eu-central-1a). Our system will be working on provisioning additional capacity. ' +
+        'Launching EC2 instance failed.',
+      cause:
+        'At 2025-06-03T08:00:00Z an instance was started in response to a difference between desired and ' +
+        'actual capacity, increasing the capacity from 0 to 1.',
+    });
+  });
+
+  it('given a mixed group, should report its types and launch the first one with capacity', async () => {
+    const { clock, cluster, cloud } = world({
+      capacityType: 'on-demand',
+      desiredCapacity: 0,
+      availabilityZones: ['eu-central-1a'],
+      fallbackInstanceTypes: ['m5a.xlarge', 'm6i.xlarge'],
+    });
+    const [group] = await cloud.describeGroups(['workers']);
+    expect(group?.instanceTypes).toEqual(['m5.xlarge', 'm5a.xlarge', 'm6i.xlarge']);
+    expect(group?.purchase).toEqual({
+      onDemandBaseCapacity: 0,
+      onDemandPercentageAboveBase: 100,
+      spotAllocationStrategy: 'price-capacity-optimized',
+    });
+    const offering = (instanceType: string) =>
+      ({ instanceType, zone: 'eu-central-1a', capacityType: 'on-demand' }) as const;
+    cloud.setCapacityAvailable(offering('m5.xlarge'), false);
+    await cloud.setDesiredCapacity('workers', 1);
+    expect(cloud.instances('workers').map((instance) => instance.instanceType)).toEqual(['m5a.xlarge']);
+    clock.advance(DEFAULT_BOOT_SECONDS * 1000);
+    cloud.reconcile();
+    expect((await cluster.listNodes())[0]?.labels['node.kubernetes.io/instance-type']).toBe('m5a.xlarge');
+
+    cloud.setCapacityAvailable(offering('m5a.xlarge'), false);
+    cloud.setCapacityAvailable(offering('m6i.xlarge'), false);
+    await cloud.setDesiredCapacity('workers', 2);
+    const failed = cloud.activities('workers').filter((activity) => activity.statusCode === 'Failed');
+    expect(failed.map((activity) => activity.statusMessage)).toEqual([
+      expect.stringMatching(
+        /^Could not launch On-Demand Instances\. InsufficientInstanceCapacity - We currently do not have sufficient m5\.xlarge capacity/,
+      ),
+    ]);
+  });
+
+  it('should size and label nodes as the template node the loop plans with', async () => {
+    const { cluster } = world({
+      name: 'arm',
+      instanceType: 'm6g.xlarge',
+      capacityType: 'on-demand',
+      desiredCapacity: 1,
+      availabilityZones: ['eu-central-1b'],
+      maxPods: 110,
+    });
+    const [node] = await cluster.listNodes();
+    const planned = templateNode({
+      instanceType: INSTANCE_TYPES['m6g.xlarge'] ?? expect.fail('m6g.xlarge in the table'),
+      zone: 'eu-central-1b',
+      capacityType: 'on-demand',
+      labels: { 'node-pool': 'workers' },
+      taints: [],
+      maxPods: 110,
+    });
+    expect(node?.allocatable).toEqual(planned.allocatable);
+    expect(node?.capacity).toEqual(planned.capacity);
+    expect(node?.labels).toMatchObject(planned.labels);
+    expect(node?.labels['kubernetes.io/arch']).toBe('arm64');
+  });
+
+  it('given a GPU type, should give its nodes the GPUs as allocatable', async () => {
+    const { cluster } = world({ instanceType: 'p3.2xlarge', capacityType: 'on-demand', desiredCapacity: 1 });
+    const [node] = await cluster.listNodes();
+    expect(node?.allocatable['nvidia.com/gpu']).toBe('1');
+    expect(node?.allocatable.pods).toBe('58');
+  });
+});
+
+describe('SimCloud.describeScalingActivities', () => {
+  it('should answer launches and failures since a time, newest first, with activity ids', async () => {
+    const { clock, cloud } = world({ desiredCapacity: 0, availabilityZones: ['eu-central-1a'] });
+    await cloud.setDesiredCapacity('workers', 1);
+    clock.advance(10_000);
+    const since = clock.now();
+    cloud.setCapacityAvailable(pool, false);
+    await cloud.setDesiredCapacity('workers', 2);
+    clock.advance(LAUNCH_RETRY_MS);
+    cloud.setCapacityAvailable(pool, true);
+    cloud.reconcile();
+
+    const activities = await cloud.describeScalingActivities('workers', since);
+    expect(activities.map((activity) => [activity.statusCode, activity.startTime])).toEqual([
+      ['Successful', since + LAUNCH_RETRY_MS],
+      ['Failed', since],
+    ]);
+    expect(activities[0]?.description).toMatch(/^Launching a new EC2 instance: i-0[0-9a-f]{16}$/);
+    expect(activities[0]?.cause).toMatch(/increasing the capacity from 1 to 2\.$/);
+    expect(activities[1]).toMatchObject({ groupName: 'workers', endTime: since });
+    const ids = new Set(
+      (await cloud.describeScalingActivities('workers', 0)).map((activity) => activity.activityId),
+    );
+    expect(ids.size).toBe(3);
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(await cloud.describeScalingActivities('workers', clock.now() + 1)).toEqual([]);
+  });
+
+  it('should record terminations', async () => {
+    const { cloud } = world();
+    await cloud.setDesiredCapacity('workers', 1);
+    const [terminated] = await cloud.describeScalingActivities('workers', START);
+    expect(terminated).toMatchObject({
+      statusCode: 'Successful',
+      description: expect.stringMatching(/^Terminating EC2 instance: i-/),
+      cause: expect.stringMatching(/^At 2025-06-03T08:00:00Z an instance was taken out of service/),
+    });
+  });
+
+  it('given an unknown group, should throw NotFound; should count the calls', async () => {
+    const { cloud } = world();
+    await expect(cloud.describeScalingActivities('nope', 0)).rejects.toMatchObject({ reason: 'NotFound' });
+    await cloud.describeScalingActivities('workers', 0);
+    expect(cloud.stats()).toMatchObject({
+      calls: { describeScalingActivities: 2 },
+      requests: { DescribeScalingActivities: 2 },
+    });
   });
 });
