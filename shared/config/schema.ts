@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { planNetwork } from '../network/plan';
 import { hpaOverridesSchema, hpaSettingsSchema } from './hpa-settings';
+import { nodePoolsSchema } from './node-pools';
 
 const dnsLabel = z
   .string()
@@ -205,6 +206,9 @@ export const clusterSchema = z
       .describe('Decide and report, but change nothing in the cluster or AWS.'),
     hpa: hpaOverridesSchema.optional().describe('Overrides of the HPA settings for this cluster.'),
     metrics: metricSourcesSchema.optional().describe('Custom metric sources of the HPA loop.'),
+    nodePools: nodePoolsSchema
+      .optional()
+      .describe('The node-pool loop (scale-up, fallback); absent: no node-pool function.'),
   })
   .strict();
 

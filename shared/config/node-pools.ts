@@ -1,0 +1,219 @@
+import { z } from 'zod';
+import { labelKeyProblem, labelValueProblem } from '../units/label-selector';
+import { isQuantity } from '../units/quantity';
+
+/**
+ * The node-pool loop of one cluster: its tunables and its pools. Defaults and where they come from:
+ * - `provisionTimeoutSeconds` 300: cluster-autoscaler waits 15 min (`--max-node-provision-time`) before
+ *   it calls a scale-up failed; a node boots in about two, so five minutes already means "not coming".
+ * - backoff 60 s initial, doubling to 600 s, reset after 1 h without failures: cluster-autoscaler's is
+ *   5 min / 30 min / 3 h, too slow for a fallback that must act within a tick.
+ * - `unavailableOfferingSeconds` 180: Karpenter's unavailable-offerings cache TTL (3 min).
+ * - `maxNodesPerTick` 100, `maxEventsPerTick` 50: bounds on one tick's work and noise.
+ */
+export const NODE_POOL_DEFAULTS = {
+  intervalSeconds: 15,
+  provisionTimeoutSeconds: 300,
+  backoff: { initialSeconds: 60, maxSeconds: 600, resetSeconds: 3600 },
+  unavailableOfferingSeconds: 180,
+  maxNodesPerTick: 100,
+  maxEventsPerTick: 50,
+} as const;
+
+/** A pool's name: a DNS label, as it ends up in state keys, Events and reports. */
+export const POOL_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * An EC2 instance type: a family (`m5`, `g4dn`, `m7i-flex`, `u-6tb1`), a dot, a size (`large`, `2xlarge`,
+ * `metal-48xl`).
+ */
+export const INSTANCE_TYPE_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*\.[a-z0-9]+(-[a-z0-9]+)*$/;
+
+export const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+
+const labelKey = z.string().superRefine((key, ctx) => {
+  const problem = labelKeyProblem(key);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const labelValue = z.string().superRefine((value, ctx) => {
+  const problem = labelValueProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const taintSchema = z
+  .object({
+    key: labelKey,
+    value: labelValue.optional(),
+    effect: z.enum(TAINT_EFFECTS),
+  })
+  .strict();
+
+const quantity = z.string().refine(isQuantity, 'a Kubernetes quantity like "500m" or "1Gi"');
+
+const backoffSchema = z
+  .object({
+    initialSeconds: z.number().int().min(1).default(NODE_POOL_DEFAULTS.backoff.initialSeconds),
+    maxSeconds: z.number().int().min(1).default(NODE_POOL_DEFAULTS.backoff.maxSeconds),
+    resetSeconds: z.number().int().min(1).default(NODE_POOL_DEFAULTS.backoff.resetSeconds),
+  })
+  .strict();
+
+const asgName = z.string().regex(/^[\w+=,.@/:-]{1,255}$/, 'an Auto Scaling group name');
+
+export const nodePoolSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(
+        POOL_NAME_PATTERN,
+        'lower-case letters, digits and "-", at most 63, starting and ending alphanumeric',
+      ),
+    priority: z.number().int().default(0).describe('Higher first; fallback pools below the default (0).'),
+    capacityType: z.enum(['on-demand', 'spot']).optional().describe('Default: from the groups.'),
+    instanceTypes: z
+      .array(z.string().regex(INSTANCE_TYPE_PATTERN, 'an EC2 instance type like m5.large'))
+      .min(1)
+      .optional()
+      .describe('Default: from the groups (launch template or mixed-instances overrides).'),
+    asgs: z.array(asgName).min(1).describe('One Auto Scaling group per zone.'),
+    minPerZone: z.number().int().min(0).optional().describe('Narrows the groups’ own MinSize.'),
+    maxPerZone: z.number().int().min(0).optional().describe('Narrows the groups’ own MaxSize.'),
+    maxNodes: z.number().int().min(0).optional().describe('Nodes of the whole pool at most.'),
+    labels: z
+      .record(z.string(), labelValue)
+      .superRefine((labels, ctx) => {
+        // Checked here, not as the record's key schema, which would only say "Invalid key in record".
+        for (const key of Object.keys(labels)) {
+          const problem = labelKeyProblem(key);
+          if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
+        }
+      })
+      .default({}),
+    taints: z.array(taintSchema).default([]),
+    spotTaint: z.boolean().default(true).describe('Give spot nodes the spot taint (spot is opt-in).'),
+    architecture: z.enum(['x86_64', 'arm64']).optional(),
+    reserved: z
+      .object({
+        kubeReserved: z.object({ cpu: quantity.optional(), memory: quantity.optional() }).strict().optional(),
+        systemReserved: z
+          .object({ cpu: quantity.optional(), memory: quantity.optional() })
+          .strict()
+          .optional(),
+        evictionMemoryAvailable: z
+          .string()
+          .refine(
+            (text) => isQuantity(text) || /^\d+(\.\d+)?%$/.test(text),
+            'a quantity like "100Mi" or a percentage like "5%"',
+          )
+          .optional(),
+      })
+      .strict()
+      .optional()
+      .describe('Kubelet reservations of the pool’s nodes (defaults: template-node.ts).'),
+    backoff: backoffSchema.optional().describe('Overrides the cluster’s backoff for this pool.'),
+  })
+  .strict();
+
+export const nodePoolsSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('Run the node-pool loop for this cluster.'),
+    dryRun: z.boolean().optional().describe('Overrides the cluster’s dryRun for this loop.'),
+    intervalSeconds: z.number().int().min(5).max(60).default(NODE_POOL_DEFAULTS.intervalSeconds),
+    discoverByTags: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Also use groups tagged k8s.io/cluster-autoscaler/enabled and k8s.io/cluster-autoscaler/<cluster>.',
+      ),
+    podNetworking: z
+      .enum(['node-cidr', 'aws-vpc-cni'])
+      .default('node-cidr')
+      .describe('aws-vpc-cni without prefix delegation also caps pods per node by ENIs.'),
+    provisionTimeoutSeconds: z.number().int().min(30).default(NODE_POOL_DEFAULTS.provisionTimeoutSeconds),
+    backoff: backoffSchema.default(backoffSchema.parse({})),
+    unavailableOfferingSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .default(NODE_POOL_DEFAULTS.unavailableOfferingSeconds),
+    maxNodesPerTick: z.number().int().min(1).default(NODE_POOL_DEFAULTS.maxNodesPerTick),
+    maxNodes: z.number().int().min(1).optional().describe('Below the network plan’s max node count.'),
+    maxVcpus: z.number().int().min(1).optional(),
+    maxMemoryMiB: z.number().int().min(1).optional(),
+    maxEventsPerTick: z.number().int().min(0).default(NODE_POOL_DEFAULTS.maxEventsPerTick),
+    pools: z.array(nodePoolSchema).default([]),
+  })
+  .strict()
+  .superRefine((settings, ctx) => {
+    const names = new Map<string, number>();
+    const groups = new Map<string, number>();
+    for (const [index, pool] of settings.pools.entries()) {
+      const first = names.get(pool.name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pools', index, 'name'],
+          message: `pool name "${pool.name}" is already used by pools[${first}]`,
+        });
+      } else {
+        names.set(pool.name, index);
+      }
+      for (const [g, group] of pool.asgs.entries()) {
+        const owner = groups.get(group);
+        if (owner !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['pools', index, 'asgs', g],
+            message:
+              owner === index
+                ? `group "${group}" is listed twice in this pool`
+                : `group "${group}" already belongs to pools[${owner}]`,
+          });
+        } else {
+          groups.set(group, index);
+        }
+      }
+      const taints = new Set<string>();
+      for (const [t, taint] of pool.taints.entries()) {
+        const id = `${taint.key}:${taint.effect}`;
+        if (taints.has(id)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['pools', index, 'taints', t],
+            message: `taint ${taint.key} with effect ${taint.effect} is given twice`,
+          });
+        }
+        taints.add(id);
+      }
+      if (
+        pool.minPerZone !== undefined &&
+        pool.maxPerZone !== undefined &&
+        pool.minPerZone > pool.maxPerZone
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pools', index, 'minPerZone'],
+          message: `minPerZone ${pool.minPerZone} is above maxPerZone ${pool.maxPerZone}`,
+        });
+      }
+      const backoff = pool.backoff;
+      if (backoff && backoff.initialSeconds > backoff.maxSeconds) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pools', index, 'backoff', 'initialSeconds'],
+          message: `initialSeconds ${backoff.initialSeconds} is above maxSeconds ${backoff.maxSeconds}`,
+        });
+      }
+    }
+    if (settings.backoff.initialSeconds > settings.backoff.maxSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backoff', 'initialSeconds'],
+        message: `initialSeconds ${settings.backoff.initialSeconds} is above maxSeconds ${settings.backoff.maxSeconds}`,
+      });
+    }
+  });
+
+export type NodePoolConfig = z.infer<typeof nodePoolSchema>;
+export type NodePoolsConfig = z.infer<typeof nodePoolsSchema>;
