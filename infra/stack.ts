@@ -5,7 +5,9 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { ResolvedCluster } from '../shared/config/load';
 import { ClusterHpaFunction, type LogLevel } from './constructs/cluster-hpa-function';
+import { ClusterNodePoolFunction } from './constructs/cluster-node-pool-function';
 import { ClusterSchedule } from './constructs/cluster-schedule';
+import { LaunchFailureRule } from './constructs/launch-failure-rule';
 import { StateTable } from './constructs/state-table';
 
 export interface TideplaneStackProps extends StackProps {
@@ -32,11 +34,16 @@ export interface TideplaneStackProps extends StackProps {
   readonly hpaEntry?: string;
 }
 
-/** The loops of one cluster; later loops (node pools, control plane, VPA, quotas) add members here. */
+/** The loops of one cluster; later loops (control plane, VPA, quotas) add members here. */
 export interface ClusterLoops {
   readonly cluster: ResolvedCluster;
   readonly hpa: ClusterHpaFunction;
   readonly hpaSchedule: ClusterSchedule;
+  /** Present when the cluster's config has `nodePools`. */
+  readonly nodePools?: ClusterNodePoolFunction;
+  readonly nodePoolsSchedule?: ClusterSchedule;
+  /** Absent also when the config lists no group and discovers none by tags (nothing could fail). */
+  readonly nodePoolsLaunchFailures?: LaunchFailureRule;
 }
 
 /**
@@ -44,8 +51,9 @@ export interface ClusterLoops {
  * per loop. Environment-agnostic: deploy it with credentials of the account and region it names
  * (`npx cdk deploy tideplane-<account>-<region> -c config=...`).
  *
- * Construct ids are stable: `State`, `Schedules`, and `Clusters/<cluster>/Hpa|HpaSchedule`, so adding a
- * cluster or a loop never replaces another's resources.
+ * Construct ids are stable: `State`, `Schedules`, `Clusters/<cluster>/Hpa|HpaSchedule` and, for a
+ * cluster with `nodePools`, `Clusters/<cluster>/NodePools|NodePoolsSchedule|NodePoolsLaunchFailures`,
+ * so adding a cluster or a loop never replaces another's resources.
  *
  * @example
  * const stack = new TideplaneStack(app, 'tideplane-prod-eu-central-1', {
@@ -112,8 +120,59 @@ export class TideplaneStack extends Stack {
         value: hpa.role.roleArn,
         description: `Role of cluster ${cluster.name}'s HPA function: map it to a Kubernetes identity (EKS access entry or RBAC)`,
       });
-      clusters.set(cluster.name, { cluster: resolved, hpa, hpaSchedule });
+      clusters.set(cluster.name, {
+        cluster: resolved,
+        hpa,
+        hpaSchedule,
+        ...this.addNodePoolLoop(scope, resolved, props),
+      });
     }
     this.clusters = clusters;
+  }
+
+  /** The node-pool loop of a cluster whose config has `nodePools`; nothing for one without. */
+  private addNodePoolLoop(
+    scope: Construct,
+    resolved: ResolvedCluster,
+    props: TideplaneStackProps,
+  ): Pick<ClusterLoops, 'nodePools' | 'nodePoolsSchedule' | 'nodePoolsLaunchFailures'> {
+    const { cluster } = resolved;
+    const settings = cluster.nodePools;
+    if (!settings) return {};
+    const enabled = cluster.enabled && settings.enabled;
+    const nodePools = new ClusterNodePoolFunction(scope, 'NodePools', {
+      cluster: resolved,
+      table: this.table,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...(props.logLevel ? { logLevel: props.logLevel } : {}),
+    });
+    const nodePoolsSchedule = new ClusterSchedule(scope, 'NodePoolsSchedule', {
+      cluster: cluster.name,
+      loop: 'node-pools',
+      target: nodePools.function,
+      enabled,
+      scheduleGroup: this.scheduleGroup,
+    });
+    const listedGroups = [...new Set(settings.pools.flatMap((pool) => pool.asgs))];
+    const nodePoolsLaunchFailures =
+      settings.discoverByTags || listedGroups.length > 0
+        ? new LaunchFailureRule(scope, 'NodePoolsLaunchFailures', {
+            cluster: cluster.name,
+            target: nodePools.function,
+            ...(settings.discoverByTags ? {} : { groupNames: listedGroups }),
+            enabled,
+          })
+        : undefined;
+    new CfnOutput(scope, 'NodePoolsRoleArn', {
+      value: nodePools.role.roleArn,
+      description:
+        `Role of cluster ${cluster.name}'s node-pool function: map it to a Kubernetes identity that may list ` +
+        'nodes, pods, PVCs, PVs and DaemonSets and create Events',
+    });
+    return {
+      nodePools,
+      nodePoolsSchedule,
+      ...(nodePoolsLaunchFailures ? { nodePoolsLaunchFailures } : {}),
+    };
   }
 }

@@ -1,0 +1,510 @@
+import { type App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/build-app';
+import {
+  LAUNCH_FAILURE_MAX_EVENT_AGE,
+  LAUNCH_FAILURE_RETRY_ATTEMPTS,
+} from '../../infra/constructs/launch-failure-rule';
+import type { ClusterLoops, TideplaneStack } from '../../infra/stack';
+import { resolvedClusterSchema } from '../../shared/config/load';
+import { nodePoolRequestSchema } from '../../shared/config/node-pool-event';
+
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-central-1';
+const VPC_SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:tideplane/vpc-cluster`;
+
+type Json = Record<string, unknown>;
+type Statement = {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Json;
+};
+
+/** Discovers its groups by tags (the default) and configures one pool on top. */
+function vpcCluster(overrides: Json = {}): Json {
+  return {
+    name: 'vpc-cluster',
+    access: { kind: 'kubeconfig', secretArn: VPC_SECRET },
+    vpc: {
+      vpcId: 'vpc-0a1b2c3d',
+      subnetIds: ['subnet-0a1b2c3d', 'subnet-1a2b3c4d'],
+      securityGroupIds: ['sg-0a1b2c3d'],
+    },
+    nodePools: {
+      pools: [{ name: 'default', asgs: ['vpc-default-a', 'vpc-default-b'], instanceTypes: ['m5.large'] }],
+    },
+    ...overrides,
+  };
+}
+
+/** Lists every group itself, so its launch-failure rule names them. */
+function eksCluster(overrides: Json = {}): Json {
+  return {
+    name: 'eks-cluster',
+    access: {
+      kind: 'eks',
+      clusterName: 'eks-cluster',
+      endpoint: 'https://ABCDEF0123456789.gr7.eu-central-1.eks.amazonaws.com',
+      caData: 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==',
+    },
+    nodePools: {
+      discoverByTags: false,
+      pools: [
+        { name: 'default', asgs: ['eks-default-a', 'eks-default-b', 'eks-default-c'] },
+        { name: 'fallback', priority: -10, asgs: ['eks-fallback-a'] },
+      ],
+    },
+    ...overrides,
+  };
+}
+
+/** The same cluster with the HPA loop only. */
+function withoutNodePools(cluster: Json): Json {
+  return { ...cluster, nodePools: undefined };
+}
+
+function config(clusters: Json[]): Json {
+  return {
+    version: 1,
+    accounts: [{ id: ACCOUNT, name: 'platform-prod', regions: [{ name: REGION, clusters }] }],
+  };
+}
+
+function single<T>(items: readonly T[]): T {
+  expect(items).toHaveLength(1);
+  return items[0] as T;
+}
+
+function logicalId(construct: IConstruct): string {
+  return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+function resource(template: Template, construct: IConstruct): Json {
+  const found = template.toJSON().Resources[logicalId(construct)];
+  if (!found) throw new Error(`no resource for ${construct.node.path}`);
+  return found as Json;
+}
+
+function roleStatements(template: Template, role: IConstruct): Statement[] {
+  const roleId = logicalId(role);
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+    JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`),
+  );
+  return single(policies).Properties.PolicyDocument.Statement as Statement[];
+}
+
+function acknowledgements(scope: IConstruct): { path: string; id: string; reason: string }[] {
+  return scope.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id: id.replace(/^annotation::/i, ''),
+          reason,
+        })),
+      ),
+  );
+}
+
+const arnOf = (service: string, resourcePath: string) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      `:${service}:`,
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:${resourcePath}`,
+    ],
+  ],
+});
+
+const ANY_GROUP_NAG =
+  'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/*]';
+
+describe('given a config with node pools on a VPC cluster (tag discovery) and an EKS cluster (listed groups)', () => {
+  let app: App;
+  let stack: TideplaneStack;
+  let template: Template;
+
+  beforeAll(() => {
+    const built = buildApp(
+      config([vpcCluster(), eksCluster(), withoutNodePools(eksCluster({ name: 'hpa-only' }))]),
+      { context: NO_BUNDLING },
+    );
+    app = built.app;
+    stack = single(built.stacks);
+    template = Template.fromStack(stack);
+  });
+
+  const loops = (name: string): ClusterLoops => {
+    const found = stack.clusters.get(name);
+    if (!found) throw new Error(`no cluster ${name}`);
+    return found;
+  };
+  const nodePoolsOf = (name: string) => {
+    const { nodePools, nodePoolsSchedule, nodePoolsLaunchFailures } = loops(name);
+    if (!nodePools || !nodePoolsSchedule || !nodePoolsLaunchFailures) {
+      throw new Error(`cluster ${name} has no node-pool loop`);
+    }
+    return { nodePools, nodePoolsSchedule, nodePoolsLaunchFailures };
+  };
+
+  it('should create a node-pool function per cluster with nodePools, with the handler and env contract', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 5);
+    for (const name of ['vpc-cluster', 'eks-cluster']) {
+      const { nodePools } = nodePoolsOf(name);
+      expect(nodePools.node.path).toBe(`${stack.stackName}/Clusters/${name}/NodePools`);
+      const props = resource(template, nodePools.function).Properties as Json & {
+        Environment: { Variables: Record<string, unknown> };
+      };
+      expect(props).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        MemorySize: 512,
+        Timeout: 70,
+        Handler: 'index.handler',
+        Role: { 'Fn::GetAtt': [logicalId(nodePools.role), 'Arn'] },
+        LoggingConfig: { LogGroup: { Ref: logicalId(nodePools.logGroup) } },
+      });
+      const variables = props.Environment.Variables;
+      expect(Object.keys(variables).sort()).toEqual([
+        'NODE_OPTIONS',
+        'POWERTOOLS_LOG_LEVEL',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'POWERTOOLS_SERVICE_NAME',
+        'TIDEPLANE_CLUSTER',
+        'TIDEPLANE_TABLE',
+      ]);
+      expect(variables.TIDEPLANE_TABLE).toEqual({ Ref: logicalId(stack.table.table) });
+      expect(variables.POWERTOOLS_SERVICE_NAME).toBe('tideplane-node-pools');
+      const resolved = resolvedClusterSchema.parse(JSON.parse(variables.TIDEPLANE_CLUSTER as string));
+      expect(resolved).toEqual(loops(name).cluster);
+      expect(resolved.cluster.nodePools?.pools.length).toBeGreaterThan(0);
+    }
+    expect(resource(template, nodePoolsOf('vpc-cluster').nodePools.function).Properties).toMatchObject({
+      VpcConfig: { SubnetIds: ['subnet-0a1b2c3d', 'subnet-1a2b3c4d'], SecurityGroupIds: ['sg-0a1b2c3d'] },
+    });
+  });
+
+  const describeStatement: Statement = {
+    Sid: 'DescribeGroupsAndInstanceTypes',
+    Effect: 'Allow',
+    Action: [
+      'autoscaling:DescribeAutoScalingGroups',
+      'autoscaling:DescribeScalingActivities',
+      'autoscaling:DescribeLaunchConfigurations',
+      'ec2:DescribeInstanceTypes',
+      'ec2:DescribeLaunchTemplateVersions',
+    ],
+    Resource: '*',
+  };
+  const scaleStatement = (name: string): Statement => ({
+    Sid: 'ScaleClusterGroups',
+    Effect: 'Allow',
+    Action: 'autoscaling:SetDesiredCapacity',
+    Resource: arnOf('autoscaling', 'autoScalingGroup:*:autoScalingGroupName/*'),
+    Condition: { Null: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${name}`]: 'false' } },
+  });
+  const baseStatements = (name: string): Statement[] => {
+    const { nodePools } = nodePoolsOf(name);
+    return [
+      {
+        Sid: 'WriteOwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [logicalId(nodePools.logGroup), 'Arn'] },
+      },
+      {
+        Effect: 'Allow',
+        Action: [
+          'dynamodb:GetItem',
+          'dynamodb:Query',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+        ],
+        Resource: { 'Fn::GetAtt': [logicalId(stack.table.table), 'Arn'] },
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`cluster#${name}`] } },
+      },
+    ];
+  };
+
+  it('should grant the EKS cluster’s function its logs, partition, Describe calls and its tagged groups only', () => {
+    const { nodePools } = nodePoolsOf('eks-cluster');
+    expect(roleStatements(template, nodePools.role)).toEqual([
+      ...baseStatements('eks-cluster'),
+      describeStatement,
+      scaleStatement('eks-cluster'),
+    ]);
+  });
+
+  it('should grant the VPC cluster’s function also its secret and the VPC network interfaces', () => {
+    const { nodePools } = nodePoolsOf('vpc-cluster');
+    const statements = roleStatements(template, nodePools.role);
+    expect(statements.slice(0, 5)).toEqual([
+      ...baseStatements('vpc-cluster'),
+      {
+        Sid: 'ReadClusterSecrets',
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: `${VPC_SECRET}-??????`,
+      },
+      describeStatement,
+      scaleStatement('vpc-cluster'),
+    ]);
+    expect(statements.slice(5).map((s) => s.Sid)).toEqual([
+      'CreateVpcNetworkInterfaces',
+      'ManageVpcNetworkInterfaces',
+      'DescribeVpcNetworkInterfaces',
+    ]);
+  });
+
+  it('should allow no Auto Scaling mutation but SetDesiredCapacity under the tag condition, anywhere', () => {
+    const mutations = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as Statement[]).flatMap((statement) =>
+        [statement.Action]
+          .flat()
+          .filter((action) => action.startsWith('autoscaling:') && !action.startsWith('autoscaling:Describe'))
+          .map((action) => ({ action, condition: statement.Condition })),
+      ),
+    );
+    expect(mutations).toEqual([
+      {
+        action: 'autoscaling:SetDesiredCapacity',
+        condition: scaleStatement('vpc-cluster').Condition,
+      },
+      {
+        action: 'autoscaling:SetDesiredCapacity',
+        condition: scaleStatement('eks-cluster').Condition,
+      },
+    ]);
+  });
+
+  it('should send every group’s launch failures to a tag-discovering cluster’s function', () => {
+    const { nodePools, nodePoolsLaunchFailures } = nodePoolsOf('vpc-cluster');
+    const props = resource(template, nodePoolsLaunchFailures.rule).Properties as Json & {
+      Targets: Json[];
+    };
+    expect(props).toMatchObject({
+      State: 'ENABLED',
+      EventPattern: {
+        source: ['aws.autoscaling'],
+        'detail-type': ['EC2 Instance Launch Unsuccessful'],
+        account: [{ Ref: 'AWS::AccountId' }],
+      },
+    });
+    expect(Object.keys(props.EventPattern as Json).sort()).toEqual(['account', 'detail-type', 'source']);
+    expect(props.EventBusName).toBeUndefined();
+    const target = single(props.Targets);
+    expect(target).toMatchObject({
+      Arn: { 'Fn::GetAtt': [logicalId(nodePools.function), 'Arn'] },
+      RetryPolicy: {
+        MaximumRetryAttempts: LAUNCH_FAILURE_RETRY_ATTEMPTS,
+        MaximumEventAgeInSeconds: LAUNCH_FAILURE_MAX_EVENT_AGE.toSeconds(),
+      },
+    });
+    expect(target.Input).toBeUndefined();
+    expect(target.DeadLetterConfig).toBeUndefined();
+  });
+
+  it('should send only the listed groups’ launch failures to a cluster that lists every group', () => {
+    const { nodePoolsLaunchFailures } = nodePoolsOf('eks-cluster');
+    expect(resource(template, nodePoolsLaunchFailures.rule).Properties).toMatchObject({
+      EventPattern: {
+        source: ['aws.autoscaling'],
+        'detail-type': ['EC2 Instance Launch Unsuccessful'],
+        detail: {
+          AutoScalingGroupName: ['eks-default-a', 'eks-default-b', 'eks-default-c', 'eks-fallback-a'],
+        },
+      },
+    });
+  });
+
+  it('should let only EventBridge, for that rule, invoke the function from a rule', () => {
+    template.resourceCountIs('AWS::Lambda::Permission', 2);
+    for (const name of ['vpc-cluster', 'eks-cluster']) {
+      const { nodePools, nodePoolsLaunchFailures } = nodePoolsOf(name);
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [logicalId(nodePools.function), 'Arn'] },
+        SourceArn: { 'Fn::GetAtt': [logicalId(nodePoolsLaunchFailures.rule), 'Arn'] },
+      });
+    }
+  });
+
+  it('should schedule each node-pool function every minute with its cluster as input', () => {
+    for (const name of ['vpc-cluster', 'eks-cluster']) {
+      const { nodePools, nodePoolsSchedule } = nodePoolsOf(name);
+      const props = resource(template, nodePoolsSchedule.schedule).Properties as Json & {
+        Target: { Input: string };
+      };
+      expect(props).toMatchObject({
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        GroupName: stack.resolve(stack.scheduleGroup.scheduleGroupName),
+        Description: `tideplane node-pools loop of cluster ${name}`,
+        Target: {
+          Arn: { 'Fn::GetAtt': [logicalId(nodePools.function), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+        },
+      });
+      expect(JSON.parse(props.Target.Input)).toEqual({ cluster: name });
+      expect(nodePoolRequestSchema.parse(JSON.parse(props.Target.Input))).toEqual({ cluster: name });
+    }
+  });
+
+  it('should create nothing of the node-pool loop for a cluster without nodePools', () => {
+    const hpaOnly = loops('hpa-only');
+    expect(hpaOnly.nodePools).toBeUndefined();
+    expect(hpaOnly.nodePoolsSchedule).toBeUndefined();
+    expect(hpaOnly.nodePoolsLaunchFailures).toBeUndefined();
+    expect(
+      stack.node
+        .findAll()
+        .filter((c) => c.node.path.startsWith(`${stack.stackName}/Clusters/hpa-only/NodePools`)),
+    ).toEqual([]);
+    template.resourceCountIs('AWS::Events::Rule', 2);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 5);
+  });
+
+  it('should output each node-pool role with the Kubernetes rights it needs', () => {
+    const outputs = Object.values(template.toJSON().Outputs as Record<string, Json>);
+    for (const name of ['vpc-cluster', 'eks-cluster']) {
+      const output = outputs.find(
+        (o) =>
+          JSON.stringify(o.Value) ===
+          JSON.stringify({ 'Fn::GetAtt': [logicalId(nodePoolsOf(name).nodePools.role), 'Arn'] }),
+      );
+      expect(output?.Description).toMatch(/nodes, pods, PVCs, PVs and DaemonSets and create Events/);
+    }
+  });
+
+  it('should alarm on the node-pool functions’ errors and throttles', () => {
+    for (const name of ['vpc-cluster', 'eks-cluster']) {
+      const { nodePools } = nodePoolsOf(name);
+      expect(resource(template, nodePools.errorsAlarm).Properties).toMatchObject({
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(nodePools.function) } }],
+      });
+      expect(resource(template, nodePools.throttlesAlarm).Properties).toMatchObject({
+        MetricName: 'Throttles',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(nodePools.function) } }],
+      });
+    }
+  });
+
+  it('should pass cdk-nag AwsSolutions with every node-pool wildcard acknowledged with its reason', () => {
+    const report = new AwsSolutionsChecks().validateScope(app);
+    expect(report.violations).toEqual([]);
+    const acks = acknowledgements(app);
+    for (const name of ['vpc-cluster', 'eks-cluster']) {
+      const rolePath = nodePoolsOf(name).nodePools.role.node.path;
+      const onRole = acks.filter((ack) => ack.path === rolePath);
+      expect(onRole.find((ack) => ack.id === ANY_GROUP_NAG)?.reason).toContain(
+        `k8s.io/cluster-autoscaler/${name}`,
+      );
+      expect(onRole.find((ack) => ack.id === 'AwsSolutions-IAM5[Resource::*]')?.reason).toMatch(
+        /Describe actions .* support no resource-level permissions/,
+      );
+    }
+    for (const ack of acks) expect(ack.reason.length).toBeGreaterThan(40);
+    const messages = Annotations.fromStack(stack);
+    expect(messages.findWarning('*', Match.anyValue())).toEqual([]);
+    expect(messages.findError('*', Match.anyValue())).toEqual([]);
+  });
+});
+
+describe('given a cluster or its node-pool loop switched off', () => {
+  it('should keep the function but disable its schedule and launch-failure rule', () => {
+    const built = buildApp(
+      config([
+        vpcCluster({ enabled: false }),
+        eksCluster({ nodePools: { enabled: false, pools: [{ name: 'default', asgs: ['eks-default-a'] }] } }),
+      ]),
+      { context: NO_BUNDLING },
+    );
+    const stack = single(built.stacks);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Lambda::Function', 4);
+    for (const name of ['vpc-cluster', 'eks-cluster']) {
+      const loops = stack.clusters.get(name);
+      if (!loops?.nodePoolsSchedule || !loops.nodePoolsLaunchFailures) throw new Error(`no loop for ${name}`);
+      expect(resource(template, loops.nodePoolsSchedule.schedule).Properties).toMatchObject({
+        State: 'DISABLED',
+      });
+      expect(resource(template, loops.nodePoolsLaunchFailures.rule).Properties).toMatchObject({
+        State: 'DISABLED',
+      });
+    }
+  });
+
+  it('should make no launch-failure rule when no group is listed and none is discovered', () => {
+    const built = buildApp(config([eksCluster({ nodePools: { discoverByTags: false } })]), {
+      context: NO_BUNDLING,
+    });
+    const loops = single(built.stacks).clusters.get('eks-cluster');
+    expect(loops?.nodePools).toBeDefined();
+    expect(loops?.nodePoolsLaunchFailures).toBeUndefined();
+    expect(new AwsSolutionsChecks().validateScope(built.app).violations).toEqual([]);
+  });
+});
+
+/**
+ * The HPA function's resources as `ClusterHpaFunction` made them before it was rebuilt on
+ * `ClusterLoopFunction` (captured from a synth of the previous construct): an existing deployment must
+ * update them in place, never replace them.
+ */
+const HPA_LOGICAL_IDS_BEFORE_REFACTOR = {
+  'vpc-cluster': {
+    'AWS::Logs::LogGroup': 'ClustersvpcclusterHpaLogGroupBCE8AC5E',
+    'AWS::IAM::Role': 'ClustersvpcclusterHpaRoleBB774544',
+    'AWS::IAM::Policy': 'ClustersvpcclusterHpaRoleDefaultPolicyE49A0CE4',
+    'AWS::Lambda::Function': 'ClustersvpcclusterHpaFunctionE5D9DD93',
+    'AWS::Lambda::EventInvokeConfig': 'ClustersvpcclusterHpaFunctionEventInvokeConfigAC44A0F1',
+    ErrorsAlarm: 'ClustersvpcclusterHpaErrorsAlarmD01431E8',
+    ThrottlesAlarm: 'ClustersvpcclusterHpaThrottlesAlarm83AEB032',
+  },
+  'eks-cluster': {
+    'AWS::Logs::LogGroup': 'ClusterseksclusterHpaLogGroup000C778B',
+    'AWS::IAM::Role': 'ClusterseksclusterHpaRoleB187A74F',
+    'AWS::IAM::Policy': 'ClusterseksclusterHpaRoleDefaultPolicy5CACA9DC',
+    'AWS::Lambda::Function': 'ClusterseksclusterHpaFunctionB6F7777F',
+    'AWS::Lambda::EventInvokeConfig': 'ClusterseksclusterHpaFunctionEventInvokeConfig60865AEB',
+    ErrorsAlarm: 'ClusterseksclusterHpaErrorsAlarmACCC99CD',
+    ThrottlesAlarm: 'ClusterseksclusterHpaThrottlesAlarmFBEAD023',
+  },
+} as const;
+
+describe('the HPA function rebuilt on the generic loop function', () => {
+  it.each([
+    ['without nodePools', [withoutNodePools(vpcCluster()), withoutNodePools(eksCluster())]],
+    ['with nodePools', [vpcCluster(), eksCluster()]],
+  ])('should keep the logical ids it had before the refactor (%s)', (_, clusters) => {
+    const resources = Template.fromStack(
+      single(buildApp(config(clusters), { context: NO_BUNDLING }).stacks),
+    ).toJSON().Resources as Record<string, { Type: string; Properties: Json }>;
+    for (const [name, ids] of Object.entries(HPA_LOGICAL_IDS_BEFORE_REFACTOR)) {
+      const { ErrorsAlarm, ThrottlesAlarm, ...byType } = ids;
+      for (const [type, id] of Object.entries(byType))
+        expect(resources[id]?.Type, `${name} ${type}`).toBe(type);
+      for (const id of [ErrorsAlarm, ThrottlesAlarm])
+        expect(resources[id]?.Type).toBe('AWS::CloudWatch::Alarm');
+      expect(resources[ids['AWS::Lambda::Function']]?.Properties).toMatchObject({
+        Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'tideplane-hpa' } },
+        Description: `tideplane HPA loop for cluster ${name} (${ACCOUNT}/${REGION})`,
+      });
+    }
+  });
+});
