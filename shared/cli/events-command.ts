@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { hpaEventSchema } from '../config/hpa-event';
+import { nodePoolRequestSchema } from '../config/node-pool-event';
 
 /** JSON Schemas of the functions' console test events, from the same zod schemas the handlers use. */
 export function registerEventsCommand(program: Command): void {
@@ -9,7 +10,10 @@ export function registerEventsCommand(program: Command): void {
     .description('Print the JSON Schema of a function’s test event (for the Lambda console)')
     .argument('[function]', 'function name', 'hpa')
     .action((name: string) => {
-      const schemas: Record<string, z.ZodType> = { hpa: hpaEventSchema };
+      const schemas: Record<string, z.ZodType> = {
+        hpa: hpaEventSchema,
+        'node-pools': nodePoolRequestSchema,
+      };
       const schema = schemas[name];
       if (!schema) {
         console.error(`unknown function "${name}"; known: ${Object.keys(schemas).join(', ')}`);
