@@ -1,23 +1,10 @@
 import { z } from 'zod';
+import { loopRequestFields } from './loop-request';
 
-/**
- * What the HPA function accepts: the schedule sends `{"cluster": "<name>"}`; a person testing from the
- * Lambda console adds fields. Documented in the README ("Console test events").
- */
+/** What the HPA function accepts: the shared fields, and one autoscaler to evaluate alone. */
 export const hpaEventSchema = z
   .object({
-    cluster: z.string().min(1).describe('The cluster this function serves; anything else is refused.'),
-    dryRun: z
-      .boolean()
-      .optional()
-      .describe('Decide and report without changing anything. The cluster config can force dry-run on.'),
-    ticks: z
-      .number()
-      .int()
-      .min(1)
-      .max(8)
-      .optional()
-      .describe('How many ticks to run. Default: 1 for a dry run, otherwise as many as fit the invocation.'),
+    ...loopRequestFields,
     autoscaler: z
       .string()
       .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'namespace/name')

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { loopRequestFields } from './loop-request';
 
 /**
  * What the node-pool function accepts. The schedule sends `{"cluster": "<name>"}`; a person testing from
@@ -6,22 +7,7 @@ import { z } from 'zod';
  * `EC2 Instance Launch Unsuccessful` events so a failed launch is handled at once instead of at the
  * next tick.
  */
-export const nodePoolRequestSchema = z
-  .object({
-    cluster: z.string().min(1).describe('The cluster this function serves; anything else is refused.'),
-    dryRun: z
-      .boolean()
-      .optional()
-      .describe('Decide and report without changing anything. The cluster config can force dry-run on.'),
-    ticks: z
-      .number()
-      .int()
-      .min(1)
-      .max(8)
-      .optional()
-      .describe('How many ticks to run. Default: 1 for a dry run, otherwise as many as fit the invocation.'),
-  })
-  .strict();
+export const nodePoolRequestSchema = z.object(loopRequestFields).strict();
 
 /** Auto Scaling's event, as EventBridge delivers it (only the fields the loop reads are checked). */
 export const launchUnsuccessfulEventSchema = z.object({

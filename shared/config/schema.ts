@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { planNetwork } from '../network/plan';
+import { type NetworkInput, planNetwork } from '../network/plan';
 import { hpaOverridesSchema, hpaSettingsSchema } from './hpa-settings';
 import { nodePoolsSchema } from './node-pools';
 
@@ -64,6 +64,23 @@ export const vpcSchema = z
   })
   .strict();
 
+/** The network plan's input from a cluster's `network` section (optional fields left out when unset). */
+export function networkInputOf(network: {
+  clusterCidr: string;
+  nodeCidrMaskSize: number;
+  allowNarrowNodeCidr: boolean;
+  serviceCidr?: string | undefined;
+  maxPodsPerNode?: number | undefined;
+}): NetworkInput {
+  return {
+    clusterCidr: network.clusterCidr,
+    nodeCidrMaskSize: network.nodeCidrMaskSize,
+    allowNarrowNodeCidr: network.allowNarrowNodeCidr,
+    ...(network.serviceCidr ? { serviceCidr: network.serviceCidr } : {}),
+    ...(network.maxPodsPerNode ? { maxPodsPerNode: network.maxPodsPerNode } : {}),
+  };
+}
+
 export const networkSchema = z
   .object({
     clusterCidr: cidr.describe('Pod network of the cluster.'),
@@ -83,13 +100,7 @@ export const networkSchema = z
   })
   .strict()
   .superRefine((network, ctx) => {
-    const result = planNetwork({
-      clusterCidr: network.clusterCidr,
-      nodeCidrMaskSize: network.nodeCidrMaskSize,
-      allowNarrowNodeCidr: network.allowNarrowNodeCidr,
-      ...(network.serviceCidr ? { serviceCidr: network.serviceCidr } : {}),
-      ...(network.maxPodsPerNode ? { maxPodsPerNode: network.maxPodsPerNode } : {}),
-    });
+    const result = planNetwork(networkInputOf(network));
     if (!result.ok) {
       for (const problem of result.problems) {
         const field = problem.slice(0, problem.indexOf(':'));

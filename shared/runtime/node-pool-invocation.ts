@@ -2,6 +2,7 @@ import type { ResolvedCluster } from '../config/load';
 import { formatPath } from '../config/load';
 import { type LaunchUnsuccessfulEvent, parseNodePoolEvent } from '../config/node-pool-event';
 import type { NodePoolsConfig } from '../config/node-pools';
+import { networkInputOf } from '../config/schema';
 import { type NodePoolTickSummary, renderNodePoolSummary, runNodePoolTick } from '../loops/node-pool-loop';
 import { type NetworkPlan, planNetwork } from '../network/plan';
 import { encodeGroupRecord, type GroupRecord, groupRecordKey, parseGroupRecord } from '../nodepools/failures';
@@ -53,13 +54,7 @@ export type NodePoolInvocationResponse =
 function networkOf(config: ResolvedCluster): NetworkPlan | undefined {
   const network = config.cluster.network;
   if (!network) return undefined;
-  const result = planNetwork({
-    clusterCidr: network.clusterCidr,
-    nodeCidrMaskSize: network.nodeCidrMaskSize,
-    allowNarrowNodeCidr: network.allowNarrowNodeCidr,
-    ...(network.serviceCidr ? { serviceCidr: network.serviceCidr } : {}),
-    ...(network.maxPodsPerNode ? { maxPodsPerNode: network.maxPodsPerNode } : {}),
-  });
+  const result = planNetwork(networkInputOf(network));
   // The config schema runs the same plan, so a config that got here plans fine.
   if (!result.ok) throw new Error(`network: ${result.problems.join('; ')}`);
   return result.plan;

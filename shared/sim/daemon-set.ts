@@ -4,6 +4,7 @@
  * (required node affinity on the node's name, plus the tolerations every daemon pod gets). The pods take
  * room on their node like any other pod and go through the same scheduler.
  */
+import { DAEMONSET_DEFAULT_TOLERATIONS } from '../nodepools/scheduling';
 import type { NodeSelectorTerm, PodScheduling, Toleration } from '../ports/kubernetes';
 import type { SchedulingSpec, SimContainerSpec, WorkloadSpec } from './workload';
 
@@ -32,18 +33,10 @@ export const SYSTEM_NODE_CRITICAL_PRIORITY = 2_000_001_000;
 export const DAEMON_POD_DEFAULTS = { startupSeconds: 5, readinessSeconds: 5 } as const;
 
 /**
- * What the DaemonSet controller adds to each of its pods (upstream `AddOrUpdateDaemonPodTolerations`,
- * without the network-unavailable one that only host-network pods get): a daemon pod stays through node
- * conditions and runs on cordoned nodes.
+ * What the DaemonSet controller adds to each of its pods (upstream `AddOrUpdateDaemonPodTolerations`):
+ * the same list the node-pool core assumes for daemon pods on template nodes.
  */
-export const DAEMON_POD_TOLERATIONS: readonly Toleration[] = Object.freeze([
-  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
-  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
-  { key: 'node.kubernetes.io/disk-pressure', operator: 'Exists', effect: 'NoSchedule' },
-  { key: 'node.kubernetes.io/memory-pressure', operator: 'Exists', effect: 'NoSchedule' },
-  { key: 'node.kubernetes.io/pid-pressure', operator: 'Exists', effect: 'NoSchedule' },
-  { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' },
-] satisfies Toleration[]);
+export const DAEMON_POD_TOLERATIONS: readonly Toleration[] = DAEMONSET_DEFAULT_TOLERATIONS;
 
 /** The template's tolerations and the daemon pod defaults: what decides whether a node admits the pod. */
 export function daemonPodTolerations(template: PodScheduling | undefined): Toleration[] {

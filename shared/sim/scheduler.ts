@@ -5,6 +5,8 @@
  * scores the survivors. `LeastAllocated` is kube-scheduler's default spreading; `MostAllocated` packs
  * nodes, as clusters that scale nodes down often configure it. There is no preemption.
  */
+import { HOSTNAME_LABEL, toleratesTaint } from '../nodepools/scheduling';
+import { ZONE_LABEL } from '../nodepools/template-node';
 import type { PodScheduling, Taint, Toleration } from '../ports/kubernetes';
 import {
   newRequirement,
@@ -16,8 +18,8 @@ import {
 
 export type SchedulingPolicy = 'LeastAllocated' | 'MostAllocated';
 
-export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
-export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+export { HOSTNAME_LABEL } from '../nodepools/scheduling';
+export { ZONE_LABEL } from '../nodepools/template-node';
 /** Nodes of older clusters carry only this form of the zone label. */
 export const BETA_ZONE_LABEL = 'failure-domain.beta.kubernetes.io/zone';
 /** A cordoned node counts as carrying this taint (kube-scheduler's NodeUnschedulable filter). */
@@ -168,12 +170,7 @@ export function podRequirements(input: PodRequirementsInput): PodRequirements {
 
 /** Whether one of the tolerations tolerates the taint (Kubernetes' `ToleratesTaint`). */
 export function tolerates(tolerations: readonly Toleration[] | undefined, taint: Taint): boolean {
-  return (tolerations ?? []).some((toleration) => {
-    if (toleration.effect && toleration.effect !== taint.effect) return false;
-    if (!toleration.key) return toleration.operator === 'Exists';
-    if (toleration.key !== taint.key) return false;
-    return toleration.operator === 'Exists' || (toleration.value ?? '') === (taint.value ?? '');
-  });
+  return (tolerations ?? []).some((toleration) => toleratesTaint(toleration, taint));
 }
 
 function matchesTerm(node: SchedulableNode, term: CompiledNodeSelectorTerm): boolean {
