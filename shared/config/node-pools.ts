@@ -93,6 +93,24 @@ export const nodePoolSchema = z
     taints: z.array(taintSchema).default([]),
     spotTaint: z.boolean().default(true).describe('Give spot nodes the spot taint (spot is opt-in).'),
     architecture: z.enum(['x86_64', 'arm64']).optional(),
+    resources: z
+      .record(z.string(), quantity)
+      .superRefine((resources, ctx) => {
+        for (const name of Object.keys(resources)) {
+          if (['cpu', 'memory', 'pods'].includes(name)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: 'cpu, memory and pods come from the instance type (use reserved instead)',
+            });
+          }
+        }
+      })
+      .default({})
+      .describe(
+        'Resources the nodes have besides the instance type’s, e.g. ephemeral-storage (the root volume ' +
+          'after the kubelet’s disk eviction) or hugepages; overrides the node-template/resources tags.',
+      ),
     reserved: z
       .object({
         kubeReserved: z.object({ cpu: quantity.optional(), memory: quantity.optional() }).strict().optional(),

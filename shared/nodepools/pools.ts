@@ -413,7 +413,7 @@ function resolveGroup(ctx: Context, draft: PoolDraft, group: AutoScalingGroup): 
     report(`left out: no template node for ${planning.instanceType}: ${(error as Error).message}`);
     return undefined;
   }
-  for (const [name, quantity] of Object.entries(tags.resources)) {
+  for (const [name, quantity] of Object.entries({ ...tags.resources, ...(config?.resources ?? {}) })) {
     template.capacity[name] = quantity;
     template.allocatable[name] = quantity;
   }

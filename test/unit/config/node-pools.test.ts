@@ -78,6 +78,7 @@ describe('nodePools defaults', () => {
       priority: 0,
       labels: {},
       taints: [],
+      resources: {},
       spotTaint: true,
     });
   });
@@ -95,6 +96,7 @@ describe('nodePools defaults', () => {
       taints: [{ key: 'example.com/batch', effect: 'NoSchedule' }],
       spotTaint: false,
       architecture: 'arm64',
+      resources: { 'ephemeral-storage': '80Gi' },
       reserved: {
         kubeReserved: { cpu: '100m', memory: '1Gi' },
         systemReserved: { memory: '200Mi' },
@@ -209,6 +211,22 @@ describe('nodePools problems, with their paths', () => {
   it('given a pool name that is not a DNS label, should say what it may hold', () => {
     expect(problemsOf({ pools: [pool({ name: 'Default_Pool' })] })).toEqual([
       { path: `${CLUSTER}.nodePools.pools[0].name`, message: expect.stringContaining('lower-case letters') },
+    ]);
+  });
+
+  it('given extra resources that are no quantities or name what the instance type sets, should say why', () => {
+    const problems = problemsOf({
+      pools: [pool({ resources: { 'ephemeral-storage': 'lots', cpu: '8' } })],
+    });
+    expect(problems).toEqual([
+      {
+        path: `${CLUSTER}.nodePools.pools[0].resources.ephemeral-storage`,
+        message: 'a Kubernetes quantity like "500m" or "1Gi"',
+      },
+      {
+        path: `${CLUSTER}.nodePools.pools[0].resources.cpu`,
+        message: 'cpu, memory and pods come from the instance type (use reserved instead)',
+      },
     ]);
   });
 

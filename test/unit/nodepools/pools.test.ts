@@ -230,6 +230,8 @@ describe('resolvePools: scale from zero with cluster-autoscaler’s tags', () =>
           [`${LABEL}only-tag`]: 'kept',
           [`${TAINT}dedicated`]: 'tags:NoSchedule',
           [`${TAINT}other`]: 'kept:NoExecute',
+          [`${RESOURCES}ephemeral-storage`]: '20Gi',
+          [`${RESOURCES}hugepages-2Mi`]: '1Gi',
           [NODE_POOL_TAG]: 'ignored',
           [PRIORITY_TAG]: '99',
         },
@@ -242,10 +244,15 @@ describe('resolvePools: scale from zero with cluster-autoscaler’s tags', () =>
           asgs: ['nodes-a'],
           labels: { team: 'config' },
           taints: [{ key: 'dedicated', value: 'config', effect: 'PreferNoSchedule' }],
+          resources: { 'ephemeral-storage': '90Gi' },
         },
       ],
     });
     const { pools, problems } = resolve({ config: cfg, groups });
+    expect(pools[0]?.groups[0]?.template.allocatable).toMatchObject({
+      'ephemeral-storage': '90Gi',
+      'hugepages-2Mi': '1Gi',
+    });
     expect(problems).toEqual([]);
     expect(pools.map((p) => [p.name, p.priority])).toEqual([['default', 0]]);
     expect(pools[0]?.labels).toEqual({ team: 'config', 'only-tag': 'kept' });
