@@ -10,6 +10,7 @@ import {
   groupRecordKey,
   isOfferingUnavailable,
   NODE_POOL_STATE_PREFIX,
+  reportAlreadyHandled,
   type ScaleUpFailure,
   settleInFlight,
   type UnavailableOffering,
@@ -260,6 +261,11 @@ export async function runNodePoolTick(deps: NodePoolLoopDeps): Promise<NodePoolT
           outcome.resetTo = resetTo;
           poolGroup.desiredCapacity = resetTo;
         }
+        return;
+      }
+      if (record.reportedFailure && reportAlreadyHandled(record) && !dryRun) {
+        const { reportedFailure: _seen, ...rest } = record;
+        records.set(record.asgName, await putRecord(state, cluster, item, rest, now, counts));
         return;
       }
       if (record.inFlight) {

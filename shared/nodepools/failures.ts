@@ -223,6 +223,25 @@ function failureOf(
 }
 
 /**
+ * An event and the scaling activity it reports end within moments of each other; a report this close
+ * to the failure the group was last backed off for is that failure, seen twice.
+ */
+export const SAME_FAILURE_WINDOW_MS = 60_000;
+
+/**
+ * Whether the record's reported failure is one a tick already acted on (found through the scaling
+ * activities before the event arrived): the report is then dropped, not counted as a second failure.
+ */
+export function reportAlreadyHandled(record: GroupRecord): boolean {
+  const { reportedFailure, backoff } = record;
+  return (
+    reportedFailure !== undefined &&
+    backoff !== undefined &&
+    reportedFailure.at <= backoff.lastFailureAt + SAME_FAILURE_WINDOW_MS
+  );
+}
+
+/**
  * Whether the group's in-flight scale-up (or a reported event) has failed, and how. A failed activity
  * wins over a reported event (same words, but tied to this scale-up), which wins over the timeout.
  *
@@ -245,7 +264,7 @@ export function detectFailure(input: FailureCheckInput): ScaleUpFailure | undefi
       return failureOf(input, activityMessage(newest), at);
     }
   }
-  if (record?.reportedFailure) {
+  if (record?.reportedFailure && !reportAlreadyHandled(record)) {
     return failureOf(input, record.reportedFailure.message, record.reportedFailure.at);
   }
   if (inFlight && now - inFlight.since > input.provisionTimeoutMs && input.readyNodes < inFlight.to) {

@@ -317,6 +317,34 @@ describe('node-pool loop: failures and fallback', () => {
     // The instance that exists stays: desired only goes back to what exists.
     expect(await desired('default-a')).toBe(1);
   });
+  it('counts a failure once when its event arrives after the tick already saw the failed activity', async () => {
+    addPool('default', 'm5.xlarge', { zones: ['eu-central-1a'] });
+    addPool('fallback', 'm5a.xlarge', { priority: -10, zones: ['eu-central-1a'] });
+    cloud.setCapacityAvailable(
+      { instanceType: 'm5.xlarge', zone: 'eu-central-1a', capacityType: 'on-demand' },
+      false,
+    );
+    addWorkload('web', 1, '1');
+    advance(1_000);
+    await tick();
+    advance(TICK_MS);
+    expect((await tick()).failures.map((f) => f.asgName)).toEqual(['default-a']);
+    const item = await state.get(clusterName, groupRecordKey('default-a'));
+    const record = item && parseGroupRecord(item.data);
+    if (!item || !record) throw new Error('no group record');
+    await state.put(
+      clusterName,
+      groupRecordKey('default-a'),
+      { ...record, reportedFailure: { at: clock.now() - 5_000, message: 'InsufficientInstanceCapacity' } },
+      { expectedVersion: item.version },
+    );
+    advance(TICK_MS);
+    const next = await tick();
+    expect(next.failures).toEqual([]);
+    const after = await groupRecord('default-a');
+    expect(after?.reportedFailure).toBeUndefined();
+    expect(after?.backoff?.failures).toBe(1);
+  });
 });
 
 describe('node-pool loop: never acting twice', () => {

@@ -22,6 +22,8 @@ import {
   offeringKey,
   parseGroupRecord,
   parseUnavailableOffering,
+  reportAlreadyHandled,
+  SAME_FAILURE_WINDOW_MS,
   type ScaleUpFailure,
   settleInFlight,
   shortFailureMessage,
@@ -334,6 +336,42 @@ function failureAt(at: number, kind: ScaleUpFailure['kind'] = 'capacity'): Scale
     offerings: [{ instanceType: 'm5.xlarge', zone: 'eu-central-1a', capacityType: 'on-demand' }],
   };
 }
+
+describe('a failure seen twice (activity first, then its event)', () => {
+  const handled: GroupRecord = backOff(
+    IN_FLIGHT,
+    {
+      asgName: 'nodes-a',
+      kind: 'capacity',
+      message: MESSAGES.onDemandCapacity,
+      at: T0 + 11 * SECOND,
+      offerings: [],
+    },
+    BACKOFF,
+  );
+
+  it('given an event about the failure the group was just backed off for, should not count it again', () => {
+    const record = {
+      ...handled,
+      reportedFailure: { at: T0 + 12 * SECOND, message: MESSAGES.onDemandCapacity },
+    };
+    expect(reportAlreadyHandled(record)).toBe(true);
+    expect(detectFailure(check({ record, now: T0 + 20 * SECOND }))).toBeUndefined();
+  });
+
+  it('given an event well after the last failure, should treat it as a new one', () => {
+    const at = T0 + 11 * SECOND + SAME_FAILURE_WINDOW_MS + SECOND;
+    const record = { ...handled, reportedFailure: { at, message: MESSAGES.onDemandCapacity } };
+    expect(reportAlreadyHandled(record)).toBe(false);
+    expect(detectFailure(check({ record, now: at + SECOND }))).toMatchObject({ kind: 'capacity', at });
+  });
+
+  it('given a report and no backoff, should not call it handled', () => {
+    expect(reportAlreadyHandled({ asgName: 'nodes-a', reportedFailure: { at: T0, message: 'x' } })).toBe(
+      false,
+    );
+  });
+});
 
 describe('backOff', () => {
   it('should double the backoff per failure up to the maximum, and clear what was in flight', () => {
