@@ -5,7 +5,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { AwsAutoScaling } from '../../shared/adapters/aws/auto-scaling';
+import { AUTO_SCALING_CLIENT_RETRY, AwsAutoScaling } from '../../shared/adapters/aws/auto-scaling';
 import { Ec2Adapter } from '../../shared/adapters/aws/ec2';
 import { DynamoDbStateStore } from '../../shared/adapters/dynamodb/state-store';
 import { connectCluster } from '../../shared/adapters/kubernetes/credentials';
@@ -48,7 +48,7 @@ function wire(): Wiring {
     const problems = parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
     throw new Error(`TIDEPLANE_CLUSTER is not a valid cluster config: ${problems}`);
   }
-  const ec2Client = new EC2Client({ region: env.AWS_REGION });
+  const ec2Client = new EC2Client({ region: env.AWS_REGION, ...AUTO_SCALING_CLIENT_RETRY });
   wiring = {
     config: parsed.data,
     state: new DynamoDbStateStore({
@@ -57,7 +57,7 @@ function wire(): Wiring {
       clock: systemClock,
     }),
     autoScaling: new AwsAutoScaling({
-      autoScaling: new AutoScalingClient({ region: env.AWS_REGION }),
+      autoScaling: new AutoScalingClient({ region: env.AWS_REGION, ...AUTO_SCALING_CLIENT_RETRY }),
       ec2: ec2Client,
     }),
     ec2: new Ec2Adapter(ec2Client),

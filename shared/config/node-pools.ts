@@ -18,6 +18,17 @@ export const NODE_POOL_DEFAULTS = {
   unavailableOfferingSeconds: 180,
   maxNodesPerTick: 100,
   maxEventsPerTick: 50,
+  /**
+   * Taints of a node that is still starting: kube-controller-manager's not-ready taint until the node
+   * controller sees it Ready, the network's and the cloud provider's until they initialised it, Cilium's
+   * until its agent runs (cluster-autoscaler calls these startup taints).
+   */
+  startupTaintKeys: [
+    'node.kubernetes.io/not-ready',
+    'node.kubernetes.io/network-unavailable',
+    'node.cloudprovider.kubernetes.io/uninitialized',
+    'node.cilium.io/agent-not-ready',
+  ],
 } as const;
 
 /** A pool's name: a DNS label, as it ends up in state keys, Events and reports. */
@@ -160,6 +171,10 @@ export const nodePoolsSchema = z
     maxVcpus: z.number().int().min(1).optional(),
     maxMemoryMiB: z.number().int().min(1).optional(),
     maxEventsPerTick: z.number().int().min(0).default(NODE_POOL_DEFAULTS.maxEventsPerTick),
+    startupTaintKeys: z
+      .array(z.string().min(1))
+      .default([...NODE_POOL_DEFAULTS.startupTaintKeys])
+      .describe('A node with one of these taints is still starting: it counts as coming, not as ready.'),
     pools: z.array(nodePoolSchema).default([]),
   })
   .strict()

@@ -18,7 +18,13 @@ import {
   unavailableOfferingsAfter,
 } from '../nodepools/failures';
 import { type NodePool, podKey, type ScaleUpLimits } from '../nodepools/pool';
-import { clusterGroups, instanceTypesOf, type PoolProblem, resolvePools } from '../nodepools/pools';
+import {
+  clusterGroups,
+  clusterTag,
+  instanceTypesOf,
+  type PoolProblem,
+  resolvePools,
+} from '../nodepools/pools';
 import {
   type GroupIncrease,
   planScaleUp,
@@ -145,6 +151,27 @@ function existingInstances(group: AutoScalingGroup): number {
   return group.instances.filter((i) => !i.lifecycleState.startsWith('Terminat')).length;
 }
 
+/**
+ * The groups that may be the cluster's: the listed ones and, with discovery, those carrying the cluster's
+ * tag (filtered by Auto Scaling, so a region full of other teams' groups costs nothing). A listed group
+ * without the tag is still read, so the pool can say the tag is missing.
+ */
+async function describeClusterGroups(
+  autoScaling: AutoScalingPort,
+  cluster: string,
+  settings: NodePoolsConfig,
+): Promise<AutoScalingGroup[]> {
+  const listed = settings.pools.flatMap((pool) => pool.asgs);
+  if (!settings.discoverByTags) return listed.length > 0 ? autoScaling.describeGroups(listed) : [];
+  const [tagged, named] = await Promise.all([
+    autoScaling.describeGroups(undefined, clusterTag(cluster)),
+    listed.length > 0 ? autoScaling.describeGroups(listed) : Promise.resolve([]),
+  ]);
+  const byName = new Map(tagged.map((group) => [group.name, group]));
+  for (const group of named) byName.set(group.name, group);
+  return [...byName.values()];
+}
+
 function withoutInFlight(record: GroupRecord): GroupRecord {
   const { inFlight: _dropped, ...rest } = record;
   return rest;
@@ -173,14 +200,13 @@ export async function runNodePoolTick(deps: NodePoolLoopDeps): Promise<NodePoolT
   const now = clock.now();
   const counts: TickCounts = { desiredCapacityWrites: 0, stateWrites: 0, events: 0 };
 
-  const explicitGroups = settings.discoverByTags ? undefined : settings.pools.flatMap((pool) => pool.asgs);
   const [nodes, pods, claims, volumes, daemonSets, allGroups, stored] = await Promise.all([
     kubernetes.listNodes(),
     kubernetes.listPods(),
     kubernetes.listPersistentVolumeClaims(),
     kubernetes.listPersistentVolumes(),
     kubernetes.listDaemonSets(),
-    autoScaling.describeGroups(explicitGroups),
+    describeClusterGroups(autoScaling, cluster, settings),
     state.query(cluster, NODE_POOL_STATE_PREFIX),
   ]);
   const groups = clusterGroups(cluster, settings, allGroups);

@@ -312,10 +312,26 @@ function smallest(types: InstanceTypeInfo[]): InstanceTypeInfo | undefined {
 }
 
 /** Instance IDs of Ready nodes, from their provider IDs. */
-function readyInstanceIds(nodes: Node[]): Set<string> {
+/** Prefix of the taints cluster-autoscaler treats as startup taints; kept for users who move over. */
+export const CA_STARTUP_TAINT_PREFIX = 'startup-taint.cluster-autoscaler.kubernetes.io/';
+
+/**
+ * Whether the node is Ready and carries no startup taint (`nodePools.startupTaintKeys`): a node still
+ * starting cannot take pods yet, so it counts as coming (its group's desired above its ready nodes), not
+ * as a ready node the pods were refused by — else every tick in that window of a few seconds would ask
+ * for the same nodes again.
+ */
+export function isNodeUp(node: Node, startupTaintKeys: readonly string[]): boolean {
+  if (!node.ready) return false;
+  return !node.taints.some(
+    (taint) => startupTaintKeys.includes(taint.key) || taint.key.startsWith(CA_STARTUP_TAINT_PREFIX),
+  );
+}
+
+function readyInstanceIds(nodes: Node[], startupTaintKeys: readonly string[]): Set<string> {
   const ids = new Set<string>();
   for (const node of nodes) {
-    if (!node.ready || !node.providerID) continue;
+    if (!node.providerID || !isNodeUp(node, startupTaintKeys)) continue;
     const match = /^aws:\/\/\/[^/]*\/(i-[0-9a-zA-Z]+)$/.exec(node.providerID);
     if (match?.[1]) ids.add(match[1]);
   }
@@ -341,6 +357,10 @@ function plannableTypes(
   const configured = draft.config?.instanceTypes;
   const report = (message: string) => ctx.problems.add({ pool: draft.name, asgName: group.name, message });
   const wanted = configured ?? group.instanceTypes;
+  if (wanted.length === 0 && group.instanceTypesError) {
+    report(`left out this tick: its instance types could not be read (${group.instanceTypesError})`);
+    return undefined;
+  }
   if (wanted.length === 0) {
     report(
       'left out: its instance types cannot be told (no overrides, launch template without one); set instanceTypes in the config',
@@ -606,7 +626,11 @@ function tagPriority(pool: string, members: AutoScalingGroup[], problems: Proble
  */
 export function resolvePools(input: ResolvePoolsInput): ResolvedPools {
   const problems = new Problems();
-  const ctx: Context = { input, readyIds: readyInstanceIds(input.nodes), problems };
+  const ctx: Context = {
+    input,
+    readyIds: readyInstanceIds(input.nodes, input.config.startupTaintKeys),
+    problems,
+  };
   const groups = clusterGroups(input.cluster, input.config, input.groups);
   const byName = new Map(groups.map((group) => [group.name, group]));
   const configured = configuredGroups(input.config);

@@ -36,6 +36,11 @@ export interface AutoScalingGroup {
    * launch template without an instance type and no overrides); such a group is reported, not planned.
    */
   instanceTypes: string[];
+  /**
+   * Why `instanceTypes` could not be read this time (the launch template lookup failed, e.g. EC2
+   * throttled); the group is then left out of this tick's plan, and the others are not held up.
+   */
+  instanceTypesError?: string;
   purchase: PurchaseOptions;
 }
 
@@ -82,11 +87,12 @@ export class AutoScalingError extends Error {
 
 export interface AutoScalingPort {
   /**
-   * Groups by name (all groups of the account/region when omitted). Paginated internally; names are
-   * sent in batches the API accepts. Groups that do not exist are absent, not an error. Throws
-   * `AutoScalingError`.
+   * Groups by name (all groups of the account/region when omitted), and only those carrying the tag
+   * key `withTagKey` when given (filtered by Auto Scaling, so other teams' groups cost nothing).
+   * Paginated internally; names are sent in batches the API accepts. Groups that do not exist are
+   * absent, not an error. Throws `AutoScalingError`.
    */
-  describeGroups(names?: string[]): Promise<AutoScalingGroup[]>;
+  describeGroups(names?: string[], withTagKey?: string): Promise<AutoScalingGroup[]>;
   /**
    * The group's scaling activities that started at or after `since` (epoch ms), newest first, paginated
    * internally until older ones appear. Throws `AutoScalingError` (`NotFound` for an unknown group).

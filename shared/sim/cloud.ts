@@ -174,13 +174,15 @@ export class SimCloud implements AutoScalingPort {
 
   // ---- Auto Scaling port ---------------------------------------------------------------------
 
-  async describeGroups(names?: string[]): Promise<AutoScalingGroup[]> {
-    const selected = names
-      ? names.flatMap((name) => {
-          const group = this.groups.get(name);
-          return group ? [group] : [];
-        })
-      : [...this.groups.values()];
+  async describeGroups(names?: string[], withTagKey?: string): Promise<AutoScalingGroup[]> {
+    const selected = (
+      names
+        ? names.flatMap((name) => {
+            const group = this.groups.get(name);
+            return group ? [group] : [];
+          })
+        : [...this.groups.values()]
+    ).filter((group) => withTagKey === undefined || Object.hasOwn(group.spec.tags ?? {}, withTagKey));
     this.call('describeGroups', {
       DescribeAutoScalingGroups: Math.max(1, Math.ceil(selected.length / DESCRIBE_PAGE_SIZE)),
     });

@@ -632,6 +632,14 @@ describe('node-pool reads: scheduling constraints, volumes and DaemonSets', () =
         },
       }),
       persistentVolume('tp-pv-label', { labels: { [ZONE]: 'eu-central-1a' } }),
+      // EBS CSI volumes provisioned before the driver wrote the well-known key carry its own.
+      persistentVolume('tp-pv-ebs-csi', {
+        spec: {
+          nodeAffinity: {
+            required: { nodeSelectorTerms: [zoneTerm('topology.ebs.csi.aws.com/zone', ['eu-central-1b'])] },
+          },
+        },
+      }),
       persistentVolume('tp-pv-beta-label', { labels: { [BETA_ZONE]: 'eu-central-1a__eu-central-1c' } }),
       // A local volume: pinned to a host, not to a zone by its affinity, so its zone label decides.
       persistentVolume('tp-pv-local', {
@@ -877,6 +885,7 @@ describe('node-pool reads: scheduling constraints, volumes and DaemonSets', () =
     expect(Object.fromEntries(volumes.map((v) => [v.name, v.zones]))).toEqual({
       'tp-pv-affinity': ['eu-central-1b', 'eu-central-1c'],
       'tp-pv-label': ['eu-central-1a'],
+      'tp-pv-ebs-csi': ['eu-central-1b'],
       'tp-pv-beta-label': ['eu-central-1a', 'eu-central-1c'],
       'tp-pv-local': ['eu-central-1c'],
       'tp-pv-anywhere': [],
@@ -932,11 +941,11 @@ describe('node-pool reads: scheduling constraints, volumes and DaemonSets', () =
         paged.listDaemonSets(),
       ]);
       expect(claims).toHaveLength(3);
-      expect(volumes).toHaveLength(6);
+      expect(volumes).toHaveLength(7);
       expect(daemonSets).toHaveLength(2);
       expect(paged.stats().byRequest).toEqual({
         'list persistentvolumeclaims': 2,
-        'list persistentvolumes': 3,
+        'list persistentvolumes': 4,
         'list apps/daemonsets': 1,
       });
     } finally {

@@ -145,6 +145,11 @@ describe('AwsAutoScaling against moto', () => {
     expect(describeRequests).toBe(2);
   });
 
+  it('given a tag key, should have Auto Scaling return only the groups carrying it', async () => {
+    const groups = await port.describeGroups(undefined, 'k8s.io/cluster-autoscaler/enabled');
+    expect(groups.map((g) => g.name)).toEqual(['single-latest']);
+  });
+
   it('given more than 100 names and one unknown, should ask in batches and leave the unknown out', async () => {
     const names = [
       ...Array.from({ length: 110 }, (_, i) => `bulk-${String(i).padStart(3, '0')}`),

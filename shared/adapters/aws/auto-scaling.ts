@@ -194,14 +194,16 @@ export class AwsAutoScaling implements AutoScalingPort {
     this.ec2 = clients.ec2;
   }
 
-  async describeGroups(names?: string[]): Promise<AutoScalingGroup[]> {
+  async describeGroups(names?: string[], withTagKey?: string): Promise<AutoScalingGroup[]> {
     const groups: SdkAutoScalingGroup[] = [];
     if (names === undefined) {
-      groups.push(...(await this.describeGroupPages(undefined)));
+      groups.push(...(await this.describeGroupPages(undefined, withTagKey)));
     } else {
       const unique = [...new Set(names)].filter((name) => name !== '');
       for (let i = 0; i < unique.length; i += GROUP_NAMES_PER_CALL) {
-        groups.push(...(await this.describeGroupPages(unique.slice(i, i + GROUP_NAMES_PER_CALL))));
+        groups.push(
+          ...(await this.describeGroupPages(unique.slice(i, i + GROUP_NAMES_PER_CALL), withTagKey)),
+        );
       }
     }
 
@@ -214,7 +216,14 @@ export class AwsAutoScaling implements AutoScalingPort {
     );
     const result: AutoScalingGroup[] = [];
     for (const group of groups) {
-      const launchSpec = await this.launchSpecOf(group, movingVersions, launchConfigurations);
+      let launchSpec: LaunchSpec | undefined;
+      let instanceTypesError: string | undefined;
+      try {
+        launchSpec = await this.launchSpecOf(group, movingVersions, launchConfigurations);
+      } catch (error) {
+        // One group's template lookup (throttled, forbidden) must not hide every other group.
+        instanceTypesError = error instanceof Error ? error.message : String(error);
+      }
       const overrides = overrideInstanceTypes(group);
       const instanceTypes =
         overrides.length > 0 ? overrides : launchSpec?.instanceType ? [launchSpec.instanceType] : [];
@@ -229,6 +238,7 @@ export class AwsAutoScaling implements AutoScalingPort {
         ),
         instances: (group.Instances ?? []).map(toInstance),
         instanceTypes,
+        ...(instanceTypesError && instanceTypes.length === 0 ? { instanceTypesError } : {}),
         purchase: purchaseOptionsOf(group, launchSpec?.spot ?? false),
       });
     }
@@ -279,7 +289,10 @@ export class AwsAutoScaling implements AutoScalingPort {
   }
 
   /** Every page of one `DescribeAutoScalingGroups` question (all groups when `names` is undefined). */
-  private async describeGroupPages(names: string[] | undefined): Promise<SdkAutoScalingGroup[]> {
+  private async describeGroupPages(
+    names: string[] | undefined,
+    withTagKey: string | undefined,
+  ): Promise<SdkAutoScalingGroup[]> {
     const groups: SdkAutoScalingGroup[] = [];
     let nextToken: string | undefined;
     for (let page = 0; page < MAX_GROUP_PAGES; page++) {
@@ -287,6 +300,7 @@ export class AwsAutoScaling implements AutoScalingPort {
         .send(
           new DescribeAutoScalingGroupsCommand({
             ...(names ? { AutoScalingGroupNames: names } : {}),
+            ...(withTagKey ? { Filters: [{ Name: 'tag-key', Values: [withTagKey] }] } : {}),
             MaxRecords: MAX_RECORDS,
             ...(nextToken ? { NextToken: nextToken } : {}),
           }),

@@ -237,10 +237,15 @@ export function toPersistentVolumeClaim(claim: V1PersistentVolumeClaim): Persist
   };
 }
 
-/** The zone label and its deprecated beta form; PVs of in-tree volume plugins carry either. */
+/**
+ * Keys that name a volume's zone: the zone label and its deprecated beta form (PVs of in-tree volume
+ * plugins carry either), and the EBS CSI driver's own topology key, which it wrote into PV node
+ * affinity for years (such volumes would otherwise look zone-free and get a node in the wrong zone).
+ */
 export const ZONE_KEYS: readonly string[] = [
   'topology.kubernetes.io/zone',
   'failure-domain.beta.kubernetes.io/zone',
+  'topology.ebs.csi.aws.com/zone',
 ];
 
 /** Legacy zone labels of multi-zone volumes join the zones with this (`LabelZonesToSet`). */

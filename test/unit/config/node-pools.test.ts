@@ -67,6 +67,7 @@ describe('nodePools defaults', () => {
       unavailableOfferingSeconds: NODE_POOL_DEFAULTS.unavailableOfferingSeconds,
       maxNodesPerTick: NODE_POOL_DEFAULTS.maxNodesPerTick,
       maxEventsPerTick: NODE_POOL_DEFAULTS.maxEventsPerTick,
+      startupTaintKeys: [...NODE_POOL_DEFAULTS.startupTaintKeys],
       pools: [],
     });
   });

@@ -485,14 +485,15 @@ describe('resolvePools: zones, bounds, readiness and IAM', () => {
     ]);
   });
 
+  const instance = (instanceId: string) => ({
+    instanceId,
+    availabilityZone: 'eu-central-1a',
+    instanceType: 'm5.xlarge',
+    lifecycleState: 'InService',
+    healthStatus: 'Healthy' as const,
+  });
+
   it('should count Ready nodes whose provider ID names one of the group’s instances', () => {
-    const instance = (instanceId: string) => ({
-      instanceId,
-      availabilityZone: 'eu-central-1a',
-      instanceType: 'm5.xlarge',
-      lifecycleState: 'InService',
-      healthStatus: 'Healthy' as const,
-    });
     const g = group('a', 'eu-central-1a', {
       tags: { ...DISCOVERABLE },
       desiredCapacity: 4,
@@ -507,6 +508,40 @@ describe('resolvePools: zones, bounds, readiness and IAM', () => {
     ];
     const { pools } = resolve({ groups: [g], nodes });
     expect(pools[0]?.groups[0]).toMatchObject({ desiredCapacity: 4, readyNodes: 2 });
+  });
+
+  it('given Ready nodes that still carry a startup taint, should count them as coming, not ready', () => {
+    const g = group('a', 'eu-central-1a', {
+      tags: { ...DISCOVERABLE },
+      desiredCapacity: 3,
+      instances: [instance('i-0aaa'), instance('i-0bbb'), instance('i-0ccc')],
+    });
+    const starting = (name: string, id: string, key: string): Node => ({
+      ...node(name, `aws:///eu-central-1a/${id}`),
+      taints: [{ key, effect: 'NoSchedule' }],
+    });
+    const nodes = [
+      node('n1', 'aws:///eu-central-1a/i-0aaa'),
+      starting('n2', 'i-0bbb', 'node.kubernetes.io/not-ready'),
+      starting('n3', 'i-0ccc', 'startup-taint.cluster-autoscaler.kubernetes.io/cni'),
+    ];
+    expect(resolve({ groups: [g], nodes }).pools[0]?.groups[0]?.readyNodes).toBe(1);
+    const own = config({ startupTaintKeys: [] });
+    expect(resolve({ config: own, groups: [g], nodes }).pools[0]?.groups[0]?.readyNodes).toBe(2);
+  });
+
+  it('given a group whose instance types could not be read this time, should leave it out and say why', () => {
+    const g = group('a', 'eu-central-1a', {
+      tags: { ...DISCOVERABLE },
+      instanceTypes: [],
+      instanceTypesError: 'DescribeLaunchTemplateVersions: Rate exceeded',
+    });
+    const { pools, problems } = resolve({ groups: [g] });
+    expect(pools).toEqual([]);
+    expect(problems.map((p) => p.message)).toEqual([
+      'left out: no group of the pool can be planned',
+      'left out this tick: its instance types could not be read (DescribeLaunchTemplateVersions: Rate exceeded)',
+    ]);
   });
 });
 

@@ -434,7 +434,22 @@ describe('AwsAutoScaling.describeGroups', () => {
     expect(byName.get('lc-group-4')?.instanceTypes).toEqual([]);
   });
 
-  it('surfaces a failure of a template lookup as an AutoScalingError', async () => {
+  it('asks Auto Scaling to filter by a tag key, on every page', async () => {
+    autoScaling
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolvesOnce({ AutoScalingGroups: [sdkGroup('a')], NextToken: 'page-2' })
+      .resolvesOnce({ AutoScalingGroups: [sdkGroup('b')] });
+    serveTemplates({ '1': { instanceType: 'm5.large', number: 1 } });
+    const groups = await adapter().describeGroups(undefined, 'k8s.io/cluster-autoscaler/kube-1');
+    const filter = [{ Name: 'tag-key', Values: ['k8s.io/cluster-autoscaler/kube-1'] }];
+    expect(groupInputs()).toEqual([
+      { Filters: filter, MaxRecords: MAX_RECORDS },
+      { Filters: filter, MaxRecords: MAX_RECORDS, NextToken: 'page-2' },
+    ]);
+    expect(groups.map((g) => g.name)).toEqual(['a', 'b']);
+  });
+
+  it('reports a failed template lookup on that group only, so the other groups still plan', async () => {
     serveGroups([sdkGroup('a')]);
     ec2.on(DescribeLaunchTemplateVersionsCommand).rejects(
       new EC2ServiceException({
@@ -444,10 +459,11 @@ describe('AwsAutoScaling.describeGroups', () => {
         message: 'You are not authorized to perform this operation.',
       }),
     );
-    await expect(adapter().describeGroups()).rejects.toMatchObject({
-      name: 'AutoScalingError',
-      reason: 'Forbidden',
-      message: 'DescribeLaunchTemplateVersions: You are not authorized to perform this operation.',
+    const [group] = await adapter().describeGroups();
+    expect(group).toMatchObject({
+      name: 'a',
+      instanceTypes: [],
+      instanceTypesError: 'DescribeLaunchTemplateVersions: You are not authorized to perform this operation.',
     });
   });
 });
