@@ -4,6 +4,7 @@ import { startLocalDynamo } from '../adapters/dynamodb/local';
 import { DynamoDbStateStore } from '../adapters/dynamodb/state-store';
 import { runSimulation, type SimProgress } from '../sim/driver';
 import { hpaController } from '../sim/hpa-controller';
+import { nodePoolController } from '../sim/node-pool-controller';
 import { renderReport, renderSummary } from '../sim/report';
 import { SCENARIOS } from '../sim/scenarios/index';
 import { createSimWorld } from '../sim/world';
@@ -14,11 +15,16 @@ interface SimulateOptions {
   report: string;
 }
 
-/** `tideplane simulate`: what `npm start` runs. The real HPA loop and DynamoDB store on a virtual day. */
+/**
+ * `tideplane simulate`: what `npm start` runs. The real HPA and node-pool loops and the DynamoDB store on
+ * a virtual day.
+ */
 export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
-    .description('Replay a simulated day through the real HPA loop (state in an in-process DynamoDB)')
+    .description(
+      'Replay a simulated day through the real HPA and node-pool loops (state in an in-process DynamoDB)',
+    )
     .option('--scenario <name>', `scenario: ${Object.keys(SCENARIOS).join(', ')}`, 'default-day')
     .option('--hours <hours>', 'simulate only the first N hours')
     .option('--report <file>', 'where to write the HTML report', 'report.html')
@@ -47,10 +53,12 @@ export function registerSimulateCommand(program: Command): void {
         console.log(
           `tideplane simulate: ${scenario.name} — ${scenario.services.length} services, state in local DynamoDB`,
         );
+        const controllers = [hpaController(world, { state })];
+        if (scenario.nodePools) controllers.push(nodePoolController(world, { state }));
         const result = await runSimulation(world, {
-          controllers: [hpaController(world, { state })],
+          controllers,
           ...(hours ? { durationMs: hours * 3_600_000 } : {}),
-          onProgress: progressPrinter(),
+          onProgress: progressPrinter(scenario.utcOffsetMinutes),
         });
         const dynamoStats = state.stats;
         console.log(renderSummary(result));
@@ -60,7 +68,9 @@ export function registerSimulateCommand(program: Command): void {
         );
         await writeFile(
           options.report,
-          renderReport(result, { subtitle: 'controllers: tideplane HPA loop' }),
+          renderReport(result, {
+            subtitle: `controllers: tideplane ${controllers.map((c) => c.name).join(' and ')} loops`,
+          }),
         );
         console.log(`report: ${options.report}`);
       } finally {
@@ -69,12 +79,12 @@ export function registerSimulateCommand(program: Command): void {
     });
 }
 
-/** A line per simulated hour: a progress bar on a terminal, plain lines in CI logs. */
-function progressPrinter(): (progress: SimProgress) => void {
+/** A line per simulated hour (the scenario's local time): a progress bar on a terminal, plain lines in CI logs. */
+function progressPrinter(utcOffsetMinutes: number): (progress: SimProgress) => void {
   const tty = process.stdout.isTTY === true;
   return (progress) => {
     const percent = Math.round(progress.fraction * 100);
-    const clock = new Date(progress.now).toISOString().slice(11, 16);
+    const clock = new Date(progress.now + utcOffsetMinutes * 60_000).toISOString().slice(11, 16);
     if (tty) {
       const bar = '#'.repeat(Math.round(progress.fraction * 30)).padEnd(30, '.');
       process.stdout.write(`\r  [${bar}] ${percent}% ${clock}${progress.fraction >= 1 ? '\n' : ''}`);

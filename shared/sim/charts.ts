@@ -1,10 +1,11 @@
 /**
  * Static SVG charts of a simulation, rendered in Node with ECharts' server-side renderer (no DOM, no
- * script in the output): a service's requests per second against its pods (two y-axes), and cluster
- * series. The x-axis is local clock time of the scenario.
+ * script in the output): a service's requests per second against its pods (two y-axes), cluster series,
+ * a node pool's nodes against their lower bound, and bars of node-hours per pool. The x-axis of time
+ * charts is local clock time of the scenario.
  */
 import * as echarts from 'echarts';
-import type { ServiceSeries, SimulationResult } from './result';
+import type { PoolOutcome, ServiceSeries, SimulationResult } from './result';
 import { localHourOfDay } from './traces';
 
 export interface ChartSize {
@@ -42,7 +43,18 @@ const COLORS = {
   pending: '#fc8452',
   requested: '#ee6666',
   allocatable: '#5470c6',
+  unplaceable: '#9a60b4',
+  desired: '#fac858',
+  lowerBound: '#91cc75',
 } as const;
+
+/** Categories with two values each (grouped bars). */
+export interface BarChart {
+  title: string;
+  categories: readonly string[];
+  series: { name: string; values: readonly number[]; color: string }[];
+  axisName: string;
+}
 
 function axisInterval(durationHours: number): number {
   if (durationHours <= 3) return 0.5;
@@ -130,6 +142,48 @@ export function renderTimeChart(
   }
 }
 
+/** Renders a grouped bar chart to an SVG string, each bar labelled with its value. */
+export function renderBarChart(chart: BarChart, size: ChartSize): string {
+  const instance = echarts.init(null, null, {
+    renderer: 'svg',
+    ssr: true,
+    width: size.width,
+    height: size.height,
+  });
+  try {
+    instance.setOption({
+      animation: false,
+      title: { text: chart.title, left: 'center', top: 4, textStyle: { fontSize: 12, fontWeight: 'bold' } },
+      legend: {
+        bottom: 0,
+        itemWidth: 14,
+        itemHeight: 6,
+        textStyle: { fontSize: 10 },
+        data: chart.series.map((series) => series.name),
+      },
+      grid: { left: 48, right: 16, top: 40, bottom: 44 },
+      xAxis: { type: 'category', data: [...chart.categories], axisLabel: { fontSize: 10 } },
+      yAxis: {
+        type: 'value',
+        name: chart.axisName,
+        nameTextStyle: { fontSize: 9 },
+        axisLabel: { fontSize: 9 },
+        min: 0,
+      },
+      series: chart.series.map((series) => ({
+        name: series.name,
+        type: 'bar',
+        color: series.color,
+        label: { show: true, position: 'top', fontSize: 9 },
+        data: series.values.map((value) => Math.round(value)),
+      })),
+    });
+    return instance.renderToSVGString();
+  } finally {
+    instance.dispose();
+  }
+}
+
 /** The "requests per second vs pods" chart of one service. */
 export function serviceChart(title: string, hours: readonly number[], series: ServiceSeries): TimeChart {
   return {
@@ -157,6 +211,49 @@ export const CLUSTER_CHART_TITLES = {
   pending: 'Pending pods',
   cpu: 'CPU requested vs allocatable (cores)',
 } as const;
+
+export const NODE_HOURS_CHART_TITLE = 'Node-hours vs lower bound';
+
+/** A pool's chart title, e.g. `Pool default (m5.2xlarge on-demand)`. */
+export function poolChartTitle(pool: Pick<PoolOutcome, 'name' | 'planningInstanceType' | 'capacityType'>) {
+  return `Pool ${pool.name} (${pool.planningInstanceType} ${pool.capacityType})`;
+}
+
+/** A pool's nodes and desired capacity over the run against the lower bound of the pods on them. */
+export function poolChart(
+  pool: PoolOutcome,
+  hours: readonly number[],
+  series: { nodes: readonly number[]; desired: readonly number[]; lowerBound: readonly number[] },
+): TimeChart {
+  return {
+    title: poolChartTitle(pool),
+    hours,
+    axisNames: ['nodes'],
+    integerAxes: [true],
+    series: [
+      { name: 'lower bound', values: series.lowerBound, color: COLORS.lowerBound, step: true, area: true },
+      { name: 'desired', values: series.desired, color: COLORS.desired, step: true, dashed: true },
+      { name: 'nodes', values: series.nodes, color: COLORS.nodes, step: true },
+    ],
+  };
+}
+
+/** Node-hours of each pool next to the lower bound of the pods they ran. */
+export function nodeHoursChart(pools: readonly PoolOutcome[]): BarChart {
+  return {
+    title: NODE_HOURS_CHART_TITLE,
+    categories: pools.map((pool) => pool.name),
+    axisName: 'node-hours',
+    series: [
+      { name: 'node-hours', values: pools.map((pool) => pool.nodeHours), color: COLORS.nodes },
+      {
+        name: 'lower bound',
+        values: pools.map((pool) => pool.lowerBoundNodeHours),
+        color: COLORS.lowerBound,
+      },
+    ],
+  };
+}
 
 /** The cluster-level charts: nodes, pending pods, CPU requested against allocatable. */
 export function clusterCharts(result: SimulationResult, hours: readonly number[]): TimeChart[] {
@@ -186,6 +283,17 @@ export function clusterCharts(result: SimulationResult, hours: readonly number[]
           step: true,
           area: true,
         },
+        ...(result.nodePools
+          ? [
+              {
+                name: 'no pool can take',
+                values: result.nodePools.unplaceable,
+                color: COLORS.unplaceable,
+                step: true,
+                dashed: true,
+              },
+            ]
+          : []),
       ],
     },
     {

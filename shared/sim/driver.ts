@@ -1,13 +1,14 @@
 /**
  * The simulation driver: moves virtual time from one interesting instant to the next (a controller due,
- * a sample due, a pod or instance changing state, a sleeping controller waking), brings the world to each
- * instant, runs the controllers that are due, and records time series. Controllers are the real loops
- * (or test doubles) wired to the world's ports; the driver knows nothing about what they decide.
+ * a sample due, a pod or instance changing state, a scenario fault, a sleeping controller waking), brings
+ * the world to each instant, runs the controllers that are due, and records time series. Controllers are
+ * the real loops (or test doubles) wired to the world's ports; the driver knows nothing about what they
+ * decide, and takes what they recorded into the result when the run ends.
  */
 import type { Logger } from '../ports/logger';
 import { silentLogger } from '../ports/logger';
 import { type ApiStats, diffStats, sumStats } from './api-calls';
-import type { ControllerOutcome, ServiceOutcome, SimulationResult } from './result';
+import type { ControllerOutcome, NodePoolRun, ServiceOutcome, SimulationResult } from './result';
 import { Sampler } from './sampler';
 import type { Scenario } from './scenario';
 import { createSimWorld, SimWorld } from './world';
@@ -23,6 +24,15 @@ export interface SimController {
   /** First tick at the scenario start plus this. @default 0 */
   offsetMs?: number;
   tick(now: number): Promise<unknown>;
+  /** Called at every sample instant (after the world's series), to record series of its own. */
+  sample?(now: number): void;
+  /** What it adds to the result, asked once when the run has ended. */
+  finish?(end: number): SimControllerResults;
+}
+
+/** Parts of a result only a controller can tell. */
+export interface SimControllerResults {
+  nodePools?: NodePoolRun;
 }
 
 export interface SimProgress {
@@ -268,6 +278,7 @@ export async function runSimulation(
       steps++;
       if (now >= nextSample && now <= end) {
         sampler.sample(now);
+        for (const controller of controllers) controller.sample?.(now);
         nextSample += sampleIntervalMs;
       }
       if (now >= end) break;
@@ -318,6 +329,8 @@ export async function runSimulation(
   }
 
   const statsAtEnd = snapshot(world);
+  const extras: SimControllerResults = {};
+  for (const controller of controllers) Object.assign(extras, controller.finish?.(end));
   return {
     scenario: {
       name: scenario.name,
@@ -344,5 +357,7 @@ export async function runSimulation(
     rescales: world.cluster.rescales().length - rescalesAtStart,
     pendingPodSeconds: Math.round(world.cluster.pendingPodSeconds() - pendingAtStart),
     events: world.cluster.events().length - eventsAtStart,
+    faults: world.appliedFaults().filter((applied) => applied.time >= start && applied.time <= end),
+    ...extras,
   };
 }

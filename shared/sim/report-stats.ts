@@ -1,8 +1,9 @@
 /**
  * Figures a report shows, computed from a simulation result: per service peak load, replica range,
- * time-weighted utilisation against the target, rescales; for the run, totals and peaks.
+ * time-weighted utilisation against the target, rescales; for the run, totals and peaks; for the node
+ * pools, nodes and node-hours against their lower bound, scale-ups, failures and the fallback after them.
  */
-import type { ServiceSeries, SimulationResult } from './result';
+import type { FallbackEpisode, PoolOutcome, ServiceSeries, SimulationResult } from './result';
 
 export interface ServiceSummary {
   key: string;
@@ -129,5 +130,54 @@ export function summarizeRun(result: SimulationResult): RunSummary {
     kubernetesRequests: result.api.kubernetes.totalRequests,
     kubernetesRequestsPerTick: ticks > 0 ? result.api.kubernetes.totalRequests / ticks : undefined,
     controllerErrors: result.controllers.reduce((sum, controller) => sum + controller.errors, 0),
+  };
+}
+
+export interface NodePoolSummary {
+  pools: (PoolOutcome & { overLowerBound: number | undefined })[];
+  nodeHours: number;
+  lowerBoundNodeHours: number;
+  /** nodeHours / lowerBoundNodeHours (undefined when the bound is 0). */
+  overLowerBound: number | undefined;
+  scaleUps: number;
+  nodesAdded: number;
+  failures: number;
+  /** Most unplaceable pods at one sample. */
+  peakUnplaceable: number;
+  /**
+   * The first failure after which pods went to a lower-priority pool: how long until the last of them
+   * was placed, counted from when the failure was visible (or from the pod's own pending start, if later).
+   */
+  fallback: FallbackEpisode | undefined;
+  /** One tick plus the boot time: what a fallback should take at most, with binding on top. */
+  fallbackBoundMs: number;
+}
+
+function ratio(value: number, bound: number): number | undefined {
+  return bound > 0 ? value / bound : undefined;
+}
+
+/** The node pools' figures, when the node-pool loop ran. */
+export function summarizeNodePools(result: SimulationResult): NodePoolSummary | undefined {
+  const run = result.nodePools;
+  if (!run) return undefined;
+  const pools = run.pools.map((pool) => ({
+    ...pool,
+    overLowerBound: ratio(pool.nodeHours, pool.lowerBoundNodeHours),
+  }));
+  const sum = (pick: (pool: PoolOutcome) => number) => pools.reduce((total, pool) => total + pick(pool), 0);
+  const nodeHours = sum((pool) => pool.nodeHours);
+  const lowerBoundNodeHours = sum((pool) => pool.lowerBoundNodeHours);
+  return {
+    pools,
+    nodeHours,
+    lowerBoundNodeHours,
+    overLowerBound: ratio(nodeHours, lowerBoundNodeHours),
+    scaleUps: sum((pool) => pool.scaleUps),
+    nodesAdded: sum((pool) => pool.nodesAdded),
+    failures: sum((pool) => pool.failures),
+    peakUnplaceable: run.unplaceable.length > 0 ? Math.max(...run.unplaceable) : 0,
+    fallback: run.fallbacks.find((episode) => episode.fallbackPods > 0),
+    fallbackBoundMs: run.intervalMs + run.bootSeconds * 1000,
   };
 }

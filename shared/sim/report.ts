@@ -2,9 +2,27 @@
  * Reports of a simulation run: one self-contained HTML page (inline CSS and SVG charts, no script, no
  * network) and a few lines for the terminal.
  */
-import { CLUSTER_CHART_TITLES, clusterCharts, renderTimeChart, serviceChart, timeAxis } from './charts';
-import { type RunSummary, type ServiceSummary, summarizeRun, summarizeServices } from './report-stats';
-import type { SimulationResult } from './result';
+import {
+  CLUSTER_CHART_TITLES,
+  clusterCharts,
+  NODE_HOURS_CHART_TITLE,
+  nodeHoursChart,
+  poolChart,
+  poolChartTitle,
+  renderBarChart,
+  renderTimeChart,
+  serviceChart,
+  timeAxis,
+} from './charts';
+import {
+  type NodePoolSummary,
+  type RunSummary,
+  type ServiceSummary,
+  summarizeNodePools,
+  summarizeRun,
+  summarizeServices,
+} from './report-stats';
+import type { NodePoolDecision, SimulationResult } from './result';
 
 export interface ReportOptions {
   /** @default `tideplane simulation: <scenario>` */
@@ -15,7 +33,11 @@ export interface ReportOptions {
   clusterChartSize?: { width: number; height: number };
   /** A line under the title (e.g. which controllers ran, a commit). */
   subtitle?: string;
+  /** Rows of the node-pool decision timeline at most. @default 300 */
+  maxDecisionRows?: number;
 }
+
+const DEFAULT_MAX_DECISION_ROWS = 300;
 
 const STYLE = `
 :root { color-scheme: light; }
@@ -64,6 +86,21 @@ function formatDuration(ms: number): string {
 
 function formatLocalTime(t: number, utcOffsetMinutes: number): string {
   return new Date(t + utcOffsetMinutes * 60_000).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+function formatLocalClock(t: number, utcOffsetMinutes: number): string {
+  return new Date(t + utcOffsetMinutes * 60_000).toISOString().slice(11, 19);
+}
+
+/** `2 min 15 s`, `45 s`. */
+function formatSeconds(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const minutes = Math.floor(seconds / 60);
+  return minutes > 0 ? `${minutes} min ${seconds % 60} s` : `${seconds} s`;
+}
+
+function formatRatio(value: number | undefined): string {
+  return value === undefined ? '–' : `${formatNumber(value, 2)}×`;
 }
 
 function formatOffset(minutes: number): string {
@@ -117,7 +154,22 @@ function serviceTable(services: ServiceSummary[]): string {
   );
 }
 
-function facts(result: SimulationResult, run: RunSummary): string {
+function facts(result: SimulationResult, run: RunSummary, pools: NodePoolSummary | undefined): string {
+  const poolItems: [string, string][] = pools
+    ? [
+        [
+          'node-hours / lower bound',
+          `${formatNumber(pools.nodeHours)} / ${formatNumber(pools.lowerBoundNodeHours)} (${formatRatio(pools.overLowerBound)})`,
+        ],
+        ['node scale-ups', `${pools.scaleUps} (+${pools.nodesAdded} nodes), ${pools.failures} failed`],
+        ...(pools.fallback?.placedWithinMs !== undefined
+          ? ([['capacity failure → pods on fallback', formatSeconds(pools.fallback.placedWithinMs)]] as [
+              string,
+              string,
+            ][])
+          : []),
+      ]
+    : [];
   const items: [string, string][] = [
     ['services', String(run.services)],
     ['controller ticks', formatNumber(run.ticks)],
@@ -134,6 +186,7 @@ function facts(result: SimulationResult, run: RunSummary): string {
           : ''
       }`,
     ],
+    ...poolItems,
     ['controller errors', String(run.controllerErrors)],
     ['wall time', `${formatNumber(result.wallTimeMs / 1000, 1)} s`],
   ];
@@ -178,14 +231,130 @@ function controllerTable(result: SimulationResult): string {
   );
 }
 
+function poolTable(summary: NodePoolSummary): string {
+  const rows = summary.pools.map(
+    (pool) =>
+      '<tr>' +
+      `<td class="name">${escapeHtml(pool.name)}</td>` +
+      `<td>${pool.priority}</td>` +
+      `<td class="name">${escapeHtml(`${pool.planningInstanceType} ${pool.capacityType}`)}</td>` +
+      `<td class="name">${escapeHtml(pool.groups.join(', '))}</td>` +
+      `<td>${pool.minNodes === pool.maxNodes ? pool.minNodes : `${pool.minNodes}–${pool.maxNodes}`}</td>` +
+      `<td>${formatNumber(pool.nodeHours, 1)}</td>` +
+      `<td>${formatNumber(pool.lowerBoundNodeHours, 1)}</td>` +
+      `<td>${formatRatio(pool.overLowerBound)}</td>` +
+      `<td>${pool.scaleUps} (+${pool.nodesAdded})</td>` +
+      `<td>${pool.failures}</td>` +
+      '</tr>',
+  );
+  return (
+    '<table><thead><tr><th class="name">pool</th><th>priority</th><th class="name">instances</th>' +
+    '<th class="name">groups</th><th>nodes</th><th>node-hours</th><th>lower bound</th><th>ratio</th>' +
+    `<th>scale-ups (nodes)</th><th>failures</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
+  );
+}
+
+function decisionCells(
+  decision: NodePoolDecision,
+  utcOffsetMinutes: number,
+): [string, string, string, string] {
+  switch (decision.kind) {
+    case 'scale-up':
+      return [
+        decision.result === 'applied' ? 'scale-up' : `scale-up (${decision.result})`,
+        decision.pool,
+        decision.asgName,
+        `${decision.from} → ${decision.to} for ${decision.pods} pod(s)`,
+      ];
+    case 'failure':
+      return [
+        `failure: ${decision.failure}`,
+        decision.pool,
+        decision.asgName,
+        `${decision.message}` +
+          (decision.resetTo !== undefined ? `; desired set back to ${decision.resetTo}` : '') +
+          `; backed off until ${formatLocalClock(decision.backedOffUntil, utcOffsetMinutes)}`,
+      ];
+    case 'fault':
+      return ['fault', '', '', decision.description];
+  }
+}
+
+function decisionTable(result: SimulationResult, maxRows: number): string {
+  const run = result.nodePools;
+  if (!run) return '';
+  const offset = result.scenario.utcOffsetMinutes;
+  const faults: NodePoolDecision[] = result.faults.map((applied) => ({
+    time: applied.time,
+    kind: 'fault',
+    description: applied.description,
+  }));
+  const all = [...faults, ...run.decisions].sort((a, b) => a.time - b.time);
+  if (all.length === 0) return '<p class="meta">No node-pool decisions: the pools held every pod.</p>';
+  const rows = all.slice(0, maxRows).map((decision) => {
+    const [event, pool, group, detail] = decisionCells(decision, offset);
+    const cls = decision.kind === 'scale-up' ? '' : ' class="over"';
+    return (
+      '<tr>' +
+      `<td class="name">${formatLocalClock(decision.time, offset)}</td>` +
+      `<td class="name"${cls}>${escapeHtml(event)}</td>` +
+      `<td class="name">${escapeHtml(pool)}</td>` +
+      `<td class="name">${escapeHtml(group)}</td>` +
+      `<td class="name">${escapeHtml(detail)}</td>` +
+      '</tr>'
+    );
+  });
+  const more =
+    all.length > maxRows ? `<p class="meta">… and ${all.length - maxRows} more decisions.</p>` : '';
+  return (
+    '<table><thead><tr><th class="name">time</th><th class="name">event</th><th class="name">pool</th>' +
+    `<th class="name">group</th><th class="name">detail</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
+    more
+  );
+}
+
+function fallbackParagraph(result: SimulationResult, summary: NodePoolSummary): string {
+  const episode = summary.fallback;
+  const offset = result.scenario.utcOffsetMinutes;
+  const faults = result.faults.map(
+    (applied) => `${escapeHtml(applied.description)} at ${formatLocalClock(applied.time, offset)}`,
+  );
+  const lines: string[] = [];
+  if (faults.length > 0) lines.push(`Faults: ${faults.join('; ')}.`);
+  if (episode?.placedWithinMs !== undefined && episode.lastPlacedAt !== undefined) {
+    lines.push(
+      `Capacity failure → pods on fallback: <strong>${formatSeconds(episode.placedWithinMs)}</strong>. ` +
+        `The scale-up of ${escapeHtml(episode.asgName)} (pool ${escapeHtml(episode.pool)}) failed ` +
+        `(${escapeHtml(episode.failure)}), visible at ${formatLocalClock(episode.visibleAt, offset)}; the loop ` +
+        `backed the group off at ${formatLocalClock(episode.detectedAt, offset)} and ${episode.fallbackPods} ` +
+        `pending pod(s) were placed on ${escapeHtml(episode.fallbackPools.join(', '))} nodes, the last at ` +
+        `${formatLocalClock(episode.lastPlacedAt, offset)} (one tick plus boot: ` +
+        `${formatSeconds(summary.fallbackBoundMs)}).`,
+    );
+  } else if (faults.length > 0 && summary.failures > 0) {
+    lines.push('No pod had to go to a lower-priority pool after the failures.');
+  }
+  return lines.length > 0 ? `<p>${lines.join('<br>')}</p>` : '';
+}
+
+function unplaceableList(result: SimulationResult): string {
+  const reasons = result.nodePools?.unplaceableReasons ?? [];
+  if (reasons.length === 0) return '';
+  const items = reasons
+    .slice(0, 10)
+    .map((entry) => `<li>${escapeHtml(entry.reason)} (${formatNumber(entry.ticks)} ticks)</li>`);
+  return `<h3>Why pods fitted no pool</h3><ul>${items.join('')}</ul>`;
+}
+
 function figure(svg: string, caption?: string): string {
   return `<figure>${svg}${caption ? `<figcaption>${escapeHtml(caption)}</figcaption>` : ''}</figure>`;
 }
 
 /**
  * The whole report as one HTML document: summary figures and table, cluster charts ("Nodes", "Pending
- * pods", CPU requested vs allocatable) and one "requests per second vs pods" chart per service titled
- * with its `namespace/name`.
+ * pods", CPU requested vs allocatable), when the node-pool loop ran its section (node-hours against the
+ * lower bound, each pool's nodes over the run, the fallback after a capacity failure, the decisions),
+ * and one "requests per second vs pods" chart per service titled with its `namespace/name`.
  *
  * @example
  * writeFileSync('report.html', renderReport(result, { subtitle: 'HPA loop, dry run off' }));
@@ -199,6 +368,33 @@ export function renderReport(result: SimulationResult, options: ReportOptions = 
   const time = { startLocalHour: axis.startLocalHour, durationHours: axis.durationHours };
   const run = summarizeRun(result);
   const services = summarizeServices(result);
+  const pools = summarizeNodePools(result);
+
+  const poolFigures =
+    pools && result.nodePools
+      ? [
+          figure(renderBarChart(nodeHoursChart(pools.pools), clusterSize)),
+          ...pools.pools.map((pool) => {
+            const series = result.nodePools?.series[pool.name] ?? { nodes: [], desired: [], lowerBound: [] };
+            return figure(
+              renderTimeChart(poolChart(pool, axis.hours, series), clusterSize, time),
+              `${formatNumber(pool.nodeHours, 1)} node-hours, lower bound ${formatNumber(pool.lowerBoundNodeHours, 1)}`,
+            );
+          }),
+        ]
+      : [];
+  const poolSection =
+    pools && result.nodePools
+      ? [
+          '<h2>Node pools</h2>',
+          fallbackParagraph(result, pools),
+          poolTable(pools),
+          `<div class="grid cluster">${poolFigures.join('')}</div>`,
+          '<h3>Decisions</h3>',
+          decisionTable(result, options.maxDecisionRows ?? DEFAULT_MAX_DECISION_ROWS),
+          unplaceableList(result),
+        ]
+      : [];
 
   const clusterFigures = clusterCharts(result, axis.hours).map((chart) =>
     figure(renderTimeChart(chart, clusterSize, time)),
@@ -236,11 +432,12 @@ export function renderReport(result: SimulationResult, options: ReportOptions = 
     `<h1>${escapeHtml(title)}</h1>`,
     `<p class="meta">${meta}</p>`,
     '<h2>Summary</h2>',
-    facts(result, run),
+    facts(result, run, pools),
     '<h2>Services</h2>',
     serviceTable(services),
     '<h2>Cluster</h2>',
     `<div class="grid cluster">${clusterFigures.join('')}</div>`,
+    ...poolSection,
     '<h2>Requests per second vs pods</h2>',
     `<div class="grid services">${serviceFigures.join('')}</div>`,
     '<h2>Controllers and API cost</h2>',
@@ -257,6 +454,9 @@ export function reportChartTitles(result: SimulationResult): string[] {
     CLUSTER_CHART_TITLES.nodes,
     CLUSTER_CHART_TITLES.pending,
     CLUSTER_CHART_TITLES.cpu,
+    ...(result.nodePools
+      ? [NODE_HOURS_CHART_TITLE, ...result.nodePools.pools.map((pool) => poolChartTitle(pool))]
+      : []),
     ...result.services.filter((service) => result.series.services[service.key]).map((service) => service.key),
   ];
 }
@@ -286,6 +486,32 @@ export function renderSummary(result: SimulationResult): string {
     `pending pod-seconds ${formatNumber(run.pendingPodSeconds)}, peak pods ${run.peakPods} ` +
       `(peak pending ${run.peakPendingPods}), nodes ${run.minNodes === run.maxNodes ? run.minNodes : `${run.minNodes}–${run.maxNodes}`}`,
     `Kubernetes API requests ${formatNumber(run.kubernetesRequests)}${perTick}, controller errors ${run.controllerErrors}`,
+    ...nodePoolLines(summarizeNodePools(result)),
   ];
   return lines.join('\n');
+}
+
+function nodePoolLines(summary: NodePoolSummary | undefined): string[] {
+  if (!summary) return [];
+  const pools = summary.pools
+    .map((pool) => {
+      const nodes =
+        pool.minNodes === pool.maxNodes ? `${pool.minNodes}` : `${pool.minNodes}–${pool.maxNodes}`;
+      return `${pool.name} ${nodes}`;
+    })
+    .join(', ');
+  const lines = [
+    `node pools: ${pools} nodes; ${summary.scaleUps} scale-ups (+${summary.nodesAdded} nodes), ` +
+      `${summary.failures} failed`,
+    `node-hours ${formatNumber(summary.nodeHours, 1)} vs lower bound ${formatNumber(summary.lowerBoundNodeHours, 1)} ` +
+      `(${formatRatio(summary.overLowerBound)})`,
+  ];
+  const fallback = summary.fallback;
+  if (fallback?.placedWithinMs !== undefined) {
+    lines.push(
+      `capacity failure → pods on fallback: ${formatSeconds(fallback.placedWithinMs)} ` +
+        `(${fallback.fallbackPods} pods on ${fallback.fallbackPools.join(', ')}, ${fallback.asgName} ${fallback.failure})`,
+    );
+  }
+  return lines;
 }

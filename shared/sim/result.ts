@@ -2,7 +2,9 @@
  * What a simulation run returns: time series sampled at a fixed virtual interval, per-service outcomes,
  * per-controller counters and API costs. Plain data: it can be written as JSON and rendered later.
  */
+import type { FailureKind } from '../nodepools/failures';
 import type { ApiStats } from './api-calls';
+import type { AppliedFault } from './faults';
 
 export interface ServiceSeries {
   /** Requests per second arriving. */
@@ -71,6 +73,113 @@ export interface ControllerOutcome {
   stateRequests: number;
 }
 
+/** A node pool over the run, as the node-pool loop resolved it. */
+export interface PoolOutcome {
+  name: string;
+  priority: number;
+  capacityType: string;
+  /** The type its template nodes are made of (the smallest it launches). */
+  planningInstanceType: string;
+  /** Auto Scaling groups (one per zone). */
+  groups: string[];
+  minNodes: number;
+  maxNodes: number;
+  /** Nodes of the pool integrated over the run (each tick's count held until the next tick). */
+  nodeHours: number;
+  /**
+   * The fewest nodes that could have held the pods bound to the pool's nodes, integrated over the run:
+   * per tick the largest of their CPU, memory and pod count over one template node's allocatable (less
+   * what its DaemonSet pods take), unrounded.
+   */
+  lowerBoundNodeHours: number;
+  /** Increases applied, and the nodes they added. */
+  scaleUps: number;
+  nodesAdded: number;
+  failures: number;
+}
+
+/** What the node-pool loop did, one line each, as a timeline. */
+export type NodePoolDecision =
+  | {
+      time: number;
+      kind: 'scale-up';
+      pool: string;
+      asgName: string;
+      zone: string;
+      from: number;
+      to: number;
+      pods: number;
+      /** `applied`, `would-apply`, `skipped` or `failed` (see the loop's `AppliedIncrease`). */
+      result: string;
+    }
+  | {
+      time: number;
+      kind: 'failure';
+      pool: string;
+      asgName: string;
+      failure: FailureKind;
+      message: string;
+      /** Desired capacity set back to, when it was lowered. */
+      resetTo?: number;
+      backedOffUntil: number;
+    }
+  | { time: number; kind: 'fault'; description: string };
+
+/** A pod the node-pool loop saw unschedulable, and where it went. */
+export interface PendingPodRecord {
+  /** `namespace/name`. */
+  pod: string;
+  /** When the scheduler first found no node for it. */
+  pendingSince: number;
+  /** When it was bound, if it was (seen at a later tick). */
+  boundAt?: number;
+  node?: string;
+  pool?: string;
+  zone?: string;
+  /** When its node joined the cluster. */
+  nodeJoinedAt?: number;
+  /** It disappeared unbound (scaled away) before being placed. */
+  deleted?: boolean;
+}
+
+/**
+ * A failed scale-up and the fallback after it: the pods placed on nodes of a lower-priority pool from the
+ * moment the failure was visible until the next failure.
+ */
+export interface FallbackEpisode {
+  asgName: string;
+  pool: string;
+  failure: FailureKind;
+  /** The failed scaling activity's time (for a timeout: when the loop noticed). */
+  visibleAt: number;
+  /** The tick that backed the group off. */
+  detectedAt: number;
+  /** Pods placed on lower-priority pools in the episode, and on which pools. */
+  fallbackPods: number;
+  fallbackPools: string[];
+  /** The longest wait of one of them, from the later of its pending start and `visibleAt` to binding. */
+  placedWithinMs?: number;
+  lastPlacedAt?: number;
+}
+
+/** The node-pool loop's side of a run (present when it ran). */
+export interface NodePoolRun {
+  intervalMs: number;
+  /** The longest boot time of the scenario's groups (launch to Ready node), seconds. */
+  bootSeconds: number;
+  ticks: number;
+  pools: PoolOutcome[];
+  /** Per pool, at the sample instants of `series.times`. */
+  series: Record<string, { nodes: number[]; desired: number[]; lowerBound: number[] }>;
+  /** Pods the loop could place in no pool, at the sample instants. */
+  unplaceable: number[];
+  decisions: NodePoolDecision[];
+  pendingPods: PendingPodRecord[];
+  fallbacks: FallbackEpisode[];
+  /** Reasons of pods no pool could take, with how many ticks reported each (most frequent first). */
+  unplaceableReasons: { reason: string; ticks: number }[];
+}
+
 export interface SimulationResult {
   scenario: {
     name: string;
@@ -102,4 +211,8 @@ export interface SimulationResult {
   pendingPodSeconds: number;
   /** Kubernetes Events written. */
   events: number;
+  /** The scenario's faults that happened. */
+  faults: AppliedFault[];
+  /** When the node-pool loop ran. */
+  nodePools?: NodePoolRun;
 }

@@ -3,9 +3,14 @@
  * load), how long it runs and how often loops tick. It is plain data (traces are descriptions, not
  * functions), so it can be written to and read from a file and checked by a schema.
  */
+import type { z } from 'zod';
+import type { nodePoolsSchema } from '../config/node-pools';
+import type { NetworkInput } from '../network/plan';
 import type { CrossVersionObjectReference, HorizontalPodAutoscalerSpec } from '../ports/autoscaling-v2';
 import type { AutoscalerKind } from '../ports/kubernetes';
 import type { SimGroupSpec } from './cloud';
+import type { DaemonSetSpec } from './daemon-set';
+import type { ScenarioFault } from './faults';
 import type { SchedulingPolicy } from './scheduler';
 import type { TraceSpec } from './traces';
 import type { WorkloadSpec } from './workload';
@@ -46,4 +51,12 @@ export interface Scenario {
   nodeGroups: SimGroupSpec[];
   /** Services, running at their initial replicas at the start. */
   services: ScenarioService[];
+  /** Node agents on every node that admits them; their pods were there before the services' pods. */
+  daemonSets?: DaemonSetSpec[];
+  /** The node-pool loop's config for this cluster, as written in the config file (defaults not applied). */
+  nodePools?: z.input<typeof nodePoolsSchema>;
+  /** The cluster's pod network: its plan bounds the node count and sets max pods per node. */
+  network?: NetworkInput;
+  /** Changes to the world at offsets from the start (capacity running out, coming back). */
+  faults?: ScenarioFault[];
 }

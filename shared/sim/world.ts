@@ -1,11 +1,15 @@
 /**
- * The simulated world of one scenario: the virtual clock, the cluster, the cloud, the metric source, the
- * simulated AWS services metric collectors talk to (SQS, CloudWatch) and an in-memory state store, wired
- * together and brought to the scenario's starting point.
+ * The simulated world of one scenario: the virtual clock, the cluster, the cloud (Auto Scaling and EC2),
+ * the metric source, the simulated AWS services metric collectors talk to (SQS, CloudWatch), an in-memory
+ * state store, the network plan and the scenario's faults, wired together and brought to the scenario's
+ * starting point.
  */
+import { type NetworkPlan, planNetwork } from '../network/plan';
 import { scaleTargetKeyString } from '../ports/kubernetes';
 import { SimCloud } from './cloud';
 import { SimCluster } from './cluster';
+import { SimEc2 } from './ec2';
+import { type AppliedFault, applyFault, describeFault, type ScenarioFault, scheduleFaults } from './faults';
 import { SimMetrics } from './metrics';
 import type { Scenario } from './scenario';
 import { albLoadBalancerName, SimCloudWatch } from './sim-cloudwatch';
@@ -18,7 +22,8 @@ import { WORKLOAD_DEFAULTS, workloadKey } from './workload';
 /**
  * Everything a loop needs to run against the simulator, behind the real ports: `cluster` is the
  * `KubernetesPort`, `metrics` the `MetricSource` (the Kubernetes custom and external metrics APIs),
- * `cloud` the `AutoScalingPort`, `state` the `StateStore` and `clock` the `Clock`. `sqs` and `cloudwatch`
+ * `cloud` the `AutoScalingPort`, `ec2` the `Ec2Port`, `state` the `StateStore` and `clock` the `Clock`;
+ * `network` is the plan of the scenario's pod network, if it has one. `sqs` and `cloudwatch`
  * are simulated AWS services behind objects typed as the SDK clients, for the real metric collectors
  * (`sqs.client(region)`, `cloudwatch.client(region)`): SQS serves the queue workers' backlogs, CloudWatch
  * the ALB request metrics of the other workloads (see sim-sqs.ts and sim-cloudwatch.ts).
@@ -35,6 +40,11 @@ export class SimWorld {
   readonly sqs: SimSqs;
   readonly cloudwatch: SimCloudWatch;
   readonly state: SimStateStore;
+  readonly ec2: SimEc2;
+  readonly network: NetworkPlan | undefined;
+  /** Faults not applied yet, in order. */
+  private readonly pendingFaults: ScenarioFault[];
+  private readonly faultLog: AppliedFault[] = [];
 
   constructor(readonly scenario: Scenario) {
     this.clock = new VirtualClock(scenario.start);
@@ -51,7 +61,11 @@ export class SimWorld {
     });
     this.metrics = new SimMetrics(this.cluster);
     this.state = new SimStateStore(this.clock);
+    this.ec2 = new SimEc2();
+    this.network = scenario.network ? networkPlanOf(scenario) : undefined;
+    this.pendingFaults = scheduleFaults(scenario.faults ?? [], scenario.durationMs);
     for (const group of scenario.nodeGroups) this.cloud.addGroup(group);
+    for (const daemonSet of scenario.daemonSets ?? []) this.cluster.addDaemonSet(daemonSet, { warm: true });
     const traceContext = {
       start: scenario.start,
       utcOffsetMinutes: scenario.utcOffsetMinutes,
@@ -91,16 +105,27 @@ export class SimWorld {
     this.reconcile();
   }
 
-  /** Brings cloud and cluster to the clock's time (and lets CloudWatch record what happened). */
+  /**
+   * Brings cloud and cluster to the clock's time (and lets CloudWatch record what happened); faults due
+   * by now happen first, as they are what the cloud reacts to.
+   */
   reconcile(): void {
+    this.applyDueFaults();
     this.cloud.reconcile();
     this.cluster.reconcile();
     this.cloudwatch.observe();
   }
 
-  /** When the world next changes by itself (Infinity if never). */
+  /** When the world next changes by itself, a fault included (Infinity if never). */
   nextEventAt(): number {
-    return Math.min(this.cloud.nextEventAt(), this.cluster.nextEventAt());
+    const fault = this.pendingFaults[0];
+    const faultAt = fault ? this.scenario.start + fault.atMs : Number.POSITIVE_INFINITY;
+    return Math.min(this.cloud.nextEventAt(), this.cluster.nextEventAt(), faultAt);
+  }
+
+  /** The faults that happened so far, in order. */
+  appliedFaults(): readonly AppliedFault[] {
+    return this.faultLog;
   }
 
   /** The `getScales` key of a service's workload. */
@@ -109,6 +134,30 @@ export class SimWorld {
     if (!record) throw new Error(`no workload ${namespace}/${name}`);
     return scaleTargetKeyString({ namespace, apiVersion: record.apiVersion, kind: record.kind, name });
   }
+
+  private applyDueFaults(): void {
+    const now = this.clock.now();
+    for (;;) {
+      const fault = this.pendingFaults[0];
+      if (!fault || this.scenario.start + fault.atMs > now) return;
+      this.pendingFaults.shift();
+      applyFault(this.cloud, fault);
+      // The instant it really happened: later than planned only if time skipped past it.
+      this.faultLog.push({
+        time: now,
+        fault,
+        description: describeFault(fault),
+      });
+    }
+  }
+}
+
+function networkPlanOf(scenario: Scenario): NetworkPlan {
+  const input = scenario.network;
+  if (!input) throw new Error(`scenario ${scenario.name} has no network`);
+  const result = planNetwork(input);
+  if (!result.ok) throw new Error(`scenario ${scenario.name}: network: ${result.problems.join('; ')}`);
+  return result.plan;
 }
 
 /** Builds the world of a scenario at its start time. */

@@ -1,8 +1,18 @@
 /**
  * The default day: a European online shop's cluster over one day (local midnight to midnight, CEST) with
  * 35 services in 7 namespaces, each with a HorizontalAutoscaler (CPU Utilization targets 60–80 %, a few
- * with behavior policies, two with a Pods metric), and node groups that already hold the evening peak (the
- * node-pool loop arrives later; the groups are Auto Scaling groups so it can scale them).
+ * with behavior policies, two with a Pods metric), two node agents (DaemonSets) and four node pools of
+ * zonal Auto Scaling groups that start with the night's capacity, so the node-pool loop grows them under
+ * the HPAs through the morning ramp and the evening peak:
+ * - `default` (priority 0): m5.2xlarge on-demand, the pool every ordinary pod lands in;
+ * - `fallback` (priority -10, empty at night): m6i.2xlarge on-demand, for when the default type is out
+ *   of capacity or at its max;
+ * - `spot`: m5.xlarge spot, opt-in: its nodes carry the spot label and taint, and only the four stateless
+ *   services that select and tolerate them run there;
+ * - `search`: c5.2xlarge on-demand, dedicated to the search namespace by a taint.
+ * `default` and `fallback` come from the config; `spot` and `search` from cluster-autoscaler's tags, as a
+ * cluster moving from cluster-autoscaler keeps them. The two StatefulSets keep their volumes in all three
+ * zones, so their pods are bound to the zone of their volume.
  *
  * Three autoscalers use the AWS metric sources (through the simulated SQS and CloudWatch, see
  * sim-sqs.ts and sim-cloudwatch.ts), next to their CPU target:
@@ -10,8 +20,25 @@
  * - `storefront/web` on ALB `RequestCount` and `checkout/cart` on ALB `RequestCountPerTarget`, both from
  *   CloudWatch as requests per second (the `cloudwatch` collector).
  */
+import type { z } from 'zod';
+import type { nodePoolsSchema } from '../../config/node-pools';
+import type { NetworkInput } from '../../network/plan';
+import {
+  CA_ENABLED_TAG,
+  CA_LABEL_TAG_PREFIX,
+  CA_TAINT_TAG_PREFIX,
+  CLUSTER_TAG_VALUE,
+  clusterTag,
+  NODE_POOL_TAG,
+  PRIORITY_TAG,
+} from '../../nodepools/pools';
+import { CAPACITY_TYPE_LABEL, SPOT_TAINT } from '../../nodepools/template-node';
 import type { HorizontalPodAutoscalerBehavior, MetricSpec } from '../../ports/autoscaling-v2';
-import type { SimGroupSpec } from '../cloud';
+import type { Taint, Toleration } from '../../ports/kubernetes';
+import { parseMilliNumber, parseQuantityNumber } from '../../units/quantity';
+import type { CapacityType, SimGroupSpec } from '../cloud';
+import type { DaemonSetSpec } from '../daemon-set';
+import { nodeResources } from '../instance-types';
 import type { Scenario, ScenarioService } from '../scenario';
 import { ALB_NAMESPACE, albLoadBalancerName, albTargetGroupName } from '../sim-cloudwatch';
 import { createTrace, type TraceBurst, type TraceSpec } from '../traces';
@@ -23,7 +50,103 @@ const CEST_OFFSET_MINUTES = 120;
 const DAY_MS = 24 * 3_600_000;
 const REGION = 'eu-central-1';
 const CLUSTER_NAME = 'sim-eu-central-1';
-const ZONES = ['eu-central-1a', 'eu-central-1b', 'eu-central-1c'];
+export const ZONES = ['eu-central-1a', 'eu-central-1b', 'eu-central-1c'];
+
+/** The node label that says which pool a node belongs to (what the search services select). */
+export const NODE_POOL_LABEL = 'node-pool';
+
+/**
+ * The pod network: a /16 cut into /24 node ranges, 256 nodes of 110 pods (the kubelet's default), as
+ * clusters with their own CNI and node CIDRs run it. Every group's nodes take 110 pods, as planned.
+ */
+export const DEFAULT_DAY_NETWORK: NetworkInput = { clusterCidr: '10.2.0.0/16', nodeCidrMaskSize: 24 };
+const MAX_PODS = 110;
+
+/**
+ * The night's nodes are what the first pods need plus this share, so the pods of the first quiet hours
+ * fit without a scale-up; the rest of the day is the node-pool loop's job.
+ */
+const NIGHT_HEADROOM = 1.15;
+
+type PoolName = 'default' | 'fallback' | 'spot' | 'search';
+
+interface PoolSpec {
+  /** The value of the `node-pool` label of its nodes. */
+  label: string;
+  instanceType: string;
+  capacityType: CapacityType;
+  minPerZone: number;
+  maxPerZone: number;
+  taints?: Taint[];
+}
+
+const POOLS: Record<PoolName, PoolSpec> = {
+  default: {
+    label: 'default',
+    instanceType: 'm5.2xlarge',
+    capacityType: 'on-demand',
+    minPerZone: 1,
+    maxPerZone: 25,
+  },
+  fallback: {
+    label: 'fallback',
+    instanceType: 'm6i.2xlarge',
+    capacityType: 'on-demand',
+    minPerZone: 0,
+    maxPerZone: 10,
+  },
+  spot: {
+    label: 'spot',
+    instanceType: 'm5.xlarge',
+    capacityType: 'spot',
+    minPerZone: 0,
+    maxPerZone: 10,
+    taints: [SPOT_TAINT],
+  },
+  search: {
+    label: 'search-compute',
+    instanceType: 'c5.2xlarge',
+    capacityType: 'on-demand',
+    minPerZone: 1,
+    maxPerZone: 10,
+    taints: [{ key: 'dedicated', value: 'search', effect: 'NoSchedule' }],
+  },
+};
+
+/** What a pod needs to run on the spot pool: select its label, tolerate its taint. */
+const SPOT_PLACEMENT: { nodeSelector: Record<string, string>; tolerations: Toleration[] } = {
+  nodeSelector: { [CAPACITY_TYPE_LABEL]: 'spot' },
+  tolerations: [{ key: CAPACITY_TYPE_LABEL, operator: 'Equal', value: 'spot', effect: 'NoSchedule' }],
+};
+
+/** Node agents on every node, whatever its taints. */
+const DAEMON_SETS: DaemonSetSpec[] = [
+  {
+    namespace: 'kube-system',
+    name: 'kube-proxy',
+    containers: [
+      {
+        name: 'kube-proxy',
+        requests: { cpu: '100m', memory: '64Mi' },
+        fixedUsage: { cpuMillis: 20, memoryMi: 40 },
+      },
+    ],
+    tolerations: [{ operator: 'Exists' }],
+  },
+  {
+    namespace: 'logging',
+    name: 'fluent-bit',
+    containers: [
+      {
+        name: 'fluent-bit',
+        requests: { cpu: '50m', memory: '128Mi' },
+        limits: { memory: '256Mi' },
+        fixedUsage: { cpuMillis: 15, memoryMi: 90 },
+      },
+    ],
+    tolerations: [{ operator: 'Exists' }],
+  },
+];
 
 /** How services start: JVMs pull big images, warm up long and burn CPU meanwhile; Go starts at once. */
 type Runtime = 'jvm' | 'node' | 'go';
@@ -61,6 +184,10 @@ interface Row {
   cpu?: boolean;
   queue?: { name: string; capacityPerPod: number };
   dedicated?: boolean;
+  /** Opts into the spot pool (and only that pool). */
+  spot?: boolean;
+  /** A StatefulSet whose pods keep their volumes, spread over these zones. */
+  volumeZones?: string[];
   /** Annotations of the autoscaler (kube-metrics-adapter's `metric-config.*`). */
   annotations?: Record<string, string>;
 }
@@ -155,6 +282,7 @@ const ROWS: Row[] = [
   {
     ns: 'storefront',
     name: 'assets',
+    spot: true,
     runtime: 'go',
     peak: 6500,
     cpuPerRps: 0.35,
@@ -167,6 +295,7 @@ const ROWS: Row[] = [
   {
     ns: 'storefront',
     name: 'sessions',
+    volumeZones: ZONES,
     runtime: 'go',
     kind: 'StatefulSet',
     peak: 2900,
@@ -255,6 +384,7 @@ const ROWS: Row[] = [
   {
     ns: 'catalog',
     name: 'media-resizer',
+    spot: true,
     runtime: 'go',
     peak: 830,
     cpuPerRps: 9,
@@ -535,6 +665,7 @@ const ROWS: Row[] = [
   {
     ns: 'logistics',
     name: 'warehouse-sync',
+    volumeZones: ZONES,
     runtime: 'jvm',
     kind: 'StatefulSet',
     peak: 300,
@@ -598,6 +729,7 @@ const ROWS: Row[] = [
   {
     ns: 'platform',
     name: 'feature-flags',
+    spot: true,
     runtime: 'go',
     peak: 10800,
     cpuPerRps: 0.15,
@@ -610,6 +742,7 @@ const ROWS: Row[] = [
   {
     ns: 'platform',
     name: 'image-cache',
+    spot: true,
     runtime: 'go',
     peak: 9600,
     cpuPerRps: 0.45,
@@ -656,49 +789,110 @@ const ENVOY: SimContainerSpec = {
   fixedUsage: { cpuMillis: 25, memoryMi: 70 },
 };
 
-function nodeGroups(): SimGroupSpec[] {
-  const general = ZONES.map(
-    (zone): SimGroupSpec => ({
-      name: `general-${zone.slice(-2)}`,
-      minSize: 1,
-      maxSize: 40,
-      desiredCapacity: 12,
-      availabilityZones: [zone],
-      instanceType: 'm5.2xlarge',
-      capacityType: 'on-demand',
-      tags: {
-        'k8s.io/cluster-autoscaler/enabled': 'true',
-        'k8s.io/cluster-autoscaler/node-template/label/node-pool': 'general',
-      },
-      nodeLabels: { 'node-pool': 'general' },
-    }),
+/** The pool a service's pods run in. */
+function poolOf(row: Row): PoolName {
+  return row.dedicated ? 'search' : row.spot ? 'spot' : 'default';
+}
+
+/** The name of a pool's group in a zone: `default-a`, `spot-c`. */
+export function groupName(pool: string, zone: string): string {
+  return `${pool}-${zone.slice(-1)}`;
+}
+
+/**
+ * The tags of a pool's groups. Every group carries cluster-autoscaler's discovery tags (the cluster tag
+ * is also what lets tideplane's IAM policy scale it) and the node-template label (and taint) tags that
+ * describe its nodes while it has none; the tag-discovered pools name their pool and priority.
+ */
+function groupTags(pool: PoolName, spec: PoolSpec, fromTags: boolean): Record<string, string> {
+  return {
+    [CA_ENABLED_TAG]: 'true',
+    [clusterTag(CLUSTER_NAME)]: CLUSTER_TAG_VALUE,
+    [`${CA_LABEL_TAG_PREFIX}${NODE_POOL_LABEL}`]: spec.label,
+    ...Object.fromEntries(
+      (spec.taints ?? []).map((taint) => [
+        `${CA_TAINT_TAG_PREFIX}${taint.key}`,
+        `${taint.value ?? ''}:${taint.effect}`,
+      ]),
+    ),
+    ...(fromTags ? { [NODE_POOL_TAG]: pool, [PRIORITY_TAG]: '0' } : {}),
+  };
+}
+
+/** Per-pod CPU (millicores) and memory (bytes) requests of a service. */
+function podRequests(service: ScenarioService): { cpu: number; memory: number } {
+  let cpu = 0;
+  let memory = 0;
+  for (const container of service.containers) {
+    cpu += parseMilliNumber(container.requests.cpu ?? '0');
+    memory += parseQuantityNumber(container.requests.memory ?? '0');
+  }
+  return { cpu, memory };
+}
+
+/**
+ * Nodes per zone a pool starts with: what its services' first pods request, with the node agents on
+ * every node and NIGHT_HEADROOM, over one node's allocatable, spread evenly over the zones.
+ */
+function nightNodesPerZone(spec: PoolSpec, services: ScenarioService[]): number {
+  const allocatable = nodeResources(spec.instanceType, MAX_PODS).allocatable;
+  let agentsCpu = 0;
+  let agentsMemory = 0;
+  for (const daemonSet of DAEMON_SETS) {
+    for (const container of daemonSet.containers) {
+      agentsCpu += parseMilliNumber(container.requests.cpu ?? '0');
+      agentsMemory += parseQuantityNumber(container.requests.memory ?? '0');
+    }
+  }
+  let cpu = 0;
+  let memory = 0;
+  for (const service of services) {
+    const pod = podRequests(service);
+    cpu += service.replicas * pod.cpu;
+    memory += service.replicas * pod.memory;
+  }
+  const nodes = Math.max(
+    (cpu * NIGHT_HEADROOM) / (parseMilliNumber(allocatable.cpu ?? '0') - agentsCpu),
+    (memory * NIGHT_HEADROOM) / (parseQuantityNumber(allocatable.memory ?? '0') - agentsMemory),
   );
-  return [
-    ...general,
-    {
-      name: 'spot-general',
-      minSize: 0,
-      maxSize: 40,
-      desiredCapacity: 12,
-      availabilityZones: ZONES,
-      instanceType: 'm5.xlarge',
-      capacityType: 'spot',
-      tags: { 'k8s.io/cluster-autoscaler/enabled': 'true' },
-      nodeLabels: { 'node-pool': 'spot-general' },
-    },
-    {
-      name: 'search-compute',
-      minSize: 2,
-      maxSize: 30,
-      desiredCapacity: 9,
-      availabilityZones: ZONES,
-      instanceType: 'c5.2xlarge',
-      capacityType: 'on-demand',
-      tags: { 'k8s.io/cluster-autoscaler/enabled': 'true' },
-      nodeLabels: { 'node-pool': 'search-compute' },
-      nodeTaints: [{ key: 'dedicated', value: 'search', effect: 'NoSchedule' }],
-    },
-  ];
+  return Math.max(spec.minPerZone, Math.ceil(nodes / ZONES.length));
+}
+
+function nodeGroups(services: Map<PoolName, ScenarioService[]>): SimGroupSpec[] {
+  const groups: SimGroupSpec[] = [];
+  for (const [pool, spec] of Object.entries(POOLS) as [PoolName, PoolSpec][]) {
+    const perZone = nightNodesPerZone(spec, services.get(pool) ?? []);
+    const fromTags = pool === 'spot' || pool === 'search';
+    for (const zone of ZONES) {
+      groups.push({
+        name: groupName(pool, zone),
+        minSize: spec.minPerZone,
+        maxSize: spec.maxPerZone,
+        desiredCapacity: perZone,
+        availabilityZones: [zone],
+        instanceType: spec.instanceType,
+        capacityType: spec.capacityType,
+        tags: groupTags(pool, spec, fromTags),
+        nodeLabels: { [NODE_POOL_LABEL]: spec.label },
+        ...(spec.taints ? { nodeTaints: spec.taints } : {}),
+        maxPods: MAX_PODS,
+      });
+    }
+  }
+  return groups;
+}
+
+/**
+ * The node-pool loop's config: the default and fallback pools by name and priority (the fallback one of
+ * another instance type, as Zalando runs them), the spot and search pools discovered by their tags.
+ */
+function nodePoolsConfig(): z.input<typeof nodePoolsSchema> {
+  return {
+    pools: [
+      { name: 'default', priority: 0, asgs: ZONES.map((zone) => groupName('default', zone)) },
+      { name: 'fallback', priority: -10, asgs: ZONES.map((zone) => groupName('fallback', zone)) },
+    ],
+  };
 }
 
 /** Replicas a row needs to meet its CPU target at `rps` (what an HPA converges to). */
@@ -770,9 +964,11 @@ function toService(row: Row, start: number, seed: number): ScenarioService {
     readinessSeconds: runtime.readinessSeconds,
     terminationSeconds: row.runtime === 'jvm' ? 30 : 10,
     ...(row.kind === 'StatefulSet' ? { podManagementPolicy: 'Parallel' as const } : {}),
+    ...(row.volumeZones ? { volumeClaim: { zones: row.volumeZones } } : {}),
+    ...(row.spot ? SPOT_PLACEMENT : {}),
     ...(row.dedicated
       ? {
-          nodeSelector: { 'node-pool': 'search-compute' },
+          nodeSelector: { [NODE_POOL_LABEL]: POOLS.search.label },
           tolerations: [
             { key: 'dedicated', operator: 'Equal' as const, value: 'search', effect: 'NoSchedule' as const },
           ],
@@ -794,6 +990,8 @@ function toService(row: Row, start: number, seed: number): ScenarioService {
 export interface DefaultDayOptions {
   /** @default 20250603 */
   seed?: number;
+  /** Local hours after midnight the run starts at, its services and nodes sized for that hour. @default 0 */
+  startHour?: number;
   /** @default 24 h */
   durationMs?: number;
   /** @default 15 s */
@@ -803,27 +1001,39 @@ export interface DefaultDayOptions {
 }
 
 /**
- * The default day. Options shorten it or change the seed (tests).
+ * The default day. Options shorten it, start it later in the day or change the seed (tests, and the
+ * scenarios built on it).
  *
  * @example
  * const result = await runSimulation(createDefaultDayScenario(), { controllers });
  */
 export function createDefaultDayScenario(options: DefaultDayOptions = {}): Scenario {
   const seed = options.seed ?? 20250603;
+  const start = DEFAULT_START + (options.startHour ?? 0) * 3_600_000;
+  const byPool = new Map<PoolName, ScenarioService[]>();
+  const services = ROWS.map((row) => {
+    const service = toService(row, start, seed);
+    byPool.set(poolOf(row), [...(byPool.get(poolOf(row)) ?? []), service]);
+    return service;
+  });
   return {
     name: 'default-day',
     description:
       'A European online shop over one day: 35 services in 7 namespaces with HorizontalAutoscalers, ' +
-      'night trough, morning ramp, lunch plateau, evening peak with a TV-advert surge on the storefront.',
+      'night trough, morning ramp, lunch plateau, evening peak with a TV-advert surge on the storefront; ' +
+      "the cluster starts with the night's nodes and the node-pool loop grows it.",
     clusterName: CLUSTER_NAME,
     region: REGION,
     seed,
-    start: DEFAULT_START,
+    start,
     utcOffsetMinutes: CEST_OFFSET_MINUTES,
     durationMs: options.durationMs ?? DAY_MS,
     tickIntervalMs: options.tickIntervalMs ?? 15_000,
     sampleIntervalMs: options.sampleIntervalMs ?? 5 * 60_000,
-    nodeGroups: nodeGroups(),
-    services: ROWS.map((row) => toService(row, DEFAULT_START, seed)),
+    nodeGroups: nodeGroups(byPool),
+    services,
+    daemonSets: DAEMON_SETS,
+    nodePools: nodePoolsConfig(),
+    network: DEFAULT_DAY_NETWORK,
   };
 }

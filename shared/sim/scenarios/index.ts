@@ -1,7 +1,11 @@
 /** Named scenarios, for the command line (`--scenario <name>`). */
 import type { Scenario } from '../scenario';
+import { createCapacityShortageScenario } from './capacity-shortage';
 import { createDefaultDayScenario } from './default-day';
+import { createZonalVolumeScenario } from './zonal-volume';
 
 export const SCENARIOS: Readonly<Record<string, () => Scenario>> = Object.freeze({
   'default-day': () => createDefaultDayScenario(),
+  'capacity-shortage': () => createCapacityShortageScenario(),
+  'zonal-volume': () => createZonalVolumeScenario(),
 });

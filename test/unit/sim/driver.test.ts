@@ -201,4 +201,88 @@ describe('runSimulation', () => {
     expect(a.services).toEqual(b.services);
     expect(a.api).toEqual(b.api);
   });
+
+  it('given a capacity fault between ticks, should apply it at its instant and list it in the result', async () => {
+    const atMs = 5 * MINUTE + 7_000;
+    const offering = { instanceType: 'm5.xlarge', zone: 'eu-central-1a', capacityType: 'on-demand' as const };
+    const world = createSimWorld(
+      tinyScenario({
+        faults: [
+          { atMs: 8 * MINUTE, kind: 'capacity', ...offering, available: true },
+          { atMs, kind: 'capacity', ...offering, available: false },
+        ],
+      }),
+    );
+    const seen: { now: number; available: boolean }[] = [];
+    const result = await runSimulation(world, {
+      controllers: [
+        {
+          name: 'probe',
+          intervalMs: MINUTE,
+          tick: async (now) => {
+            seen.push({ now, available: world.cloud.isCapacityAvailable(offering) });
+          },
+        },
+      ],
+    });
+    // Each fault is stamped with the clock at which the world applied it: the driver stopped at 5:07, not
+    // at the next tick or sample, and the scenario's order does not matter.
+    expect(result.faults.map((fault) => [fault.time - START, fault.fault.available])).toEqual([
+      [atMs, false],
+      [8 * MINUTE, true],
+    ]);
+    expect(result.faults[0]?.description).toBe('m5.xlarge on-demand in eu-central-1a: no capacity');
+    // Ticks at whole minutes: the one at 6:00 is the first after the fault, the one at 8:00 sees it gone.
+    expect(seen.filter((tick) => !tick.available).map((tick) => (tick.now - START) / MINUTE)).toEqual([6, 7]);
+    expect(world.cloud.isCapacityAvailable(offering)).toBe(true);
+  });
+
+  it('given a fault outside the scenario, should refuse to build the world', () => {
+    expect(() =>
+      createSimWorld(
+        tinyScenario({
+          faults: [
+            {
+              atMs: 11 * MINUTE,
+              kind: 'capacity',
+              instanceType: 'm5.xlarge',
+              zone: 'eu-central-1a',
+              capacityType: 'spot',
+              available: false,
+            },
+          ],
+        }),
+      ),
+    ).toThrow(/faults\[0\]: atMs 660000 is outside the scenario/);
+  });
+
+  it('should let controllers record at sample instants and add their records to the result', async () => {
+    const samples: number[] = [];
+    const result = await runSimulation(tinyScenario({ durationMs: 3 * MINUTE }), {
+      controllers: [
+        {
+          name: 'recorder',
+          intervalMs: 15_000,
+          tick: async () => {},
+          sample: (now) => samples.push(now),
+          finish: (end) => ({
+            nodePools: {
+              intervalMs: 15_000,
+              bootSeconds: 120,
+              ticks: (end - START) / 15_000,
+              pools: [],
+              series: {},
+              unplaceable: [],
+              decisions: [],
+              pendingPods: [],
+              fallbacks: [],
+              unplaceableReasons: [],
+            },
+          }),
+        },
+      ],
+    });
+    expect(samples).toEqual(result.series.times);
+    expect(result.nodePools?.ticks).toBe(12);
+  });
 });

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { runSimulation } from '../../../shared/sim/driver';
+import { hpaController } from '../../../shared/sim/hpa-controller';
+import { nodePoolController } from '../../../shared/sim/node-pool-controller';
 import { renderReport, renderSummary, reportChartTitles } from '../../../shared/sim/report';
-import { summarizeServices, timeWeightedMean } from '../../../shared/sim/report-stats';
+import { summarizeNodePools, summarizeServices, timeWeightedMean } from '../../../shared/sim/report-stats';
 import { createDefaultDayScenario } from '../../../shared/sim/scenarios/default-day';
+import { createZonalVolumeScenario } from '../../../shared/sim/scenarios/zonal-volume';
+import { createSimWorld } from '../../../shared/sim/world';
 
 describe('report figures', () => {
   it('should weight each sample by the time until the next one', () => {
@@ -29,5 +33,44 @@ describe('report figures', () => {
     expect(html).toContain('no controllers &lt;test&gt;');
     expect(html.match(/<svg/g)).toHaveLength(reportChartTitles(result).length);
     expect(html).toContain('No controllers ran');
+  });
+
+  it('should show the node pools: node-hours against the lower bound, each pool over time, the decisions', async () => {
+    const world = createSimWorld(createZonalVolumeScenario());
+    const result = await runSimulation(world, {
+      controllers: [hpaController(world), nodePoolController(world)],
+    });
+    const pools = summarizeNodePools(result);
+    expect(pools?.pools.map((pool) => pool.name)).toEqual(['default']);
+    expect(pools?.scaleUps).toBeGreaterThan(0);
+    expect(pools?.nodeHours).toBeGreaterThan(pools?.lowerBoundNodeHours ?? Infinity);
+    expect(pools?.overLowerBound).toBeCloseTo((pools?.nodeHours ?? 0) / (pools?.lowerBoundNodeHours ?? 1));
+    expect(pools?.fallback).toBeUndefined();
+    expect(pools?.fallbackBoundMs).toBe(15_000 + 120_000);
+
+    const summary = renderSummary(result).split('\n');
+    expect(summary).toHaveLength(6);
+    expect(summary[4]).toMatch(/^node pools: default 6–\d+ nodes; \d+ scale-ups \(\+\d+ nodes\), 0 failed$/);
+    expect(summary[5]).toMatch(/^node-hours [\d.]+ vs lower bound [\d.]+ \([\d.]+×\)$/);
+
+    const html = renderReport(result);
+    expect(reportChartTitles(result).slice(0, 5)).toEqual([
+      'Nodes',
+      'Pending pods',
+      'CPU requested vs allocatable (cores)',
+      'Node-hours vs lower bound',
+      'Pool default (m5.xlarge on-demand)',
+    ]);
+    expect(html.match(/<svg/g)).toHaveLength(reportChartTitles(result).length);
+    expect(html).toContain('<h2>Node pools</h2>');
+    expect(html).toContain('>no pool can take</text>');
+    expect(html).toMatch(/<td class="name">default-b<\/td><td class="name">2 → 3 for \d+ pod\(s\)<\/td>/);
+    expect(html).not.toContain('Capacity failure');
+  });
+
+  it('should leave the node-pool section out when the loop did not run', async () => {
+    const result = await runSimulation(createDefaultDayScenario({ durationMs: 60_000 }));
+    expect(summarizeNodePools(result)).toBeUndefined();
+    expect(renderReport(result)).not.toContain('Node pools');
   });
 });

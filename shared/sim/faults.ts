@@ -1,0 +1,57 @@
+/**
+ * Faults: changes a scenario makes to the world at fixed offsets from its start, such as "m5.2xlarge
+ * on-demand in eu-central-1a runs out of capacity at 19:30". They are part of the world's own timeline,
+ * so they happen at their instant, not at the next controller tick.
+ */
+import type { CapacityType, SimCloud } from './cloud';
+
+/** An offering's capacity goes away (`available: false`) or comes back. */
+export interface CapacityFault {
+  /** Milliseconds after the scenario start. */
+  atMs: number;
+  kind: 'capacity';
+  instanceType: string;
+  zone: string;
+  capacityType: CapacityType;
+  available: boolean;
+}
+
+export type ScenarioFault = CapacityFault;
+
+/** A fault as it happened, for results and reports. */
+export interface AppliedFault {
+  /** Epoch ms it was applied at (the world applies it when its clock reaches `start + atMs`). */
+  time: number;
+  fault: ScenarioFault;
+  description: string;
+}
+
+/** The fault in a few words, e.g. `m5.2xlarge on-demand in eu-central-1a: no capacity`. */
+export function describeFault(fault: ScenarioFault): string {
+  const offering = `${fault.instanceType} ${fault.capacityType} in ${fault.zone}`;
+  return `${offering}: ${fault.available ? 'capacity restored' : 'no capacity'}`;
+}
+
+/**
+ * Faults in the order they happen (ties keep the scenario's order), checked up front so that a typo in a
+ * scenario fails when the world is built rather than hours into a run.
+ */
+export function scheduleFaults(faults: readonly ScenarioFault[], durationMs: number): ScenarioFault[] {
+  for (const [index, fault] of faults.entries()) {
+    if (!Number.isFinite(fault.atMs) || fault.atMs < 0 || fault.atMs > durationMs) {
+      throw new RangeError(`faults[${index}]: atMs ${fault.atMs} is outside the scenario (0–${durationMs})`);
+    }
+  }
+  return faults
+    .map((fault, index) => ({ fault, index }))
+    .sort((a, b) => a.fault.atMs - b.fault.atMs || a.index - b.index)
+    .map(({ fault }) => fault);
+}
+
+/** Applies one fault to the cloud. */
+export function applyFault(cloud: SimCloud, fault: ScenarioFault): void {
+  cloud.setCapacityAvailable(
+    { instanceType: fault.instanceType, zone: fault.zone, capacityType: fault.capacityType },
+    fault.available,
+  );
+}

@@ -1,0 +1,137 @@
+import type { z } from 'zod';
+import { type NodePoolsConfig, nodePoolsSchema } from '../config/node-pools';
+import { type NodePoolTickSummary, runNodePoolTick } from '../loops/node-pool-loop';
+import { KUBELET_DEFAULT_MAX_PODS } from '../network/plan';
+import { resolvePools } from '../nodepools/pools';
+import type { AutoScalingGroup, AutoScalingPort } from '../ports/auto-scaling';
+import type { Ec2Port, InstanceTypeInfo } from '../ports/ec2';
+import type { KubernetesPort, Node, Pod } from '../ports/kubernetes';
+import { type Logger, silentLogger } from '../ports/logger';
+import type { StateStore } from '../ports/state-store';
+import { DEFAULT_BOOT_SECONDS } from './cloud';
+import type { SimController } from './driver';
+import { NodePoolRecorder } from './node-pool-record';
+import type { SimWorld } from './world';
+
+export interface NodePoolControllerOptions {
+  state?: StateStore;
+  /** @default the scenario's `nodePools` (an empty config: pools from tags only) */
+  settings?: z.input<typeof nodePoolsSchema>;
+  log?: Logger;
+  /** @default the settings' dryRun, else false */
+  dryRun?: boolean;
+  /** Called with each tick's summary, as the loop returned it (pod names included). */
+  onTick?: (summary: NodePoolTickSummary) => void;
+}
+
+/** What a tick read through the ports, kept for the recorder (reading it again would cost API calls). */
+interface TickReads {
+  nodes?: Node[];
+  pods?: Pod[];
+  /** Every group any `describeGroups` of the tick returned (it may ask more than once). */
+  groups: Map<string, AutoScalingGroup>;
+  instanceTypes?: Map<string, InstanceTypeInfo>;
+}
+
+/**
+ * The port with some methods replaced; every other member is the port's own, bound to it, so the
+ * wrapper behaves exactly like the port for everything it does not watch.
+ */
+function watched<T extends object>(port: T, replaced: Partial<T>): T {
+  return new Proxy(port, {
+    get(target, key) {
+      if (Object.hasOwn(replaced, key)) return replaced[key as keyof T];
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * The real node-pool loop as a simulator controller: the same `runNodePoolTick` a Lambda runs, against
+ * the world's cluster, Auto Scaling, EC2 and network plan, with the settings of the scenario and
+ * whatever state store the caller chose (DynamoDB on dynalite for `npm start`). It records what each
+ * tick read and decided (nodes per pool against their lower bound, scale-ups, failures, where the pods it
+ * saw unschedulable went) into the result's `nodePools`.
+ *
+ * @example
+ * const result = await runSimulation(world, {
+ *   controllers: [hpaController(world), nodePoolController(world)],
+ * });
+ * result.nodePools?.pools; // nodes and node-hours per pool
+ */
+export function nodePoolController(world: SimWorld, options: NodePoolControllerOptions = {}): SimController {
+  const settings: NodePoolsConfig = nodePoolsSchema.parse(options.settings ?? world.scenario.nodePools ?? {});
+  const state = options.state ?? world.state;
+  const log = options.log ?? silentLogger;
+  const dryRun = options.dryRun ?? settings.dryRun ?? false;
+  const intervalMs = settings.intervalSeconds * 1000;
+  const bootSeconds = world.scenario.nodeGroups.reduce(
+    (longest, group) => Math.max(longest, group.bootSeconds ?? DEFAULT_BOOT_SECONDS),
+    0,
+  );
+  const recorder = new NodePoolRecorder(intervalMs, bootSeconds);
+  const cluster = world.scenario.clusterName;
+  let reads: TickReads = { groups: new Map() };
+
+  const kubernetes = watched<KubernetesPort>(world.cluster, {
+    listNodes: async () => {
+      reads.nodes = await world.cluster.listNodes();
+      return reads.nodes;
+    },
+    listPods: async () => {
+      reads.pods = await world.cluster.listPods();
+      return reads.pods;
+    },
+  });
+  const autoScaling = watched<AutoScalingPort>(world.cloud, {
+    describeGroups: async (names?: string[], withTagKey?: string) => {
+      const groups = await world.cloud.describeGroups(names, withTagKey);
+      for (const group of groups) reads.groups.set(group.name, group);
+      return groups;
+    },
+  });
+  const ec2 = watched<Ec2Port>(world.ec2, {
+    describeInstanceTypes: async (types: string[]) => {
+      reads.instanceTypes = await world.ec2.describeInstanceTypes(types);
+      return reads.instanceTypes;
+    },
+  });
+
+  return {
+    name: 'node-pools',
+    intervalMs,
+    async tick() {
+      if (!settings.enabled) return;
+      reads = { groups: new Map() };
+      const summary = await runNodePoolTick({
+        cluster,
+        kubernetes,
+        autoScaling,
+        ec2,
+        state,
+        clock: world.clock,
+        log,
+        settings,
+        ...(world.network ? { network: world.network } : {}),
+        dryRun,
+      });
+      options.onTick?.(summary);
+      const { nodes, pods, instanceTypes } = reads;
+      if (!nodes || !pods || !instanceTypes) return summary;
+      const groups = [...reads.groups.values()];
+      const { pools } = resolvePools({
+        cluster,
+        config: settings,
+        groups,
+        instanceTypes,
+        maxPodsPerNode: world.network?.maxPodsPerNode ?? KUBELET_DEFAULT_MAX_PODS,
+        nodes,
+      });
+      recorder.observe({ summary, nodes, pods, groups, pools });
+      return summary;
+    },
+    sample: (now) => recorder.sample(now),
+    finish: (end) => ({ nodePools: recorder.finish(end, (group) => world.cloud.activities(group)) }),
+  };
+}

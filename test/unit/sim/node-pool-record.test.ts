@@ -1,0 +1,298 @@
+import { describe, expect, it } from 'vitest';
+import type { NodePoolTickSummary } from '../../../shared/loops/node-pool-loop';
+import type { NodePool } from '../../../shared/nodepools/pool';
+import type { AutoScalingGroup, ScalingActivity } from '../../../shared/ports/auto-scaling';
+import type { Node, Pod } from '../../../shared/ports/kubernetes';
+import { fallbackEpisodes, lowerBoundNodes, NodePoolRecorder } from '../../../shared/sim/node-pool-record';
+import type { NodePoolRun, PendingPodRecord } from '../../../shared/sim/result';
+
+const T0 = Date.UTC(2025, 5, 3, 18, 0, 0);
+const SECOND = 1000;
+const GIB = 1024 ** 3;
+
+function pool(name: string, priority: number, asgs: string[], desired = 2): NodePool {
+  return {
+    name,
+    priority,
+    capacityType: 'on-demand',
+    instanceTypes: ['m5.xlarge'],
+    planningInstanceType: 'm5.xlarge',
+    labels: {},
+    taints: [],
+    groups: asgs.map((asgName) => ({
+      asgName,
+      zone: `eu-central-1${asgName.slice(-1)}`,
+      minSize: 0,
+      maxSize: 10,
+      desiredCapacity: desired,
+      readyNodes: desired,
+      template: {
+        capacity: {},
+        allocatable: { cpu: '4000m', memory: '16Gi', pods: '100' },
+        labels: {},
+        taints: [],
+      },
+    })),
+  };
+}
+
+function group(name: string, instanceIds: string[]): AutoScalingGroup {
+  return {
+    name,
+    minSize: 0,
+    maxSize: 10,
+    desiredCapacity: instanceIds.length,
+    availabilityZones: [`eu-central-1${name.slice(-1)}`],
+    tags: {},
+    instances: instanceIds.map((instanceId) => ({
+      instanceId,
+      availabilityZone: `eu-central-1${name.slice(-1)}`,
+      instanceType: 'm5.xlarge',
+      lifecycleState: 'InService',
+      healthStatus: 'Healthy',
+    })),
+    instanceTypes: ['m5.xlarge'],
+    purchase: { onDemandBaseCapacity: 0, onDemandPercentageAboveBase: 100 },
+  };
+}
+
+function node(name: string, instanceId: string, zone: string, joinedAt = T0): Node {
+  return {
+    name,
+    uid: name,
+    labels: { 'topology.kubernetes.io/zone': zone },
+    annotations: {},
+    capacity: {},
+    allocatable: {},
+    unschedulable: false,
+    taints: [],
+    ready: true,
+    creationTimestamp: joinedAt,
+    providerID: `aws:///${zone}/${instanceId}`,
+  };
+}
+
+function pod(
+  name: string,
+  cpu: string,
+  memory: string,
+  options: { node?: string; pendingSince?: number; boundAt?: number; daemon?: boolean } = {},
+): Pod {
+  return {
+    namespace: 'shop',
+    name,
+    uid: name,
+    labels: {},
+    annotations: {},
+    phase: options.node ? 'Running' : 'Pending',
+    ...(options.node ? { nodeName: options.node } : {}),
+    creationTimestamp: T0,
+    conditions: options.node
+      ? [{ type: 'PodScheduled', status: 'True', lastTransitionTime: options.boundAt ?? T0 }]
+      : options.pendingSince !== undefined
+        ? [
+            {
+              type: 'PodScheduled',
+              status: 'False',
+              reason: 'Unschedulable',
+              lastTransitionTime: options.pendingSince,
+            },
+          ]
+        : [],
+    containers: [{ name: 'app', requests: { cpu, memory }, limits: {} }],
+    initContainers: [],
+    ownerReferences: options.daemon
+      ? [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'ds' }]
+      : [],
+  };
+}
+
+function summary(time: number, overrides: Partial<NodePoolTickSummary> = {}): NodePoolTickSummary {
+  return {
+    cluster: 'c',
+    time,
+    dryRun: false,
+    pools: [],
+    pendingPods: 0,
+    fitsExisting: 0,
+    fitsUpcoming: 0,
+    increases: [],
+    failures: [],
+    unplaceable: [],
+    limitsReached: [],
+    problems: [],
+    counts: { desiredCapacityWrites: 0, stateWrites: 0, events: 0 },
+    ...overrides,
+  };
+}
+
+describe('lowerBoundNodes', () => {
+  it('should take the scarcest resource over one node after its DaemonSet pods', () => {
+    const allocatable = { cpuMillis: 4000, memoryBytes: 16 * GIB, pods: 100 };
+    const daemons = { cpuMillis: 500, memoryBytes: 0, pods: 2 };
+    expect(lowerBoundNodes({ cpuMillis: 7000, memoryBytes: 8 * GIB, pods: 10 }, allocatable, daemons)).toBe(
+      2,
+    );
+    expect(lowerBoundNodes({ cpuMillis: 1000, memoryBytes: 24 * GIB, pods: 10 }, allocatable, daemons)).toBe(
+      1.5,
+    );
+    expect(lowerBoundNodes({ cpuMillis: 0, memoryBytes: 0, pods: 0 }, allocatable, daemons)).toBe(0);
+  });
+});
+
+describe('NodePoolRecorder', () => {
+  it('should count nodes per pool, integrate node-hours against the lower bound and follow pending pods', () => {
+    const recorder = new NodePoolRecorder(15 * SECOND, 120);
+    const pools = [pool('default', 0, ['default-a']), pool('fallback', -10, ['fallback-a'], 0)];
+    const groups = [group('default-a', ['i-1', 'i-2']), group('fallback-a', [])];
+    const nodes = [node('n1', 'i-1', 'eu-central-1a'), node('n2', 'i-2', 'eu-central-1a')];
+    recorder.sample(T0);
+    recorder.observe({
+      summary: summary(T0, {
+        increases: [
+          {
+            pool: 'fallback',
+            asgName: 'fallback-a',
+            zone: 'eu-central-1a',
+            from: 0,
+            to: 1,
+            pods: ['shop/late'],
+            result: 'applied',
+          },
+        ],
+      }),
+      nodes,
+      pods: [
+        pod('a', '3000m', '1Gi', { node: 'n1' }),
+        pod('b', '2600m', '1Gi', { node: 'n2' }),
+        pod('agent-1', '400m', '256Mi', { node: 'n1', daemon: true }),
+        pod('agent-2', '400m', '256Mi', { node: 'n2', daemon: true }),
+        pod('late', '2000m', '1Gi', { pendingSince: T0 - 5 * SECOND }),
+        pod('gone', '2000m', '1Gi', { pendingSince: T0 - 5 * SECOND }),
+      ],
+      groups,
+      pools,
+    });
+    const joined = T0 + 130 * SECOND;
+    const fallbackGroup = group('fallback-a', ['i-3']);
+    recorder.observe({
+      summary: summary(T0 + 3_600 * SECOND),
+      nodes: [...nodes, node('n3', 'i-3', 'eu-central-1a', joined)],
+      pods: [
+        pod('a', '3000m', '1Gi', { node: 'n1' }),
+        pod('late', '2000m', '1Gi', { node: 'n3', boundAt: joined }),
+      ],
+      groups: [groups[0] as AutoScalingGroup, fallbackGroup],
+      pools: [pools[0] as NodePool, pool('fallback', -10, ['fallback-a'], 1)],
+    });
+    recorder.sample(T0 + 3_600 * SECOND);
+    const run = recorder.finish(T0 + 7_200 * SECOND, () => []);
+
+    const [first, fallback] = run.pools;
+    // Hour 1: 2 nodes; pods need 5.6 cores over 3.6 per node (after the 0.4-core agent): 1.56 nodes.
+    // Hour 2: 2 nodes, 3 cores over 4 (no agents any more): 0.75.
+    expect(first).toMatchObject({ name: 'default', minNodes: 2, maxNodes: 2, nodeHours: 4 });
+    expect(first?.lowerBoundNodeHours).toBeCloseTo(5.6 / 3.6 + 0.75, 6);
+    expect(fallback).toMatchObject({ name: 'fallback', nodeHours: 1, scaleUps: 1, nodesAdded: 1 });
+    expect(run.series.default?.nodes).toEqual([2, 2]);
+    expect(run.series.fallback?.desired).toEqual([1, 1]);
+    expect(run.pendingPods).toEqual([
+      {
+        pod: 'shop/late',
+        pendingSince: T0 - 5 * SECOND,
+        boundAt: joined,
+        node: 'n3',
+        pool: 'fallback',
+        zone: 'eu-central-1a',
+        nodeJoinedAt: joined,
+      },
+      { pod: 'shop/gone', pendingSince: T0 - 5 * SECOND, deleted: true },
+    ]);
+    expect(run.decisions).toEqual([expect.objectContaining({ kind: 'scale-up', asgName: 'fallback-a' })]);
+  });
+});
+
+describe('fallbackEpisodes', () => {
+  const failedAt = T0 + 60 * SECOND;
+  const activities = (groupName: string): ScalingActivity[] =>
+    groupName === 'default-a'
+      ? [
+          {
+            activityId: '1',
+            groupName,
+            startTime: T0,
+            endTime: T0,
+            statusCode: 'Successful',
+            description: 'Launching a new EC2 instance: i-1',
+            cause: '',
+          },
+          {
+            activityId: '2',
+            groupName,
+            startTime: failedAt,
+            endTime: failedAt,
+            statusCode: 'Failed',
+            statusMessage: 'InsufficientInstanceCapacity',
+            description: 'Launching a new EC2 instance.',
+            cause: '',
+          },
+        ]
+      : [];
+  const run = (
+    pendingPods: PendingPodRecord[],
+  ): Pick<NodePoolRun, 'decisions' | 'pools' | 'pendingPods'> => ({
+    decisions: [
+      {
+        time: failedAt + 15 * SECOND,
+        kind: 'failure',
+        pool: 'default',
+        asgName: 'default-a',
+        failure: 'capacity',
+        message: 'no capacity',
+        backedOffUntil: failedAt + 75 * SECOND,
+      },
+    ],
+    pools: [
+      { name: 'default', priority: 0 },
+      { name: 'fallback', priority: -10 },
+    ] as NodePoolRun['pools'],
+    pendingPods,
+  });
+
+  it('should date the failure by its activity and measure each fallback pod from the later of its pending start and the failure', () => {
+    const [episode] = fallbackEpisodes(
+      run([
+        // Pending before the failure: counted from the failure.
+        { pod: 'shop/a', pendingSince: T0, boundAt: failedAt + 135 * SECOND, pool: 'fallback' },
+        // Pending after it: counted from its own start.
+        {
+          pod: 'shop/b',
+          pendingSince: failedAt + 30 * SECOND,
+          boundAt: failedAt + 150 * SECOND,
+          pool: 'fallback',
+        },
+        // Placed in the same pool: no fallback.
+        { pod: 'shop/c', pendingSince: T0, boundAt: failedAt + 200 * SECOND, pool: 'default' },
+      ]),
+      T0 + 3_600 * SECOND,
+      activities,
+    );
+    expect(episode).toEqual({
+      asgName: 'default-a',
+      pool: 'default',
+      failure: 'capacity',
+      visibleAt: failedAt,
+      detectedAt: failedAt + 15 * SECOND,
+      fallbackPods: 2,
+      fallbackPools: ['fallback'],
+      placedWithinMs: 135 * SECOND,
+      lastPlacedAt: failedAt + 150 * SECOND,
+    });
+  });
+
+  it('given no pod went to a lower-priority pool, should report the failure without a fallback time', () => {
+    const [episode] = fallbackEpisodes(run([]), T0 + 3_600 * SECOND, activities);
+    expect(episode?.fallbackPods).toBe(0);
+    expect(episode?.placedWithinMs).toBeUndefined();
+  });
+});
