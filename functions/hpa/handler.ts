@@ -2,22 +2,16 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
 import { DynamoDbStateStore } from '../../shared/adapters/dynamodb/state-store';
 import { connectCluster } from '../../shared/adapters/kubernetes/credentials';
 import { createMetricSources } from '../../shared/adapters/metrics/metric-sources';
-import { formatPath, type ResolvedCluster, resolvedClusterSchema } from '../../shared/config/load';
+import type { ResolvedCluster } from '../../shared/config/load';
 import type { KubernetesPort } from '../../shared/ports/kubernetes';
 import type { MetricSource } from '../../shared/ports/metric-source';
+import { readFunctionEnvironment, reusable } from '../../shared/runtime/function-environment';
 import { type HpaInvocationResponse, runHpaInvocation } from '../../shared/runtime/hpa-invocation';
 import { powertoolsLogger } from '../../shared/runtime/powertools-logger';
 import { systemClock } from '../../shared/runtime/system-clock';
-
-const environmentSchema = z.object({
-  TIDEPLANE_TABLE: z.string().min(1),
-  TIDEPLANE_CLUSTER: z.string().min(1),
-  AWS_REGION: z.string().min(1),
-});
 
 const log = powertoolsLogger('tideplane-hpa');
 /** CloudWatch metrics as EMF log lines (no API calls): what the loop did, per cluster. */
@@ -26,7 +20,7 @@ const metrics = new Metrics({ serviceName: 'tideplane-hpa' });
 interface Wiring {
   config: ResolvedCluster;
   state: DynamoDbStateStore;
-  connection?: Promise<{ kubernetes: KubernetesPort; metrics: MetricSource }>;
+  connection?: () => Promise<{ kubernetes: KubernetesPort; metrics: MetricSource }>;
   secretsManager: SecretsManagerClient;
 }
 
@@ -58,20 +52,15 @@ let wiring: Wiring | undefined;
 /** Built once per cold start; the cluster connection (and its token cache) is reused while warm. */
 function wire(): Wiring {
   if (wiring) return wiring;
-  const env = environmentSchema.parse(process.env);
-  const parsed = resolvedClusterSchema.safeParse(JSON.parse(env.TIDEPLANE_CLUSTER));
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
-    throw new Error(`TIDEPLANE_CLUSTER is not a valid cluster config: ${problems}`);
-  }
+  const env = readFunctionEnvironment();
   wiring = {
-    config: parsed.data,
+    config: env.config,
     state: new DynamoDbStateStore({
-      client: new DynamoDBClient({ region: env.AWS_REGION }),
-      tableName: env.TIDEPLANE_TABLE,
+      client: new DynamoDBClient({ region: env.region }),
+      tableName: env.tableName,
       clock: systemClock,
     }),
-    secretsManager: new SecretsManagerClient({ region: env.AWS_REGION }),
+    secretsManager: new SecretsManagerClient({ region: env.region }),
   };
   return wiring;
 }
@@ -90,13 +79,7 @@ export async function handler(event: unknown, context: Context): Promise<HpaInvo
     log,
     owner: context.awsRequestId,
     remainingMs: () => context.getRemainingTimeInMillis(),
-    connect: async () => {
-      w.connection ??= connect(w, context.functionName).catch((error: unknown) => {
-        w.connection = undefined;
-        throw error;
-      });
-      return w.connection;
-    },
+    connect: (w.connection ??= reusable(() => connect(w, context.functionName))),
   });
   if (response.ok) {
     log.info('invocation done', { status: response.status, summary: response.summary });

@@ -4,25 +4,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
 import { AUTO_SCALING_CLIENT_RETRY, AwsAutoScaling } from '../../shared/adapters/aws/auto-scaling';
 import { Ec2Adapter } from '../../shared/adapters/aws/ec2';
 import { DynamoDbStateStore } from '../../shared/adapters/dynamodb/state-store';
 import { connectCluster } from '../../shared/adapters/kubernetes/credentials';
-import { formatPath, type ResolvedCluster, resolvedClusterSchema } from '../../shared/config/load';
+import type { ResolvedCluster } from '../../shared/config/load';
 import type { KubernetesPort } from '../../shared/ports/kubernetes';
+import { readFunctionEnvironment, reusable } from '../../shared/runtime/function-environment';
 import {
   type NodePoolInvocationResponse,
   runNodePoolInvocation,
 } from '../../shared/runtime/node-pool-invocation';
 import { powertoolsLogger } from '../../shared/runtime/powertools-logger';
 import { systemClock } from '../../shared/runtime/system-clock';
-
-const environmentSchema = z.object({
-  TIDEPLANE_TABLE: z.string().min(1),
-  TIDEPLANE_CLUSTER: z.string().min(1),
-  AWS_REGION: z.string().min(1),
-});
 
 const log = powertoolsLogger('tideplane-node-pools');
 /** CloudWatch metrics as EMF log lines (no API calls): what the loop did, per cluster. */
@@ -33,7 +27,7 @@ interface Wiring {
   state: DynamoDbStateStore;
   autoScaling: AwsAutoScaling;
   ec2: Ec2Adapter;
-  connection?: Promise<{ kubernetes: KubernetesPort }>;
+  connection?: () => Promise<{ kubernetes: KubernetesPort }>;
   secretsManager: SecretsManagerClient;
 }
 
@@ -42,26 +36,21 @@ let wiring: Wiring | undefined;
 /** Built once per cold start; clients, the instance-type cache and the cluster connection are reused. */
 function wire(): Wiring {
   if (wiring) return wiring;
-  const env = environmentSchema.parse(process.env);
-  const parsed = resolvedClusterSchema.safeParse(JSON.parse(env.TIDEPLANE_CLUSTER));
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
-    throw new Error(`TIDEPLANE_CLUSTER is not a valid cluster config: ${problems}`);
-  }
-  const ec2Client = new EC2Client({ region: env.AWS_REGION, ...AUTO_SCALING_CLIENT_RETRY });
+  const env = readFunctionEnvironment();
+  const ec2Client = new EC2Client({ region: env.region, ...AUTO_SCALING_CLIENT_RETRY });
   wiring = {
-    config: parsed.data,
+    config: env.config,
     state: new DynamoDbStateStore({
-      client: new DynamoDBClient({ region: env.AWS_REGION }),
-      tableName: env.TIDEPLANE_TABLE,
+      client: new DynamoDBClient({ region: env.region }),
+      tableName: env.tableName,
       clock: systemClock,
     }),
     autoScaling: new AwsAutoScaling({
-      autoScaling: new AutoScalingClient({ region: env.AWS_REGION, ...AUTO_SCALING_CLIENT_RETRY }),
+      autoScaling: new AutoScalingClient({ region: env.region, ...AUTO_SCALING_CLIENT_RETRY }),
       ec2: ec2Client,
     }),
     ec2: new Ec2Adapter(ec2Client),
-    secretsManager: new SecretsManagerClient({ region: env.AWS_REGION }),
+    secretsManager: new SecretsManagerClient({ region: env.region }),
   };
   return wiring;
 }
@@ -94,13 +83,7 @@ export async function handler(event: unknown, context: Context): Promise<NodePoo
     log,
     owner: context.awsRequestId,
     remainingMs: () => context.getRemainingTimeInMillis(),
-    connect: async () => {
-      w.connection ??= connect(w, context.functionName).catch((error: unknown) => {
-        w.connection = undefined;
-        throw error;
-      });
-      return w.connection;
-    },
+    connect: (w.connection ??= reusable(() => connect(w, context.functionName))),
   });
   if (response.ok) {
     log.info('invocation done', { status: response.status, summary: response.summary });
