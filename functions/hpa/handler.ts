@@ -72,6 +72,7 @@ function wire(): Wiring {
 export async function handler(event: unknown, context: Context): Promise<HpaInvocationResponse> {
   const w = wire();
   log.raw.addContext(context);
+  w.connection ??= reusable(() => connect(w, context.functionName));
   const response = await runHpaInvocation(event, {
     config: w.config,
     state: w.state,
@@ -79,7 +80,7 @@ export async function handler(event: unknown, context: Context): Promise<HpaInvo
     log,
     owner: context.awsRequestId,
     remainingMs: () => context.getRemainingTimeInMillis(),
-    connect: (w.connection ??= reusable(() => connect(w, context.functionName))),
+    connect: w.connection,
   });
   if (response.ok) {
     log.info('invocation done', { status: response.status, summary: response.summary });

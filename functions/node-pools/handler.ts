@@ -74,6 +74,7 @@ async function connect(w: Wiring, functionName: string): Promise<{ kubernetes: K
 export async function handler(event: unknown, context: Context): Promise<NodePoolInvocationResponse> {
   const w = wire();
   log.raw.addContext(context);
+  w.connection ??= reusable(() => connect(w, context.functionName));
   const response = await runNodePoolInvocation(event, {
     config: w.config,
     autoScaling: w.autoScaling,
@@ -83,7 +84,7 @@ export async function handler(event: unknown, context: Context): Promise<NodePoo
     log,
     owner: context.awsRequestId,
     remainingMs: () => context.getRemainingTimeInMillis(),
-    connect: (w.connection ??= reusable(() => connect(w, context.functionName))),
+    connect: w.connection,
   });
   if (response.ok) {
     log.info('invocation done', { status: response.status, summary: response.summary });
