@@ -122,7 +122,33 @@ export interface Pod {
   ownerReferences: OwnerReference[];
   /** Scheduling constraints; absent on pods without any. */
   scheduling?: PodScheduling;
+  /** spec.terminationGracePeriodSeconds when set (Kubernetes' default is 30). */
+  terminationGracePeriodSeconds?: number;
+  /**
+   * Names of the pod's volumes that live on the node's disk (hostPath, emptyDir unless memory-backed, as
+   * cluster-autoscaler counts local storage); absent when none.
+   */
+  localVolumes?: string[];
 }
+
+/** A PodDisruptionBudget, as far as deciding whether a node can be drained needs. */
+export interface PodDisruptionBudget {
+  namespace: string;
+  name: string;
+  /** spec.selector; a PDB without one selects nothing (policy/v1). */
+  selector?: LabelSelector;
+  /** status.disruptionsAllowed: evictions the API server will admit now. */
+  disruptionsAllowed: number;
+}
+
+/** What an eviction request came to. */
+export type EvictionResult =
+  /** The API server accepted it; the pod is terminating. */
+  | 'evicted'
+  /** 429: a PodDisruptionBudget does not allow it now; try again later, never delete the pod. */
+  | 'blocked'
+  /** 404: the pod is gone already. */
+  | 'gone';
 
 /** A PersistentVolumeClaim, as far as placing its pods needs. */
 export interface PersistentVolumeClaim {
@@ -332,6 +358,29 @@ export interface KubernetesPort {
 
   /** All DaemonSets (apps/v1), one list. */
   listDaemonSets(): Promise<DaemonSet[]>;
+
+  /** All PodDisruptionBudgets (policy/v1), one list. */
+  listPodDisruptionBudgets(): Promise<PodDisruptionBudget[]>;
+
+  /**
+   * Adds (`present`) or removes the taint with this key and effect on the node; idempotent. Throws
+   * `NotFoundError` when the node is gone, `ConflictError` when it changed under the write (re-read).
+   */
+  setNodeTaint(nodeName: string, taint: Taint, present: boolean): Promise<void>;
+
+  /**
+   * Asks the Eviction API to evict the pod (policy/v1 Eviction), so PodDisruptionBudgets hold. Never
+   * deletes the pod directly. `gracePeriodSeconds` replaces the pod's own grace period (as the API server
+   * does), so callers pass `min(pod's, cap)`.
+   */
+  evictPod(
+    namespace: string,
+    name: string,
+    options?: { gracePeriodSeconds?: number },
+  ): Promise<EvictionResult>;
+
+  /** Deletes the Node object; a node already gone is fine (idempotent). */
+  deleteNode(nodeName: string): Promise<void>;
 }
 
 /** The key `getScales` uses: `namespace/apiVersion/kind/name`. */

@@ -9,13 +9,14 @@
  * Every port call is counted (and the requests a real adapter would send for it), and any method can be
  * told to fail its next N calls.
  */
-import type { HorizontalPodAutoscalerStatus } from '../ports/autoscaling-v2';
+import type { HorizontalPodAutoscalerStatus, LabelSelector } from '../ports/autoscaling-v2';
 import type { Clock } from '../ports/clock';
 import {
   type AutoscalerKind,
   type AutoscalerObject,
   ConflictError,
   type DaemonSet,
+  type EvictionResult,
   type KubeEvent,
   type KubernetesPort,
   type Node,
@@ -23,14 +24,21 @@ import {
   type PersistentVolume,
   type PersistentVolumeClaim,
   type Pod,
+  type PodDisruptionBudget,
   type PodMetrics,
   type PodScheduling,
   type Scale,
   type ScaleTargetKey,
   type StatusManager,
   scaleTargetKeyString,
+  type Taint,
 } from '../ports/kubernetes';
-import { selectorFromLabelSelector, selectorToString } from '../units/label-selector';
+import {
+  type Selector,
+  selectorFromLabelSelector,
+  selectorMatches,
+  selectorToString,
+} from '../units/label-selector';
 import { ApiCallRecorder, type ApiStats, type ErrorFactory } from './api-calls';
 import {
   type DaemonSetSpec,
@@ -38,6 +46,13 @@ import {
   daemonPodTolerations,
   daemonWorkloadSpec,
 } from './daemon-set';
+import {
+  type BudgetPodCounts,
+  budgetStatus,
+  type DisruptionBudgetSpec,
+  type DisruptionBudgetStatus,
+  validateBudget,
+} from './disruption-budget';
 import { podUsage, servedRps } from './load-model';
 import {
   assignPod,
@@ -47,7 +62,7 @@ import {
   refreshNodeView,
   releasePod,
 } from './node';
-import { type PodRecord, type PodState, refreshPodView } from './pod';
+import { type PodRecord, type PodState, podStateAt, refreshPodView } from './pod';
 import { createRandom, hashString, mix32, randomSuffix, signedHash } from './random';
 import {
   admits,
@@ -59,6 +74,7 @@ import {
 } from './scheduler';
 import { formatKibibytes, formatNanocores } from './usage-format';
 import {
+  DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
   LISTABLE_WORKLOAD_KINDS,
   type RescaleRecord,
   templateScheduling,
@@ -135,6 +151,27 @@ export interface WorkloadSnapshot {
   queueLength?: number;
 }
 
+/**
+ * How pods left their nodes other than by scale-down, over the whole run: the numbers behind "zero
+ * evictions that violated a PDB, zero pods lost".
+ */
+export interface DisruptionStats {
+  /** Pods the Eviction API terminated (`evictPod` answered `evicted` for a pod not terminating yet). */
+  evictions: number;
+  /** Evictions a PodDisruptionBudget refused (`blocked`). */
+  evictionsBlocked: number;
+  /**
+   * Pods that were on a node when it went (`deleteNode`, or its instance terminated) without being
+   * evicted first: not terminating, not a DaemonSet's pod (those go with their node by design).
+   */
+  podsLost: number;
+  /**
+   * Lost Ready pods whose budget allowed no more disruption at that moment. Evictions cannot cause any:
+   * the Eviction API refuses them.
+   */
+  pdbViolations: number;
+}
+
 export interface ClusterSnapshot {
   nodes: number;
   readyNodes: number;
@@ -153,6 +190,34 @@ interface DaemonSetRecord {
   /** The template as the DaemonSet controller checks it against a node (default tolerations added). */
   readonly admission: PodRequirements;
   readonly podsByNode: Map<string, PodRecord>;
+}
+
+/** A budget and the workloads whose pods it selects (cached until workloads come or go). */
+interface BudgetRecord {
+  readonly spec: DisruptionBudgetSpec;
+  readonly selector: Selector;
+  readonly viewSelector?: LabelSelector;
+  matched?: {
+    version: number;
+    /** Workloads all of whose pods it selects (they share their labels). */
+    whole: WorkloadRecord[];
+    /** StatefulSets: each pod has labels of its own (its name, its ordinal), so each is checked. */
+    perPod: WorkloadRecord[];
+  };
+}
+
+/**
+ * The taints with `taint` (same key and effect) present or absent; undefined when they already are as
+ * asked, so a repeated call changes nothing.
+ */
+function withTaint(current: readonly Taint[], taint: Taint, present: boolean): Taint[] | undefined {
+  const same = (t: Taint) => t.key === taint.key && t.effect === taint.effect;
+  const value = taint.value ?? '';
+  if (!present) return current.some(same) ? current.filter((t) => !same(t)) : undefined;
+  const existing = current.find(same);
+  if (existing && (existing.value ?? '') === value) return undefined;
+  const wanted: Taint = { key: taint.key, ...(value ? { value } : {}), effect: taint.effect };
+  return existing ? current.map((t) => (same(t) ? wanted : t)) : [...current, wanted];
 }
 
 /** A copy as the API server would hand it back: what survives JSON (as on the wire), and fast. */
@@ -214,6 +279,18 @@ export class SimCluster implements KubernetesPort {
   private readonly claims = new Map<string, PersistentVolumeClaim>();
   private readonly volumes = new Map<string, PersistentVolume>();
   private readonly recordedEvents: KubeEvent[] = [];
+  /** Pods by `namespace/name`, for the calls that name one pod. */
+  private readonly podsByName = new Map<string, PodRecord>();
+  /** Budgets by `namespace/name`. */
+  private readonly budgets = new Map<string, BudgetRecord>();
+  /** Bumped when a workload or DaemonSet comes or goes (budgets' selections are cached until then). */
+  private workloadsVersion = 0;
+  private readonly disruption: DisruptionStats = {
+    evictions: 0,
+    evictionsBlocked: 0,
+    podsLost: 0,
+    pdbViolations: 0,
+  };
   private readonly rescaleLog: RescaleRecord[] = [];
   private revision = 0;
   private serial = 0;
@@ -389,6 +466,83 @@ export class SimCluster implements KubernetesPort {
     return Array.from(this.daemonSets.values(), (daemonSet) => daemonSet.view);
   }
 
+  /** Each budget with the disruptions its status allows now (the disruption controller is instant). */
+  async listPodDisruptionBudgets(): Promise<PodDisruptionBudget[]> {
+    this.call('listPodDisruptionBudgets', 'list policy/poddisruptionbudgets');
+    return Array.from(this.budgets.values(), (budget) =>
+      Object.freeze({
+        namespace: budget.spec.namespace,
+        name: budget.spec.name,
+        ...(budget.viewSelector ? { selector: budget.viewSelector } : {}),
+        disruptionsAllowed: this.statusOf(budget).disruptionsAllowed,
+      }),
+    );
+  }
+
+  /** Like the adapter: a read of the node, and a write only when its taints change. */
+  async setNodeTaint(nodeName: string, taint: Taint, present: boolean): Promise<void> {
+    this.sync();
+    const node = this.nodes.get(nodeName);
+    const taints = node ? withTaint(node.taints, taint, present) : undefined;
+    this.call('setNodeTaint', taints ? { 'get nodes': 1, 'patch nodes': 1 } : 'get nodes');
+    if (!node) throw new NotFoundError(`nodes "${nodeName}" not found`);
+    if (!taints) return;
+    this.changeNode(nodeName, (record) => {
+      record.taints = taints;
+    });
+    this.reconcile();
+  }
+
+  /**
+   * The Eviction API as kube-apiserver runs it: a pod that is not running yet, or already terminating,
+   * is deleted without a budget check; a pod two budgets select is refused (an error, as the API server
+   * answers 500); otherwise its budget must allow a disruption (an unready pod passes while the budget
+   * has its desired healthy pods, unless the budget says `AlwaysAllow`). The pod then terminates: like
+   * the API server, a given `gracePeriodSeconds` replaces the pod's own, and the pod is gone after the
+   * shorter of that and the time it takes to exit. Its controller creates a replacement at once.
+   */
+  async evictPod(
+    namespace: string,
+    name: string,
+    options: { gracePeriodSeconds?: number } = {},
+  ): Promise<EvictionResult> {
+    this.call('evictPod', 'create pods/eviction');
+    const pod = this.podsByName.get(workloadKey(namespace, name));
+    if (!pod) return 'gone';
+    const now = this.clock.now();
+    const state = podStateAt(pod, now);
+    const running = state === 'Running' || state === 'Ready';
+    if (running) {
+      const budgets = this.budgetsOf(pod);
+      if (budgets.length > 1) {
+        throw new Error(
+          `evict pod ${namespace}/${name}: This pod has more than one PodDisruptionBudget, which the ` +
+            'eviction subresource does not support.',
+        );
+      }
+      const budget = budgets[0];
+      if (budget && !this.evictionAllowed(budget, state === 'Ready')) {
+        this.disruption.evictionsBlocked++;
+        return 'blocked';
+      }
+    }
+    if (pod.deletedAt === undefined) this.disruption.evictions++;
+    const grace = options.gracePeriodSeconds ?? this.gracePeriodOf(pod);
+    this.terminatePod(pod, now, Math.max(0, grace));
+    // The workload controller and the scheduler react within milliseconds in a real cluster.
+    this.reconcile();
+    return 'evicted';
+  }
+
+  /**
+   * Deletes the Node object; a missing node is fine. Its pods go with it (the pod garbage collector
+   * deletes pods bound to a node that no longer exists): those not evicted before count as lost.
+   */
+  async deleteNode(nodeName: string): Promise<void> {
+    this.call('deleteNode', 'delete nodes');
+    if (this.removeNode(nodeName)) this.reconcile();
+  }
+
   // ---- the world: nodes ------------------------------------------------------------------------
 
   /** A node joins (Ready unless the spec says otherwise). Throws if the name is taken. */
@@ -403,11 +557,13 @@ export class SimCluster implements KubernetesPort {
 
   /**
    * The node leaves (its instance terminated): its pods are gone at once and their workloads create
-   * replacements, which wait unscheduled until a node has room. Returns false when there is no such node.
+   * replacements, which wait unscheduled until a node has room. Pods that were not evicted first count
+   * as lost (see `disruptionStats`). Returns false when there is no such node.
    */
   removeNode(name: string): boolean {
     const node = this.nodes.get(name);
     if (!node) return false;
+    this.recordLoss([...node.pods]);
     for (const pod of [...node.pods]) this.removePod(pod);
     for (const daemonSet of this.daemonSets.values()) {
       const pending = daemonSet.podsByNode.get(name);
@@ -451,8 +607,22 @@ export class SimCluster implements KubernetesPort {
     if (spec.volumeClaim && spec.volumeClaim.zones.length === 0) {
       throw new Error(`workload ${key}: a volume claim template needs at least one zone`);
     }
+    const budget: DisruptionBudgetSpec | undefined = spec.disruptionBudget && {
+      ...spec.disruptionBudget,
+      namespace: spec.namespace,
+      name: spec.name,
+      selector: { matchLabels: { ...(spec.labels ?? { app: spec.name }) } },
+    };
+    if (budget) {
+      validateBudget(budget);
+      if (this.budgets.has(workloadKey(budget.namespace, budget.name))) {
+        throw new Error(`PodDisruptionBudget ${key} exists`);
+      }
+    }
     const record = this.newWorkloadRecord(spec);
     this.workloads.set(key, record);
+    this.workloadsVersion++;
+    if (budget) this.addPodDisruptionBudget(budget);
     this.workloadsByTarget.set(
       scaleTargetKeyString({
         namespace: spec.namespace,
@@ -481,6 +651,8 @@ export class SimCluster implements KubernetesPort {
     if (!record) return false;
     for (const pod of [...record.pods]) this.removePod(pod);
     this.workloads.delete(record.key);
+    this.workloadsVersion++;
+    if (record.spec.disruptionBudget) this.budgets.delete(record.key);
     this.workloadsByTarget.delete(
       scaleTargetKeyString({ namespace, apiVersion: record.apiVersion, kind: record.kind, name }),
     );
@@ -525,6 +697,7 @@ export class SimCluster implements KubernetesPort {
       podsByNode: new Map(),
     };
     this.daemonSets.set(key, record);
+    this.workloadsVersion++;
     if (options.warm) {
       const now = this.clock.now();
       this.warmUp(this.runDaemonSetController(record, now, now - WARM_POD_AGE_MS));
@@ -532,6 +705,42 @@ export class SimCluster implements KubernetesPort {
     this.daemonSetsDirty = true;
     this.reconcile();
     return record.view;
+  }
+
+  // ---- the world: PodDisruptionBudgets -----------------------------------------------------------
+
+  /**
+   * Adds a budget (a `kubectl apply` of a policy/v1 PodDisruptionBudget). Its status follows the pods it
+   * selects at every read, as if the disruption controller synced it at once. Throws for a taken name
+   * or a budget the API server would reject.
+   */
+  addPodDisruptionBudget(spec: DisruptionBudgetSpec): PodDisruptionBudget {
+    const key = workloadKey(spec.namespace, spec.name);
+    if (this.budgets.has(key)) throw new Error(`PodDisruptionBudget ${key} exists`);
+    validateBudget(spec);
+    const viewSelector = spec.selector ? freezeDeep(jsonCopy(spec.selector)) : undefined;
+    const record: BudgetRecord = {
+      spec: freezeDeep(jsonCopy(spec)),
+      selector: selectorFromLabelSelector(spec.selector),
+      ...(viewSelector ? { viewSelector } : {}),
+    };
+    this.budgets.set(key, record);
+    return Object.freeze({
+      namespace: spec.namespace,
+      name: spec.name,
+      ...(viewSelector ? { selector: viewSelector } : {}),
+      disruptionsAllowed: this.statusOf(record).disruptionsAllowed,
+    });
+  }
+
+  removePodDisruptionBudget(namespace: string, name: string): boolean {
+    return this.budgets.delete(workloadKey(namespace, name));
+  }
+
+  /** A budget's status as the disruption controller would write it now; undefined for an unknown one. */
+  podDisruptionBudgetStatus(namespace: string, name: string): DisruptionBudgetStatus | undefined {
+    const budget = this.budgets.get(workloadKey(namespace, name));
+    return budget ? this.statusOf(budget) : undefined;
   }
 
   /** A claim by namespace and name, e.g. a StatefulSet pod's `data-db-0`. */
@@ -633,6 +842,11 @@ export class SimCluster implements KubernetesPort {
   /** Every change of spec.replicas, oldest first. */
   rescales(): readonly RescaleRecord[] {
     return this.rescaleLog;
+  }
+
+  /** Evictions, refusals, lost pods and budget violations over the whole run. */
+  disruptionStats(): DisruptionStats {
+    return { ...this.disruption };
   }
 
   /** Pod-seconds that pods spent unscheduled, summed over the whole run. */
@@ -970,6 +1184,7 @@ export class SimCluster implements KubernetesPort {
     };
     refreshPodView(pod, now);
     this.pods.add(pod);
+    this.podsByName.set(workloadKey(workload.namespace, name), pod);
     workload.pods.add(pod);
     this.unscheduled.add(pod);
     this.schedulingDirty = true;
@@ -1034,20 +1249,131 @@ export class SimCluster implements KubernetesPort {
     return claim;
   }
 
-  /** Deletes a pod: a running one terminates for its grace period, any other is gone at once. */
+  /** Deletes a pod (its controller scales down): it terminates within its own grace period. */
   private deletePod(pod: PodRecord, now: number): void {
+    this.terminatePod(pod, now, this.gracePeriodOf(pod));
+  }
+
+  private gracePeriodOf(pod: PodRecord): number {
+    return pod.workload.spec.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS;
+  }
+
+  /**
+   * A running pod terminates: it exits after `terminationSeconds` or is killed when the grace period
+   * ends, whichever is first; any other pod is gone at once. Deleting a terminating pod again can only
+   * shorten its termination, as with the API server.
+   */
+  private terminatePod(pod: PodRecord, now: number, graceSeconds: number): void {
     if (pod.runningAt === undefined || pod.runningAt > now) {
       this.removePod(pod);
       return;
     }
-    pod.deletedAt = now;
-    pod.goneAt = now + (pod.workload.spec.terminationSeconds ?? WORKLOAD_DEFAULTS.terminationSeconds) * 1000;
+    const exitSeconds = pod.workload.spec.terminationSeconds ?? WORKLOAD_DEFAULTS.terminationSeconds;
+    const goneAt = now + Math.min(exitSeconds, graceSeconds) * 1000;
+    pod.goneAt = pod.deletedAt === undefined ? goneAt : Math.min(pod.goneAt ?? goneAt, goneAt);
+    pod.deletedAt ??= now;
     refreshPodView(pod, now);
+  }
+
+  /** The budgets that select the pod. */
+  private budgetsOf(pod: PodRecord): BudgetRecord[] {
+    const namespace = pod.workload.namespace;
+    const out: BudgetRecord[] = [];
+    for (const budget of this.budgets.values()) {
+      if (budget.spec.namespace === namespace && selectorMatches(budget.selector, pod.labels)) {
+        out.push(budget);
+      }
+    }
+    return out;
+  }
+
+  /** The eviction subresource's check of one budget for a running pod (`Ready` or not). */
+  private evictionAllowed(budget: BudgetRecord, ready: boolean): boolean {
+    const status = this.statusOf(budget);
+    if (!ready) {
+      if (budget.spec.unhealthyPodEvictionPolicy === 'AlwaysAllow') return true;
+      if (status.desiredHealthy > 0 && status.currentHealthy >= status.desiredHealthy) return true;
+    }
+    return status.disruptionsAllowed > 0;
+  }
+
+  private statusOf(budget: BudgetRecord): DisruptionBudgetStatus {
+    return budgetStatus(budget.spec, this.countPods(budget));
+  }
+
+  /** The selected pods as the disruption controller counts them. */
+  private countPods(budget: BudgetRecord): BudgetPodCounts {
+    const now = this.clock.now();
+    const counts: BudgetPodCounts = { pods: 0, healthy: 0, controllerScale: 0 };
+    const add = (workload: WorkloadRecord, pods: Iterable<PodRecord>) => {
+      let selected = 0;
+      for (const pod of pods) {
+        selected++;
+        if (podStateAt(pod, now) === 'Ready') counts.healthy++;
+      }
+      if (selected === 0) return;
+      counts.pods += selected;
+      const daemonSet = this.daemonSets.get(workload.key);
+      counts.controllerScale +=
+        daemonSet?.workload === workload ? daemonSet.podsByNode.size : workload.specReplicas;
+    };
+    const { whole, perPod } = this.selectedWorkloads(budget);
+    for (const workload of whole) add(workload, workload.pods);
+    for (const workload of perPod) {
+      add(
+        workload,
+        [...workload.pods].filter((pod) => selectorMatches(budget.selector, pod.labels)),
+      );
+    }
+    return counts;
+  }
+
+  private selectedWorkloads(budget: BudgetRecord): NonNullable<BudgetRecord['matched']> {
+    if (budget.matched?.version === this.workloadsVersion) return budget.matched;
+    const matched: NonNullable<BudgetRecord['matched']> = {
+      version: this.workloadsVersion,
+      whole: [],
+      perPod: [],
+    };
+    const all = [
+      ...this.workloads.values(),
+      ...Array.from(this.daemonSets.values(), (daemonSet) => daemonSet.workload),
+    ];
+    for (const workload of all) {
+      if (workload.namespace !== budget.spec.namespace || budget.selector.matchesNothing) continue;
+      if (workload.kind === 'StatefulSet') matched.perPod.push(workload);
+      else if (selectorMatches(budget.selector, workload.podLabels)) matched.whole.push(workload);
+    }
+    budget.matched = matched;
+    return matched;
+  }
+
+  /**
+   * Counts the pods a vanishing node takes with it: those not evicted first are lost, and a lost Ready
+   * pod whose budget had no disruption left violated it (counted before any of them is removed).
+   */
+  private recordLoss(pods: readonly PodRecord[]): void {
+    const now = this.clock.now();
+    const lost = pods.filter((pod) => pod.deletedAt === undefined && pod.daemonSetNode === undefined);
+    this.disruption.podsLost += lost.length;
+    const left = new Map<BudgetRecord, number>();
+    for (const pod of lost) {
+      if (podStateAt(pod, now) !== 'Ready') continue;
+      let violated = false;
+      for (const budget of this.budgetsOf(pod)) {
+        const allowed = left.get(budget) ?? this.statusOf(budget).disruptionsAllowed;
+        if (allowed <= 0) violated = true;
+        left.set(budget, allowed - 1);
+      }
+      if (violated) this.disruption.pdbViolations++;
+    }
   }
 
   private removePod(pod: PodRecord): void {
     if (pod.node) releasePod(pod.node, pod);
     this.pods.delete(pod);
+    const key = workloadKey(pod.workload.namespace, pod.name);
+    if (this.podsByName.get(key) === pod) this.podsByName.delete(key);
     this.unscheduled.delete(pod);
     pod.workload.pods.delete(pod);
     this.schedulingDirty = true;
@@ -1174,6 +1500,7 @@ export class SimCluster implements KubernetesPort {
       podAnnotations: Object.freeze({ ...spec.annotations }),
       podOwnerReferences: freezeDeep([{ ...owner, controller: true }]),
       podLabels,
+      ...(spec.localVolumes?.length ? { podLocalVolumes: Object.freeze([...spec.localVolumes]) } : {}),
       ...(podScheduling ? { podScheduling } : {}),
       podRequirements: podRequirementsOfTemplate,
       podCpuRequestMillis: requests.cpuMillis,

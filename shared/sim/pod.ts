@@ -117,6 +117,10 @@ export function refreshPodView(pod: PodRecord, now: number, force = false): bool
     initContainers: Object.freeze([]) as unknown as Pod['initContainers'],
     ownerReferences: workload.podOwnerReferences,
     ...(pod.scheduling ? { scheduling: pod.scheduling } : {}),
+    ...(workload.spec.terminationGracePeriodSeconds !== undefined
+      ? { terminationGracePeriodSeconds: workload.spec.terminationGracePeriodSeconds }
+      : {}),
+    ...(workload.podLocalVolumes ? { localVolumes: workload.podLocalVolumes as string[] } : {}),
   });
   return true;
 }

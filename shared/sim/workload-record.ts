@@ -26,6 +26,8 @@ export interface WorkloadRecord {
   readonly podOwnerReferences: OwnerReference[];
   /** Labels every pod carries (a StatefulSet's pods add their ordinal's). */
   readonly podLabels: Readonly<Record<string, string>>;
+  /** `localVolumes` of every pod; undefined when the template has none. */
+  readonly podLocalVolumes?: readonly string[];
   /** The template's constraints as pod views show them; undefined when it declares none. */
   readonly podScheduling?: PodScheduling;
   /** What the scheduler reads of a pod with `podLabels` and no volume: shared by all such pods. */

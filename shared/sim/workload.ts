@@ -9,6 +9,7 @@ import type {
   ResourceList,
   Toleration,
 } from '../ports/kubernetes';
+import type { WorkloadDisruptionBudget } from './disruption-budget';
 import type { LoadTrace } from './traces';
 
 export interface SimContainerSpec {
@@ -83,8 +84,18 @@ export interface WorkloadSpec extends SchedulingSpec {
   startupSeconds?: number;
   /** From Running to Ready (readiness probe passing). @default 20 */
   readinessSeconds?: number;
-  /** From deletion of a running pod until it is gone. @default 15 */
+  /** From deletion of a running pod until it is gone (when it exits by itself). @default 15 */
   terminationSeconds?: number;
+  /**
+   * spec.terminationGracePeriodSeconds of the pods: a pod still running after it is killed, so it is
+   * gone after the shorter of this and `terminationSeconds`. Shown on the pods only when set.
+   * @default DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS
+   */
+  terminationGracePeriodSeconds?: number;
+  /** Names of the pods' volumes that live on the node (emptyDir, hostPath): `localVolumes` of the pods. */
+  localVolumes?: string[];
+  /** A PodDisruptionBudget named after the workload that selects its pods (its `labels`). */
+  disruptionBudget?: WorkloadDisruptionBudget;
   /** StatefulSets: one pod at a time (`OrderedReady`) or all at once. @default 'OrderedReady' */
   podManagementPolicy?: 'OrderedReady' | 'Parallel';
   /** StatefulSets only. */
@@ -105,6 +116,9 @@ export const WORKLOAD_DEFAULTS = {
   terminationSeconds: 15,
   noise: 0.03,
 } as const;
+
+/** Kubernetes' default spec.terminationGracePeriodSeconds of a pod. */
+export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
 
 /** Kinds whose scale a real adapter reads with one list per kind (the rest: one GET of `/scale` each). */
 export const LISTABLE_WORKLOAD_KINDS: ReadonlySet<string> = new Set([

@@ -722,6 +722,13 @@ class Interleaved implements KubernetesPort {
     this.inner.listPersistentVolumeClaims();
   listPersistentVolumes: KubernetesPort['listPersistentVolumes'] = () => this.inner.listPersistentVolumes();
   listDaemonSets: KubernetesPort['listDaemonSets'] = () => this.inner.listDaemonSets();
+  listPodDisruptionBudgets: KubernetesPort['listPodDisruptionBudgets'] = () =>
+    this.inner.listPodDisruptionBudgets();
+  setNodeTaint: KubernetesPort['setNodeTaint'] = (node, taint, present) =>
+    this.inner.setNodeTaint(node, taint, present);
+  evictPod: KubernetesPort['evictPod'] = (namespace, name, options) =>
+    this.inner.evictPod(namespace, name, options);
+  deleteNode: KubernetesPort['deleteNode'] = (node) => this.inner.deleteNode(node);
 
   updateScale: KubernetesPort['updateScale'] = async (target, replicas, resourceVersion) => {
     await this.beforeScaleWrite();

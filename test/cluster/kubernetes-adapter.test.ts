@@ -7,7 +7,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesAdapter } from '../../shared/adapters/kubernetes/adapter';
-import { createKubeClient } from '../../shared/adapters/kubernetes/client';
+import { createKubeClient, type KubeClient } from '../../shared/adapters/kubernetes/client';
 import { KubernetesMetricsApiSource } from '../../shared/adapters/metrics/kubernetes-metrics-api';
 import { createMetricSources } from '../../shared/adapters/metrics/metric-sources';
 import { RequestsPerSecondCollector } from '../../shared/adapters/metrics/requests-per-second';
@@ -1716,6 +1716,391 @@ describe('ScalingSchedule and ClusterScalingSchedule (the scheduled-scaling coll
   });
 });
 
+describe('node drains: PodDisruptionBudgets, taints, evictions and Node deletion', () => {
+  const DRAIN_NS = 'tp-drain';
+  /** PDBs whose selectors would catch every pod of DRAIN_NS live apart, with no pods. */
+  const SELECTOR_NS = 'tp-drain-selectors';
+  const NODE = 'drain-node-a';
+  const image = 'registry.example/app:1';
+  const DRAIN_TAINT = { key: 'tideplane.io/scale-down', value: 'draining', effect: 'NoSchedule' } as const;
+  const podPath = (name: string, namespace = DRAIN_NS) => `/api/v1/namespaces/${namespace}/pods/${name}`;
+  const pdbPath = (name: string, namespace = DRAIN_NS) =>
+    `/apis/policy/v1/namespaces/${namespace}/poddisruptionbudgets/${name}`;
+
+  interface ServedPod {
+    metadata: { deletionTimestamp?: string; deletionGracePeriodSeconds?: number };
+    status: { conditions?: { type: string; status: string; reason?: string }[] };
+  }
+  const getPod = async (name: string): Promise<ServedPod | undefined> => {
+    const res = await admin.request<ServedPod>('GET', podPath(name));
+    return res.status === 404 ? undefined : res.body;
+  };
+
+  /** A pod bound to NODE, Running and Ready (no kubelet runs: the test writes the status). */
+  const runningPod = async (name: string, labels: Record<string, string>, spec: object = {}) => {
+    await admin.post(`/api/v1/namespaces/${DRAIN_NS}/pods`, {
+      metadata: { name, labels },
+      spec: { nodeName: NODE, containers: [{ name: 'app', image }], ...spec },
+    });
+    await patchStatus(podPath(name), {
+      phase: 'Running',
+      startTime: isoNow(),
+      conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: isoNow() }],
+    });
+  };
+
+  const budget = (name: string, spec: object, namespace = DRAIN_NS) =>
+    admin.post(`/apis/policy/v1/namespaces/${namespace}/poddisruptionbudgets`, {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name },
+      spec,
+    });
+
+  /**
+   * What the disruption controller (not running here) would write. The API server admits evictions
+   * only against a status whose observedGeneration has caught up with the budget's generation.
+   */
+  const budgetStatus = (name: string, status: object) =>
+    patchStatus(pdbPath(name), {
+      observedGeneration: 1,
+      currentHealthy: 2,
+      desiredHealthy: 2,
+      expectedPods: 2,
+      disruptionsAllowed: 0,
+      ...status,
+    });
+
+  beforeAll(async () => {
+    await cluster.apply(
+      [DRAIN_NS, SELECTOR_NS].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+    );
+    for (const name of [NODE, 'drain-node-gone']) {
+      await admin.post('/api/v1/nodes', {
+        metadata: { name },
+        spec: { taints: [{ key: 'example.com/keep', value: 'yes', effect: 'PreferNoSchedule' }] },
+      });
+      await patchStatus(`/api/v1/nodes/${name}`, {
+        capacity: { cpu: '4', memory: '16Gi', pods: '110' },
+        allocatable: { cpu: '4', memory: '16Gi', pods: '110' },
+        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastTransitionTime: isoNow() }],
+      });
+    }
+
+    for (const name of ['plain', 'quick', 'short']) {
+      await runningPod(name, { app: name }, name === 'short' ? { terminationGracePeriodSeconds: 5 } : {});
+    }
+    await runningPod(
+      'local',
+      { app: 'local' },
+      {
+        terminationGracePeriodSeconds: 120,
+        volumes: [
+          { name: 'scratch', emptyDir: {} },
+          { name: 'shm', emptyDir: { medium: 'Memory' } },
+          { name: 'logs', hostPath: { path: '/var/log' } },
+          { name: 'config', configMap: { name: 'local-config' } },
+        ],
+      },
+    );
+    for (const name of ['guarded-0', 'guarded-1']) await runningPod(name, { app: 'guarded' });
+    for (const name of ['budget-0', 'budget-1', 'budget-2']) await runningPod(name, { app: 'budget' });
+    await runningPod('fresh-0', { app: 'fresh' });
+    await runningPod('jammed-0', { app: 'jammed' });
+    await runningPod('twice-0', { app: 'twice' });
+    // Created, never scheduled: no nodeName, phase Pending.
+    await admin.post(`/api/v1/namespaces/${DRAIN_NS}/pods`, {
+      metadata: { name: 'unbound', labels: { app: 'guarded' } },
+      spec: { containers: [{ name: 'app', image }] },
+    });
+
+    await budget('guarded', { minAvailable: 2, selector: { matchLabels: { app: 'guarded' } } });
+    await budgetStatus('guarded', {});
+    await budget('budget', {
+      maxUnavailable: 1,
+      selector: {
+        matchLabels: { app: 'budget' },
+        matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }],
+      },
+    });
+    await budgetStatus('budget', { currentHealthy: 3, expectedPods: 3, disruptionsAllowed: 1 });
+    await budget('fresh', { minAvailable: 0, selector: { matchLabels: { app: 'fresh' } } });
+    await budget('jammed', { minAvailable: 0, selector: { matchLabels: { app: 'jammed' } } });
+    // More evictions than the API server lets wait for the controller's confirmation (2000).
+    const disruptedPods = Object.fromEntries(
+      Array.from({ length: 2001 }, (_, i) => [`jammed-gone-${i}`, isoNow()]),
+    );
+    await budgetStatus('jammed', {
+      currentHealthy: 1,
+      desiredHealthy: 0,
+      disruptionsAllowed: 1,
+      disruptedPods,
+    });
+    for (const name of ['twice-a', 'twice-b']) {
+      await budget(name, { maxUnavailable: 1, selector: { matchLabels: { app: 'twice' } } });
+      await budgetStatus(name, { disruptionsAllowed: 1 });
+    }
+    await budget('no-selector', { minAvailable: 1 }, SELECTOR_NS);
+    await budget('everything', { minAvailable: 1, selector: {} }, SELECTOR_NS);
+  });
+
+  it('should convert a pod’s grace period and its node-local volumes, and leave absent ones out', async () => {
+    const pods = await adapter.listPods();
+    const local = pods.find((p) => p.namespace === DRAIN_NS && p.name === 'local');
+    expect(local?.terminationGracePeriodSeconds).toBe(120);
+    // A memory-backed emptyDir is not node storage a drain must protect (cluster-autoscaler's rule).
+    expect(local?.localVolumes).toEqual(['scratch', 'logs']);
+    const plain = pods.find((p) => p.namespace === DRAIN_NS && p.name === 'plain');
+    // The API server defaults the grace period of every pod; it is never absent from a served pod.
+    expect(plain?.terminationGracePeriodSeconds).toBe(30);
+    expect(plain).not.toHaveProperty('localVolumes');
+  });
+
+  it('should list PodDisruptionBudgets in one request, with what the API server will admit now', async () => {
+    adapter.resetStats();
+    const budgets = await adapter.listPodDisruptionBudgets();
+    expect(adapter.stats().byRequest).toEqual({ 'list policy/poddisruptionbudgets': 1 });
+    const byName = (name: string) => budgets.find((b) => b.name === name);
+    expect(byName('guarded')).toEqual({
+      namespace: DRAIN_NS,
+      name: 'guarded',
+      selector: { matchLabels: { app: 'guarded' } },
+      disruptionsAllowed: 0,
+    });
+    expect(byName('budget')).toEqual({
+      namespace: DRAIN_NS,
+      name: 'budget',
+      selector: {
+        matchLabels: { app: 'budget' },
+        matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }],
+      },
+      disruptionsAllowed: 1,
+    });
+    // Never synced by a disruption controller: the API server refuses evictions until it is.
+    expect(byName('fresh')?.disruptionsAllowed).toBe(0);
+    expect(byName('no-selector')).toEqual({
+      namespace: SELECTOR_NS,
+      name: 'no-selector',
+      disruptionsAllowed: 0,
+    });
+    expect(byName('everything')?.selector).toEqual({});
+
+    const paged = new KubernetesAdapter(
+      createKubeClient({ server: cluster.server, token: cluster.tideplaneToken, caData: cluster.caData }),
+      { pageSize: 3 },
+    );
+    try {
+      expect(await paged.listPodDisruptionBudgets()).toHaveLength(budgets.length);
+      expect(paged.stats().byRequest['list policy/poddisruptionbudgets']).toBe(Math.ceil(budgets.length / 3));
+    } finally {
+      await paged.close();
+    }
+  });
+
+  describe('setNodeTaint', () => {
+    const taintsOf = async (name: string) =>
+      (await adapter.listNodes()).find((n) => n.name === name)?.taints ?? [];
+
+    it('should add a taint once, keeping the node’s other taints, and write nothing when it is there', async () => {
+      adapter.resetStats();
+      await adapter.setNodeTaint(NODE, DRAIN_TAINT, true);
+      expect(adapter.stats().byRequest).toEqual({ 'get nodes': 1, 'patch nodes': 1 });
+      expect(await taintsOf(NODE)).toEqual(
+        expect.arrayContaining([
+          { key: 'example.com/keep', value: 'yes', effect: 'PreferNoSchedule' },
+          DRAIN_TAINT,
+        ]),
+      );
+      const before = await admin.get<{ metadata: { resourceVersion: string } }>(`/api/v1/nodes/${NODE}`);
+
+      adapter.resetStats();
+      await adapter.setNodeTaint(NODE, DRAIN_TAINT, true);
+      expect(adapter.stats().byRequest).toEqual({ 'get nodes': 1 });
+      const after = await admin.get<{ metadata: { resourceVersion: string } }>(`/api/v1/nodes/${NODE}`);
+      expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    });
+
+    it('should replace the value of a taint with the same key and effect', async () => {
+      await adapter.setNodeTaint(NODE, { ...DRAIN_TAINT, value: 'interrupted' }, true);
+      const ours = (await taintsOf(NODE)).filter((t) => t.key === DRAIN_TAINT.key);
+      expect(ours).toEqual([{ ...DRAIN_TAINT, value: 'interrupted' }]);
+    });
+
+    it('should remove the taint once, keeping the others, and write nothing when it is gone', async () => {
+      await adapter.setNodeTaint(NODE, DRAIN_TAINT, false);
+      const taints = await taintsOf(NODE);
+      expect(taints.some((t) => t.key === DRAIN_TAINT.key)).toBe(false);
+      expect(taints).toContainEqual({ key: 'example.com/keep', value: 'yes', effect: 'PreferNoSchedule' });
+
+      adapter.resetStats();
+      await adapter.setNodeTaint(NODE, DRAIN_TAINT, false);
+      // Same key, other effect: not the taint asked about, so it stays.
+      await adapter.setNodeTaint(NODE, { key: 'example.com/keep', effect: 'NoSchedule' }, false);
+      expect(adapter.stats().byRequest).toEqual({ 'get nodes': 2 });
+    });
+
+    it('should throw ConflictError when the node changes between its read and the patch (a real 409)', async () => {
+      const base = createKubeClient({
+        server: cluster.server,
+        token: cluster.tideplaneToken,
+        caData: cluster.caData,
+      });
+      // Someone else (the node lifecycle controller, a person) writes the node right after our GET.
+      const request = (async (method: string, path: string, options?: object) => {
+        const result = await base.request(method as 'GET', path, options);
+        if (method === 'GET' && path === `/api/v1/nodes/${NODE}`) {
+          await admin.call('PATCH', path, {
+            body: { metadata: { labels: { 'example.com/touched': 'yes' } } },
+            contentType: MERGE_PATCH,
+          });
+        }
+        return result;
+      }) as KubeClient['request'];
+      const racing = new KubernetesAdapter({ ...base, request });
+      try {
+        const error = await racing.setNodeTaint(NODE, DRAIN_TAINT, true).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConflictError);
+        expect((error as Error).message).toMatch(/the object has been modified/);
+        expect((await taintsOf(NODE)).some((t) => t.key === DRAIN_TAINT.key)).toBe(false);
+        // Re-read and retry, as the contract says: the write goes through.
+        await adapter.setNodeTaint(NODE, DRAIN_TAINT, true);
+        expect(await taintsOf(NODE)).toContainEqual(DRAIN_TAINT);
+      } finally {
+        await racing.close();
+      }
+    });
+
+    it('should throw NotFoundError for a node that does not exist', async () => {
+      await expect(adapter.setNodeTaint('no-such-node', DRAIN_TAINT, true)).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+      await expect(adapter.setNodeTaint('no-such-node', DRAIN_TAINT, false)).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+    });
+  });
+
+  describe('evictPod', () => {
+    it('should evict a pod no budget guards: a bound pod terminates for its grace period, with the eviction’s condition', async () => {
+      adapter.resetStats();
+      expect(await adapter.evictPod(DRAIN_NS, 'plain')).toBe('evicted');
+      expect(adapter.stats().byRequest).toEqual({ 'create pods/eviction': 1 });
+      // No kubelet confirms the termination, so the bound pod stays, terminating.
+      const pod = await getPod('plain');
+      expect(pod?.metadata.deletionTimestamp).toBeDefined();
+      expect(pod?.metadata.deletionGracePeriodSeconds).toBe(30);
+      expect(pod?.status.conditions).toContainEqual(
+        expect.objectContaining({
+          type: 'DisruptionTarget',
+          status: 'True',
+          reason: 'EvictionByEvictionAPI',
+        }),
+      );
+      // A terminating pod is deleted again without a budget check: evicting twice is harmless.
+      expect(await adapter.evictPod(DRAIN_NS, 'plain')).toBe('evicted');
+      expect((await adapter.listPods()).find((p) => p.name === 'plain')?.deletionTimestamp).toBeDefined();
+    });
+
+    it('should pass the grace period, which the API server uses in place of the pod’s own (shorter or longer)', async () => {
+      expect(await adapter.evictPod(DRAIN_NS, 'local', { gracePeriodSeconds: 7 })).toBe('evicted');
+      expect((await getPod('local'))?.metadata.deletionGracePeriodSeconds).toBe(7);
+      // Not a cap: a pod asking for 5 s gets the 60 s given (callers pass min(own, cap)).
+      expect(await adapter.evictPod(DRAIN_NS, 'short', { gracePeriodSeconds: 60 })).toBe('evicted');
+      expect((await getPod('short'))?.metadata.deletionGracePeriodSeconds).toBe(60);
+      // Zero deletes a bound pod at once, without waiting for a kubelet.
+      expect(await adapter.evictPod(DRAIN_NS, 'quick', { gracePeriodSeconds: 0 })).toBe('evicted');
+      expect(await getPod('quick')).toBeUndefined();
+    });
+
+    it('should evict a pod that never ran, whatever its budget says: it is deleted at once', async () => {
+      expect(await adapter.evictPod(DRAIN_NS, 'unbound')).toBe('evicted');
+      expect(await getPod('unbound')).toBeUndefined();
+    });
+
+    it('should answer blocked (a real 429) when the budget allows no disruption, and leave the pod alone', async () => {
+      const res = await asTideplane.request<{
+        code: number;
+        details: { causes: { reason: string; message: string }[] };
+      }>('POST', `${podPath('guarded-0')}/eviction`, {
+        body: {
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name: 'guarded-0', namespace: DRAIN_NS },
+        },
+      });
+      expect(res.status).toBe(429);
+      expect(res.body.details.causes).toContainEqual({
+        reason: 'DisruptionBudget',
+        message: 'The disruption budget guarded needs 2 healthy pods and has 2 currently',
+      });
+
+      adapter.resetStats();
+      expect(await adapter.evictPod(DRAIN_NS, 'guarded-0')).toBe('blocked');
+      expect(await adapter.evictPod(DRAIN_NS, 'guarded-1', { gracePeriodSeconds: 0 })).toBe('blocked');
+      expect(adapter.stats().byRequest).toEqual({ 'create pods/eviction': 2 });
+      expect((await getPod('guarded-0'))?.metadata.deletionTimestamp).toBeUndefined();
+      expect((await getPod('guarded-1'))?.metadata.deletionTimestamp).toBeUndefined();
+    });
+
+    it('should use up what the budget allows: the API server decrements disruptionsAllowed itself', async () => {
+      expect(await adapter.evictPod(DRAIN_NS, 'budget-0')).toBe('evicted');
+      expect(await adapter.evictPod(DRAIN_NS, 'budget-1')).toBe('blocked');
+      const served = await admin.get<{ status: { disruptionsAllowed: number; disruptedPods: object } }>(
+        pdbPath('budget'),
+      );
+      expect(served.status.disruptionsAllowed).toBe(0);
+      expect(Object.keys(served.status.disruptedPods)).toEqual(['budget-0']);
+      expect(
+        (await adapter.listPodDisruptionBudgets()).find((b) => b.name === 'budget')?.disruptionsAllowed,
+      ).toBe(0);
+    });
+
+    it('should answer blocked while no disruption controller has synced the budget', async () => {
+      expect(await adapter.evictPod(DRAIN_NS, 'fresh-0')).toBe('blocked');
+      expect((await getPod('fresh-0'))?.metadata.deletionTimestamp).toBeUndefined();
+    });
+
+    it('should answer blocked for the budget’s own 403 (too many unconfirmed evictions), unlike an RBAC 403', async () => {
+      const res = await asTideplane.request<{ details: { causes: { reason: string }[] } }>(
+        'POST',
+        `${podPath('jammed-0')}/eviction`,
+        {
+          body: {
+            apiVersion: 'policy/v1',
+            kind: 'Eviction',
+            metadata: { name: 'jammed-0', namespace: DRAIN_NS },
+          },
+        },
+      );
+      expect(res.status).toBe(403);
+      expect(res.body.details.causes).toContainEqual(expect.objectContaining({ reason: 'DisruptionBudget' }));
+      expect(await adapter.evictPod(DRAIN_NS, 'jammed-0')).toBe('blocked');
+    });
+
+    it('should throw, not answer blocked, for a pod two budgets select (the API server refuses to choose)', async () => {
+      await expect(adapter.evictPod(DRAIN_NS, 'twice-0')).rejects.toThrow(
+        /more than one PodDisruptionBudget/,
+      );
+      expect((await getPod('twice-0'))?.metadata.deletionTimestamp).toBeUndefined();
+    });
+
+    it('should answer gone for a pod (or namespace) that does not exist', async () => {
+      expect(await adapter.evictPod(DRAIN_NS, 'no-such-pod')).toBe('gone');
+      expect(await adapter.evictPod('no-such-namespace', 'no-such-pod')).toBe('gone');
+      expect(await adapter.evictPod(DRAIN_NS, 'quick')).toBe('gone');
+    });
+  });
+
+  it('should delete a Node object, and do nothing for one already gone', async () => {
+    adapter.resetStats();
+    await adapter.deleteNode('drain-node-gone');
+    expect((await admin.request('GET', '/api/v1/nodes/drain-node-gone')).status).toBe(404);
+    await adapter.deleteNode('drain-node-gone');
+    await adapter.deleteNode('never-existed');
+    expect(adapter.stats().byRequest).toEqual({ 'delete nodes': 3 });
+  });
+});
+
 describe('the tideplane ClusterRole', () => {
   it('should allow every call the adapter made (all tests above ran as user tideplane)', async () => {
     // A last full tick as tideplane, every port method once.
@@ -1730,6 +2115,7 @@ describe('the tideplane ClusterRole', () => {
         adapter.listPersistentVolumeClaims(),
         adapter.listPersistentVolumes(),
         adapter.listDaemonSets(),
+        adapter.listPodDisruptionBudgets(),
       ]),
     ).resolves.toBeDefined();
     const review = await asTideplane.post<{
@@ -1752,6 +2138,11 @@ describe('the tideplane ClusterRole', () => {
         'list /persistentvolumes',
         'list apps/deployments',
         'list apps/daemonsets',
+        'list policy/poddisruptionbudgets',
+        'get /nodes',
+        'patch /nodes',
+        'delete /nodes',
+        'create /pods/eviction',
         'get */*/scale',
         'update */*/scale',
         'patch autoscaling.tideplane.io/horizontalautoscalers/status',
@@ -1780,7 +2171,40 @@ describe('the tideplane ClusterRole', () => {
       `/api/v1/namespaces/${NS[0]}/pods`,
       { metadata: { name: 'x' }, spec: { containers: [{ name: 'c', image: 'i' }] } },
     ],
-    ['evict or delete a pod', 'DELETE', `/api/v1/namespaces/${NS[0]}/pods/web-0-pod-0`, undefined],
+    [
+      'delete a pod (only the Eviction API may)',
+      'DELETE',
+      `/api/v1/namespaces/${NS[0]}/pods/web-0-pod-0`,
+      undefined,
+    ],
+    ['delete every node at once', 'DELETE', '/api/v1/nodes', undefined],
+    ['replace a node (PUT)', 'PUT', '/api/v1/nodes/node-0', { metadata: { name: 'node-0' } }],
+    [
+      'patch a node’s status',
+      'PATCH',
+      '/api/v1/nodes/node-0/status',
+      { status: { allocatable: { cpu: '1' } } },
+    ],
+    ['watch nodes', 'GET', '/api/v1/nodes?watch=true&timeoutSeconds=1', undefined],
+    ['read a pod directly', 'GET', `/api/v1/namespaces/${NS[0]}/pods/web-0-pod-0`, undefined],
+    [
+      'read a PodDisruptionBudget directly',
+      'GET',
+      '/apis/policy/v1/namespaces/tp-drain/poddisruptionbudgets/guarded',
+      undefined,
+    ],
+    [
+      'change a PodDisruptionBudget’s status',
+      'PATCH',
+      '/apis/policy/v1/namespaces/tp-drain/poddisruptionbudgets/guarded/status',
+      { status: { disruptionsAllowed: 5 } },
+    ],
+    [
+      'delete a PodDisruptionBudget',
+      'DELETE',
+      '/apis/policy/v1/namespaces/tp-drain/poddisruptionbudgets/guarded',
+      undefined,
+    ],
     ['read a secret', 'GET', `/api/v1/namespaces/${NS[0]}/secrets/anything`, undefined],
     ['list secrets', 'GET', '/api/v1/secrets', undefined],
     [
@@ -1807,7 +2231,6 @@ describe('the tideplane ClusterRole', () => {
     ],
     ['list events', 'GET', `/apis/events.k8s.io/v1/namespaces/${NS[0]}/events`, undefined],
     ['write core v1 events', 'POST', `/api/v1/namespaces/${NS[0]}/events`, { metadata: { name: 'e' } }],
-    ['cordon a node', 'PATCH', '/api/v1/nodes/node-0', { spec: { unschedulable: true } }],
     ['list ingresses', 'GET', '/apis/networking.k8s.io/v1/ingresses', undefined],
     [
       'change an Ingress',
@@ -1844,6 +2267,13 @@ describe('the tideplane ClusterRole', () => {
       await expect(nobody.listPersistentVolumes()).rejects.toBeInstanceOf(ForbiddenError);
       await expect(nobody.listDaemonSets()).rejects.toBeInstanceOf(ForbiddenError);
       await expect(nobody.getScales(targets.slice(0, 1))).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(nobody.listPodDisruptionBudgets()).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(
+        nobody.setNodeTaint('node-0', { key: 'k', effect: 'NoSchedule' }, true),
+      ).rejects.toBeInstanceOf(ForbiddenError);
+      // An RBAC 403 carries no DisruptionBudget cause: an error, never 'blocked'.
+      await expect(nobody.evictPod(NS[0], 'web-0-pod-0')).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(nobody.deleteNode('node-0')).rejects.toBeInstanceOf(ForbiddenError);
       const external = await new KubernetesMetricsApiSource(nobody.client).getExternalMetric({
         namespace: NS[1],
         metricName: 'queue_depth',

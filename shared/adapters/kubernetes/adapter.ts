@@ -1,15 +1,23 @@
 /**
  * The Kubernetes port on `@kubernetes/client-node`: cluster-wide paginated lists, `/scale` of any
- * scalable kind, status writes for both autoscaler kinds, events.k8s.io Events and metrics.k8s.io pod
- * metrics. Every request goes through one counting HTTP layer (see `client.ts`), so `stats()` shows
+ * scalable kind, status writes for both autoscaler kinds, events.k8s.io Events, metrics.k8s.io pod
+ * metrics, and the drain calls (node taints, the Eviction API, Node deletion). Every request goes through one counting HTTP layer (see `client.ts`), so `stats()` shows
  * what a tick cost on the wire.
  */
-import { PatchStrategy, setHeaderOptions, V1MicroTime, type V1Scale } from '@kubernetes/client-node';
+import {
+  ApiException,
+  PatchStrategy,
+  PolicyV1Api,
+  setHeaderOptions,
+  V1MicroTime,
+  type V1Scale,
+} from '@kubernetes/client-node';
 import type { HorizontalPodAutoscalerStatus } from '../../ports/autoscaling-v2';
 import {
   type AutoscalerKind,
   type AutoscalerObject,
   type DaemonSet,
+  type EvictionResult,
   type KubeEvent,
   type KubernetesPort,
   MalformedObjectError,
@@ -18,10 +26,12 @@ import {
   type PersistentVolume,
   type PersistentVolumeClaim,
   type Pod,
+  type PodDisruptionBudget,
   type PodMetrics,
   type Scale,
   type ScaleTargetKey,
   scaleTargetKeyString,
+  type Taint,
 } from '../../ports/kubernetes';
 import { mapLimit } from '../../runtime/map-limit';
 import type { KubeClient } from './client';
@@ -37,10 +47,11 @@ import {
   toPersistentVolume,
   toPersistentVolumeClaim,
   toPod,
+  toPodDisruptionBudget,
   toPodMetrics,
 } from './convert';
 import { parseApiVersion, type ResolvedResource, ResourceResolver } from './discovery';
-import { isConflict, isGone, isNotFound, isNotServed, toPortError } from './errors';
+import { httpStatusOf, isConflict, isGone, isNotFound, isNotServed, toPortError } from './errors';
 import type { RequestStats } from './request-stats';
 
 /** Items per page of a cluster-wide list (client-go's pager uses the same default). */
@@ -181,6 +192,7 @@ export class KubernetesAdapter implements KubernetesPort {
   private readonly scaleConcurrency: number;
   /** Kind → resource discovery, cached for the life of the adapter (shared with the metrics source). */
   readonly resolver: ResourceResolver;
+  private readonly policy: PolicyV1Api;
   private eventSequence = 0;
 
   constructor(
@@ -191,6 +203,7 @@ export class KubernetesAdapter implements KubernetesPort {
     this.reportingInstance = options.reportingInstance ?? 'tideplane';
     this.scaleConcurrency = options.scaleConcurrency ?? SCALE_GET_CONCURRENCY;
     this.resolver = new ResourceResolver(client);
+    this.policy = new PolicyV1Api(client.configuration);
   }
 
   /** HTTP requests made so far, by verb and resource. */
@@ -254,6 +267,81 @@ export class KubernetesAdapter implements KubernetesPort {
       return daemonSets.map(toDaemonSet);
     } catch (error) {
       throw toPortError(error, 'list daemonsets.apps');
+    }
+  }
+
+  async listPodDisruptionBudgets(): Promise<PodDisruptionBudget[]> {
+    try {
+      const budgets = await listAllPages((_continue) =>
+        this.policy.listPodDisruptionBudgetForAllNamespaces({ limit: this.pageSize, _continue }),
+      );
+      return budgets.map(toPodDisruptionBudget);
+    } catch (error) {
+      throw toPortError(error, 'list poddisruptionbudgets.policy');
+    }
+  }
+
+  /**
+   * One GET of the node, then, only when its taints differ from what is asked, a JSON merge patch of
+   * spec.taints carrying the resourceVersion read: the API server refuses it with a 409 when anything
+   * changed the node in between, so a taint another writer added or removed is never overwritten.
+   */
+  async setNodeTaint(nodeName: string, taint: Taint, present: boolean): Promise<void> {
+    const path = `/api/v1/nodes/${encodeURIComponent(nodeName)}`;
+    const what = `${present ? 'add' : 'remove'} taint ${taint.key}:${taint.effect} on node ${nodeName}`;
+    try {
+      // Raw JSON, so that the taints written back are exactly the ones read (timeAdded included).
+      const node = await this.client.request<RawNode>('GET', path);
+      const taints = withTaint(node.spec?.taints ?? [], taint, present);
+      if (taints === undefined) return;
+      await this.client.request('PATCH', path, {
+        query: { fieldManager: FIELD_MANAGER },
+        body: { metadata: { resourceVersion: node.metadata?.resourceVersion }, spec: { taints } },
+        contentType: PatchStrategy.MergePatch,
+      });
+    } catch (error) {
+      throw toPortError(error, what);
+    }
+  }
+
+  /**
+   * POSTs a policy/v1 Eviction to the pod's `eviction` subresource; the API server deletes the pod only
+   * when its PodDisruptionBudget allows it. A given `gracePeriodSeconds` goes in the Eviction's
+   * deleteOptions, where the API server uses it instead of the pod's own (a longer one too). Any 429
+   * means "later" (a budget, or the server shedding load). A pod that two budgets select gets a 500,
+   * thrown as is: no wait fixes that.
+   */
+  async evictPod(
+    namespace: string,
+    name: string,
+    options: { gracePeriodSeconds?: number } = {},
+  ): Promise<EvictionResult> {
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/eviction`;
+    const body = {
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name, namespace },
+      ...(options.gracePeriodSeconds !== undefined
+        ? { deleteOptions: { gracePeriodSeconds: options.gracePeriodSeconds } }
+        : {}),
+    };
+    try {
+      await this.client.request('POST', path, { body });
+      return 'evicted';
+    } catch (error) {
+      const status = httpStatusOf(error);
+      if (status === 429 || (status === 403 && isDisruptionBudgetRefusal(error))) return 'blocked';
+      if (status === 404) return 'gone';
+      throw toPortError(error, `evict pod ${namespace}/${name}`);
+    }
+  }
+
+  async deleteNode(nodeName: string): Promise<void> {
+    try {
+      await this.client.request('DELETE', `/api/v1/nodes/${encodeURIComponent(nodeName)}`);
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw toPortError(error, `delete node ${nodeName}`);
     }
   }
 
@@ -558,6 +646,56 @@ export class KubernetesAdapter implements KubernetesPort {
     return `${regardingName.slice(0, 200)}.${stamp.toString(16)}`;
   }
 }
+
+/** The fields of a Node that `setNodeTaint` reads, as raw JSON. */
+interface RawNode {
+  metadata?: { resourceVersion?: string };
+  spec?: { taints?: RawTaint[] };
+}
+
+interface RawTaint {
+  key: string;
+  value?: string;
+  effect: string;
+  timeAdded?: string;
+}
+
+/**
+ * The node's taints with `taint` (same key and effect) present or absent; undefined when they already
+ * are as asked, so a repeated call writes nothing.
+ */
+function withTaint(current: readonly RawTaint[], taint: Taint, present: boolean): RawTaint[] | undefined {
+  const same = (t: RawTaint) => t.key === taint.key && t.effect === taint.effect;
+  const value = taint.value ?? '';
+  if (!present) return current.some(same) ? current.filter((t) => !same(t)) : undefined;
+  const existing = current.find(same);
+  if (existing && (existing.value ?? '') === value) return undefined;
+  const wanted: RawTaint = { key: taint.key, ...(value ? { value } : {}), effect: taint.effect };
+  return existing ? current.map((t) => (same(t) ? wanted : t)) : [...current, wanted];
+}
+
+/**
+ * A 403 that the eviction subresource answers for a budget (its Status names a `DisruptionBudget`
+ * cause: a negative disruptionsAllowed, or too many evictions the disruption controller has not
+ * confirmed yet), unlike an RBAC 403. Like a 429, it clears once the controller catches up.
+ */
+function isDisruptionBudgetRefusal(error: unknown): boolean {
+  if (!(error instanceof ApiException)) return false;
+  let body: unknown = error.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return false;
+    }
+  }
+  // A StatusCause's type travels as `reason` on the wire.
+  const causes = (body as { details?: { causes?: { reason?: unknown }[] } } | undefined)?.details?.causes;
+  return Array.isArray(causes) && causes.some((cause) => cause?.reason === DISRUPTION_BUDGET_CAUSE);
+}
+
+/** policy/v1's `DisruptionBudgetCause`, the StatusCause type of the eviction subresource's refusals. */
+const DISRUPTION_BUDGET_CAUSE = 'DisruptionBudget';
 
 function defaultApiVersion(kind: AutoscalerKind): string {
   const { group, version } = AUTOSCALER_RESOURCES[kind];

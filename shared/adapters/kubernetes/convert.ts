@@ -14,6 +14,7 @@ import type {
   V1PersistentVolume,
   V1PersistentVolumeClaim,
   V1Pod,
+  V1PodDisruptionBudget,
   V1PodSpec,
   V1Scale,
   V1Toleration,
@@ -30,6 +31,7 @@ import type {
   PersistentVolume,
   PersistentVolumeClaim,
   Pod,
+  PodDisruptionBudget,
   PodMetrics,
   PodPhase,
   PodScheduling,
@@ -186,6 +188,17 @@ export function toPodScheduling(spec: V1PodSpec | undefined, podName?: string): 
   return Object.keys(scheduling).length > 0 ? scheduling : undefined;
 }
 
+/**
+ * Volumes whose data lives on the node and dies with it, by cluster-autoscaler's rule for pods that
+ * block a drain: hostPath, and emptyDir unless it is memory-backed (tmpfs holds nothing a replacement
+ * could miss that a restart would not lose too).
+ */
+function localVolumeNames(spec: V1PodSpec | undefined): string[] {
+  return (spec?.volumes ?? [])
+    .filter((v) => v.hostPath !== undefined || (v.emptyDir !== undefined && v.emptyDir.medium !== 'Memory'))
+    .map((v) => v.name);
+}
+
 function initContainer(c: V1Container): Container & { restartPolicy?: string } {
   return { ...container(c), restartPolicy: c.restartPolicy };
 }
@@ -194,6 +207,8 @@ export function toPod(pod: V1Pod): Pod {
   const meta = pod.metadata ?? {};
   const phase = pod.status?.phase;
   const scheduling = toPodScheduling(pod.spec, meta.name);
+  const grace = pod.spec?.terminationGracePeriodSeconds;
+  const localVolumes = localVolumeNames(pod.spec);
   return {
     namespace: meta.namespace ?? '',
     name: meta.name ?? '',
@@ -222,6 +237,25 @@ export function toPod(pod: V1Pod): Pod {
       controller: o.controller,
     })),
     ...(scheduling ? { scheduling } : {}),
+    ...(typeof grace === 'number' ? { terminationGracePeriodSeconds: grace } : {}),
+    ...(localVolumes.length > 0 ? { localVolumes } : {}),
+  };
+}
+
+/**
+ * A policy/v1 PodDisruptionBudget. Until the disruption controller has seen the current spec
+ * (status.observedGeneration below metadata.generation) the API server refuses every eviction it
+ * guards, whatever the stale status says, so such a budget allows no disruption here either.
+ */
+export function toPodDisruptionBudget(pdb: V1PodDisruptionBudget): PodDisruptionBudget {
+  const meta = pdb.metadata ?? {};
+  const observed = pdb.status?.observedGeneration ?? 0;
+  const current = observed >= (meta.generation ?? 0);
+  return {
+    namespace: meta.namespace ?? '',
+    name: meta.name ?? '',
+    ...(pdb.spec?.selector ? { selector: labelSelector(pdb.spec.selector) } : {}),
+    disruptionsAllowed: current ? Math.max(0, pdb.status?.disruptionsAllowed ?? 0) : 0,
   };
 }
 

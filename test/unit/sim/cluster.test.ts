@@ -795,6 +795,307 @@ describe('SimCluster autoscalers and events', () => {
   });
 });
 
+describe('SimCluster drains: PodDisruptionBudgets, taints, evictions and Node deletion', () => {
+  const DRAIN_TAINT = { key: 'tideplane.io/scale-down', effect: 'NoSchedule' } as const;
+  const podsOn = async (cluster: SimCluster, node: string) =>
+    (await cluster.listPods()).filter((pod) => pod.nodeName === node);
+
+  it('given a workload’s budget, should list it with the disruptions its Ready pods allow, as the disruption controller computes them', async () => {
+    const { clock, cluster } = smallCluster();
+    cluster.addWorkload(workload({ replicas: 3, disruptionBudget: { minAvailable: 2 } }), { warm: true });
+    cluster.resetStats();
+    expect(await cluster.listPodDisruptionBudgets()).toEqual([
+      { namespace: 'shop', name: 'web', selector: { matchLabels: { app: 'web' } }, disruptionsAllowed: 1 },
+    ]);
+    expect(cluster.stats().requests).toEqual({ 'list policy/poddisruptionbudgets': 1 });
+    expect(cluster.podDisruptionBudgetStatus('shop', 'web')).toEqual({
+      expectedPods: 3,
+      currentHealthy: 3,
+      desiredHealthy: 2,
+      disruptionsAllowed: 1,
+    });
+
+    // A scale-up adds pods that are not Ready yet: expected, not healthy.
+    cluster.setReplicas('shop', 'web', 5);
+    expect(cluster.podDisruptionBudgetStatus('shop', 'web')).toMatchObject({
+      expectedPods: 5,
+      currentHealthy: 3,
+      disruptionsAllowed: 1,
+    });
+    clock.advance(60_000);
+    expect((await cluster.listPodDisruptionBudgets())[0]?.disruptionsAllowed).toBe(3);
+  });
+
+  it('given budgets added to the cluster, should select pods by label, StatefulSet pods one by one, and scale percentages by the controllers', async () => {
+    const { cluster } = smallCluster();
+    cluster.addWorkload(workload({ replicas: 4 }), { warm: true });
+    cluster.addWorkload(workload({ name: 'db', kind: 'StatefulSet', replicas: 3, labels: { app: 'db' } }), {
+      warm: true,
+    });
+    cluster.addPodDisruptionBudget({
+      namespace: 'shop',
+      name: 'half',
+      maxUnavailable: '50%',
+      selector: { matchLabels: { app: 'web' } },
+    });
+    cluster.addPodDisruptionBudget({
+      namespace: 'shop',
+      name: 'db-0',
+      minAvailable: 1,
+      selector: { matchLabels: { 'statefulset.kubernetes.io/pod-name': 'db-0' } },
+    });
+    cluster.addPodDisruptionBudget({ namespace: 'shop', name: 'nothing', minAvailable: 0 });
+    cluster.addPodDisruptionBudget({ namespace: 'other', name: 'elsewhere', minAvailable: 0, selector: {} });
+    expect(cluster.podDisruptionBudgetStatus('shop', 'half')).toEqual({
+      expectedPods: 4,
+      currentHealthy: 4,
+      desiredHealthy: 2,
+      disruptionsAllowed: 2,
+    });
+    expect(cluster.podDisruptionBudgetStatus('shop', 'db-0')).toEqual({
+      expectedPods: 1,
+      currentHealthy: 1,
+      desiredHealthy: 1,
+      disruptionsAllowed: 0,
+    });
+    // No selector selects nothing; a budget that expects no pods allows nothing.
+    expect(cluster.podDisruptionBudgetStatus('shop', 'nothing')).toMatchObject({ disruptionsAllowed: 0 });
+    expect(cluster.podDisruptionBudgetStatus('other', 'elsewhere')).toMatchObject({ expectedPods: 0 });
+    expect((await cluster.listPodDisruptionBudgets()).find((b) => b.name === 'nothing')).not.toHaveProperty(
+      'selector',
+    );
+
+    expect(() =>
+      cluster.addPodDisruptionBudget({ namespace: 'shop', name: 'half', minAvailable: 1 }),
+    ).toThrow(/exists/);
+    expect(() =>
+      cluster.addPodDisruptionBudget({ namespace: 'shop', name: 'both', minAvailable: 1, maxUnavailable: 1 }),
+    ).toThrow(/cannot be both set/);
+    expect(() =>
+      cluster.addPodDisruptionBudget({ namespace: 'shop', name: 'bad', maxUnavailable: '150%' }),
+    ).toThrow(/percentage up to 100%/);
+    expect(cluster.removePodDisruptionBudget('shop', 'half')).toBe(true);
+    expect(cluster.podDisruptionBudgetStatus('shop', 'half')).toBeUndefined();
+  });
+
+  it('given a taint, should add it once, keep pods off the node, and remove it once', async () => {
+    const { cluster } = smallCluster();
+    cluster.resetStats();
+    await cluster.setNodeTaint('node-1', DRAIN_TAINT, true);
+    await cluster.setNodeTaint('node-1', DRAIN_TAINT, true);
+    expect(cluster.stats().requests).toEqual({ 'get nodes': 2, 'patch nodes': 1 });
+    expect((await cluster.listNodes()).find((n) => n.name === 'node-1')?.taints).toEqual([DRAIN_TAINT]);
+
+    cluster.addWorkload(workload({ replicas: 4 }));
+    expect((await cluster.listPods()).every((pod) => pod.nodeName === 'node-2')).toBe(true);
+
+    // Same key and effect, other value: replaced, not added.
+    await cluster.setNodeTaint('node-1', { ...DRAIN_TAINT, value: 'spot' }, true);
+    expect((await cluster.listNodes()).find((n) => n.name === 'node-1')?.taints).toEqual([
+      { ...DRAIN_TAINT, value: 'spot' },
+    ]);
+    await cluster.setNodeTaint('node-1', DRAIN_TAINT, false);
+    await cluster.setNodeTaint('node-1', DRAIN_TAINT, false);
+    expect((await cluster.listNodes()).find((n) => n.name === 'node-1')?.taints).toEqual([]);
+    cluster.setReplicas('shop', 'web', 6);
+    expect((await podsOn(cluster, 'node-1')).length).toBeGreaterThan(0);
+  });
+
+  it('given a missing node or a conflict, should throw NotFoundError or ConflictError and change nothing', async () => {
+    const { cluster } = smallCluster();
+    await expect(cluster.setNodeTaint('node-9', DRAIN_TAINT, true)).rejects.toBeInstanceOf(NotFoundError);
+    cluster.failNext('setNodeTaint', 1, new ConflictError('simulated conflict'));
+    await expect(cluster.setNodeTaint('node-1', DRAIN_TAINT, true)).rejects.toBeInstanceOf(ConflictError);
+    expect((await cluster.listNodes()).find((n) => n.name === 'node-1')?.taints).toEqual([]);
+  });
+
+  it('given a pod no budget guards, should evict it: it terminates, and its replacement runs elsewhere', async () => {
+    const { clock, cluster } = smallCluster();
+    cluster.addWorkload(workload({ replicas: 2 }), { warm: true });
+    await cluster.setNodeTaint('node-1', DRAIN_TAINT, true);
+    const [victim] = await podsOn(cluster, 'node-1');
+    cluster.resetStats();
+    expect(await cluster.evictPod('shop', victim?.name ?? '')).toBe('evicted');
+    expect(cluster.stats().requests).toEqual({ 'create pods/eviction': 1 });
+
+    let pods = await cluster.listPods();
+    expect(pods.find((pod) => pod.name === victim?.name)?.deletionTimestamp).toBe(clock.now());
+    const replacement = pods.find((pod) => pod.creationTimestamp === clock.now());
+    expect(replacement?.nodeName).toBe('node-2');
+    // Evicting a terminating pod again is harmless and is not a second eviction.
+    expect(await cluster.evictPod('shop', victim?.name ?? '')).toBe('evicted');
+    expect(cluster.disruptionStats()).toEqual({
+      evictions: 1,
+      evictionsBlocked: 0,
+      podsLost: 0,
+      pdbViolations: 0,
+    });
+
+    // Gone once it exits (terminationSeconds 15, within the default 30-s grace period).
+    clock.advance(15_000);
+    pods = await cluster.listPods();
+    expect(pods.find((pod) => pod.name === victim?.name)).toBeUndefined();
+    expect(await podsOn(cluster, 'node-1')).toEqual([]);
+  });
+
+  it('given no node with room, should leave the replacement Pending', async () => {
+    const { cluster } = smallCluster(1);
+    cluster.addWorkload(workload({ replicas: 1 }), { warm: true });
+    await cluster.setNodeTaint('node-1', DRAIN_TAINT, true);
+    const [pod] = await cluster.listPods();
+    expect(await cluster.evictPod('shop', pod?.name ?? '')).toBe('evicted');
+    const pending = (await cluster.listPods()).filter((p) => p.nodeName === undefined);
+    expect(pending).toHaveLength(1);
+    expect(pending[0]?.conditions[0]).toMatchObject({ type: 'PodScheduled', status: 'False' });
+  });
+
+  it('given a budget with no disruption left, should answer blocked until a replacement is Ready', async () => {
+    const { clock, cluster } = smallCluster();
+    cluster.addWorkload(workload({ replicas: 3, disruptionBudget: { minAvailable: 2 } }), { warm: true });
+    const [first, second] = await cluster.listPods();
+    expect(await cluster.evictPod('shop', first?.name ?? '')).toBe('evicted');
+    expect(await cluster.evictPod('shop', second?.name ?? '')).toBe('blocked');
+    expect(
+      (await cluster.listPods()).find((p) => p.name === second?.name)?.deletionTimestamp,
+    ).toBeUndefined();
+
+    // The replacement starts (10 s) and becomes Ready (20 s, ± 20 %).
+    clock.advance(40_000);
+    expect(await cluster.evictPod('shop', second?.name ?? '')).toBe('evicted');
+    expect(cluster.disruptionStats()).toEqual({
+      evictions: 2,
+      evictionsBlocked: 1,
+      podsLost: 0,
+      pdbViolations: 0,
+    });
+
+    // minAvailable = replicas: never.
+    const strict = smallCluster();
+    strict.cluster.addWorkload(workload({ replicas: 2, disruptionBudget: { minAvailable: 2 } }), {
+      warm: true,
+    });
+    for (const pod of await strict.cluster.listPods()) {
+      expect(await strict.cluster.evictPod('shop', pod.name)).toBe('blocked');
+    }
+  });
+
+  it('given pods that do not run yet, or are not Ready, should evict them as the API server does', async () => {
+    const { clock, cluster } = smallCluster();
+    cluster.addWorkload(workload({ replicas: 2, disruptionBudget: { minAvailable: 2 } }), { warm: true });
+    // A scale-up's new pod is bound but not running: it is deleted at once, without a budget check.
+    cluster.setReplicas('shop', 'web', 3);
+    const starting = (await cluster.listPods()).find((pod) => pod.phase === 'Pending');
+    expect(await cluster.evictPod('shop', starting?.name ?? '')).toBe('evicted');
+    expect((await cluster.listPods()).find((pod) => pod.name === starting?.name)).toBeUndefined();
+
+    // Running, not Ready, while the budget has its 2 healthy pods: allowed though none is left.
+    clock.advance(12_000);
+    const unready = (await cluster.listPods()).find((pod) => pod.phase === 'Running' && !isReady(pod));
+    expect(cluster.podDisruptionBudgetStatus('shop', 'web')?.disruptionsAllowed).toBe(0);
+    expect(await cluster.evictPod('shop', unready?.name ?? '')).toBe('evicted');
+  });
+
+  it('given a grace period, should replace the pod’s own with it, the pod going when it exits or is killed', async () => {
+    const { clock, cluster } = smallCluster();
+    cluster.addWorkload(
+      workload({
+        replicas: 3,
+        terminationSeconds: 15,
+        terminationGracePeriodSeconds: 5,
+        localVolumes: ['cache'],
+      }),
+      { warm: true },
+    );
+    const [own, shorter, longer] = await cluster.listPods();
+    expect(own).toMatchObject({ terminationGracePeriodSeconds: 5, localVolumes: ['cache'] });
+    await cluster.evictPod('shop', own?.name ?? '');
+    await cluster.evictPod('shop', shorter?.name ?? '', { gracePeriodSeconds: 2 });
+    await cluster.evictPod('shop', longer?.name ?? '', { gracePeriodSeconds: 60 });
+    const alive = async () => {
+      const names = new Set((await cluster.listPods()).map((pod) => pod.name));
+      return [own, shorter, longer].map((pod) => names.has(pod?.name ?? ''));
+    };
+    clock.advance(2_000);
+    expect(await alive()).toEqual([true, false, true]);
+    clock.advance(3_000);
+    expect(await alive()).toEqual([false, false, true]);
+    // 60 s replaces the 5-s grace period (not a cap); the pod exits after its 15 s.
+    clock.advance(10_000);
+    expect(await alive()).toEqual([false, false, false]);
+
+    const plain = smallCluster();
+    plain.cluster.addWorkload(workload({ replicas: 1 }), { warm: true });
+    const [pod] = await plain.cluster.listPods();
+    expect(pod).not.toHaveProperty('terminationGracePeriodSeconds');
+    expect(pod).not.toHaveProperty('localVolumes');
+    // Zero: gone at once.
+    expect(await plain.cluster.evictPod('shop', pod?.name ?? '', { gracePeriodSeconds: 0 })).toBe('evicted');
+    expect((await plain.cluster.listPods()).find((p) => p.name === pod?.name)).toBeUndefined();
+  });
+
+  it('given a pod two budgets select, should refuse to evict it; given a missing pod, should answer gone', async () => {
+    const { cluster } = smallCluster();
+    cluster.addWorkload(workload({ replicas: 3, disruptionBudget: { maxUnavailable: 1 } }), { warm: true });
+    cluster.addPodDisruptionBudget({
+      namespace: 'shop',
+      name: 'all',
+      maxUnavailable: 1,
+      selector: {},
+    });
+    const [pod] = await cluster.listPods();
+    await expect(cluster.evictPod('shop', pod?.name ?? '')).rejects.toThrow(
+      /more than one PodDisruptionBudget/,
+    );
+    expect(await cluster.evictPod('shop', 'no-such-pod')).toBe('gone');
+    expect(await cluster.evictPod('other', pod?.name ?? '')).toBe('gone');
+  });
+
+  it('given a node deleted with pods on it, should count those not evicted as lost, and Ready ones beyond their budget as violations', async () => {
+    const { cluster } = smallCluster();
+    cluster.addDaemonSet(
+      { namespace: 'kube-system', name: 'agent', containers: [{ name: 'a', requests: { cpu: '100m' } }] },
+      { warm: true },
+    );
+    cluster.addWorkload(workload({ replicas: 4, disruptionBudget: { minAvailable: 3 } }), { warm: true });
+    cluster.addWorkload(workload({ name: 'free', replicas: 2 }), { warm: true });
+    await cluster.setNodeTaint('node-1', DRAIN_TAINT, true);
+    const onNode = await podsOn(cluster, 'node-1');
+    const web = onNode.filter((pod) => pod.labels.app === 'web');
+    expect(web).toHaveLength(2);
+    expect(onNode.filter((pod) => pod.labels.app === 'free')).toHaveLength(1);
+    // One web pod leaves properly; the budget then has no disruption left.
+    expect(await cluster.evictPod('shop', web[0]?.name ?? '')).toBe('evicted');
+
+    cluster.resetStats();
+    await cluster.deleteNode('node-1');
+    await cluster.deleteNode('node-1');
+    expect(cluster.stats().requests).toEqual({ 'delete nodes': 2 });
+    expect((await cluster.listNodes()).map((node) => node.name)).toEqual(['node-2']);
+    // The evicted pod and the daemon pod are not lost; the other web pod and the free pod are, and
+    // the web pod took its budget below minAvailable.
+    expect(cluster.disruptionStats()).toEqual({
+      evictions: 1,
+      evictionsBlocked: 0,
+      podsLost: 2,
+      pdbViolations: 1,
+    });
+    const pods = await cluster.listPods();
+    expect(
+      pods.filter((pod) => pod.labels.app === 'web' && pod.deletionTimestamp === undefined),
+    ).toHaveLength(4);
+  });
+
+  it('given an instance that terminates under its pods, should count them as lost too', async () => {
+    const { cluster } = smallCluster();
+    cluster.addWorkload(workload({ replicas: 2 }), { warm: true });
+    const lost = (await podsOn(cluster, 'node-1')).length;
+    expect(lost).toBeGreaterThan(0);
+    cluster.removeNode('node-1');
+    expect(cluster.disruptionStats().podsLost).toBe(lost);
+    expect(cluster.disruptionStats().pdbViolations).toBe(0);
+  });
+});
+
 describe('SimCluster call counting and failure knobs', () => {
   it('should count each port call and the requests a real adapter would send', async () => {
     const { cluster } = smallCluster();
