@@ -7,6 +7,7 @@ import type { ResolvedCluster } from '../shared/config/load';
 import { ClusterHpaFunction, type LogLevel } from './constructs/cluster-hpa-function';
 import { ClusterNodePoolFunction } from './constructs/cluster-node-pool-function';
 import { ClusterSchedule } from './constructs/cluster-schedule';
+import { InstanceEventRules } from './constructs/instance-event-rules';
 import { LaunchFailureRule } from './constructs/launch-failure-rule';
 import { StateTable } from './constructs/state-table';
 
@@ -44,6 +45,8 @@ export interface ClusterLoops {
   readonly nodePoolsSchedule?: ClusterSchedule;
   /** Absent also when the config lists no group and discovers none by tags (nothing could fail). */
   readonly nodePoolsLaunchFailures?: LaunchFailureRule;
+  /** Absent when the launch-failure rule is (no group, so no node of the loop's to drain or clean up). */
+  readonly nodePoolsInstanceEvents?: InstanceEventRules;
 }
 
 /**
@@ -52,8 +55,8 @@ export interface ClusterLoops {
  * (`npx cdk deploy tideplane-<account>-<region> -c config=...`).
  *
  * Construct ids are stable: `State`, `Schedules`, `Clusters/<cluster>/Hpa|HpaSchedule` and, for a
- * cluster with `nodePools`, `Clusters/<cluster>/NodePools|NodePoolsSchedule|NodePoolsLaunchFailures`,
- * so adding a cluster or a loop never replaces another's resources.
+ * cluster with `nodePools`, `Clusters/<cluster>/NodePools|NodePoolsSchedule|NodePoolsLaunchFailures|
+ * NodePoolsInstanceEvents`, so adding a cluster or a loop never replaces another's resources.
  *
  * @example
  * const stack = new TideplaneStack(app, 'tideplane-prod-eu-central-1', {
@@ -135,7 +138,10 @@ export class TideplaneStack extends Stack {
     scope: Construct,
     resolved: ResolvedCluster,
     props: TideplaneStackProps,
-  ): Pick<ClusterLoops, 'nodePools' | 'nodePoolsSchedule' | 'nodePoolsLaunchFailures'> {
+  ): Pick<
+    ClusterLoops,
+    'nodePools' | 'nodePoolsSchedule' | 'nodePoolsLaunchFailures' | 'nodePoolsInstanceEvents'
+  > {
     const { cluster } = resolved;
     const settings = cluster.nodePools;
     if (!settings) return {};
@@ -154,25 +160,33 @@ export class TideplaneStack extends Stack {
       scheduleGroup: this.scheduleGroup,
     });
     const listedGroups = [...new Set(settings.pools.flatMap((pool) => pool.asgs))];
-    const nodePoolsLaunchFailures =
-      settings.discoverByTags || listedGroups.length > 0
-        ? new LaunchFailureRule(scope, 'NodePoolsLaunchFailures', {
-            cluster: cluster.name,
-            target: nodePools.function,
-            ...(settings.discoverByTags ? {} : { groupNames: listedGroups }),
-            enabled,
-          })
-        : undefined;
+    const hasGroups = settings.discoverByTags || listedGroups.length > 0;
+    const nodePoolsLaunchFailures = hasGroups
+      ? new LaunchFailureRule(scope, 'NodePoolsLaunchFailures', {
+          cluster: cluster.name,
+          target: nodePools.function,
+          ...(settings.discoverByTags ? {} : { groupNames: listedGroups }),
+          enabled,
+        })
+      : undefined;
+    const nodePoolsInstanceEvents = hasGroups
+      ? new InstanceEventRules(scope, 'NodePoolsInstanceEvents', {
+          cluster: cluster.name,
+          target: nodePools.function,
+          enabled,
+        })
+      : undefined;
     new CfnOutput(scope, 'NodePoolsRoleArn', {
       value: nodePools.role.roleArn,
       description:
-        `Role of cluster ${cluster.name}'s node-pool function: map it to a Kubernetes identity that may list ` +
-        'nodes, pods, PVCs, PVs and DaemonSets and create Events',
+        `Role of cluster ${cluster.name}'s node-pool function: bind it to the shipped tideplane ClusterRole ` +
+        '(lists nodes, pods, PVCs, PVs, DaemonSets and PDBs; taints and deletes nodes; evicts pods; creates Events)',
     });
     return {
       nodePools,
       nodePoolsSchedule,
       ...(nodePoolsLaunchFailures ? { nodePoolsLaunchFailures } : {}),
+      ...(nodePoolsInstanceEvents ? { nodePoolsInstanceEvents } : {}),
     };
   }
 }

@@ -47,15 +47,13 @@ export interface ClusterNodePoolFunctionProps extends ClusterLoopFunctionOptions
  * The node-pool loop's Lambda function for one cluster: a `ClusterLoopFunction` (role, log group,
  * alarms, VPC attachment, cluster secret and state partition) that may also read Auto Scaling groups,
  * their scaling activities and launch configurations, EC2 instance types and launch template versions
- * (Describe calls, which support no resource-level permissions), and set the desired capacity of the
- * cluster's groups only: those tagged `k8s.io/cluster-autoscaler/<cluster>`. A group the config lists
- * by name needs that tag too, or Auto Scaling refuses the scale-up (AccessDenied in the function's log).
+ * (Describe calls, which support no resource-level permissions), and set the desired capacity of and
+ * terminate instances in the cluster's groups only: those tagged `k8s.io/cluster-autoscaler/<cluster>`.
+ * A group the config lists by name needs that tag too, or Auto Scaling refuses the scale-up or the
+ * scale-down (AccessDenied in the function's log). Nothing else mutates a group.
  *
  * Its role also needs a Kubernetes identity (the stack outputs the ARN) that may list nodes, pods,
  * PVCs, PVs and DaemonSets and create Events.
- *
- * Scale-down (issue 5) will add `autoscaling:TerminateInstanceInAutoScalingGroup` under the same tag
- * condition; nothing else mutates a group.
  *
  * @example
  * const nodePools = new ClusterNodePoolFunction(this, 'NodePools', { cluster: resolved, table });
@@ -90,9 +88,12 @@ export class ClusterNodePoolFunction extends ClusterLoopFunction {
             'permissions (Service Authorization Reference); they are read-only.',
         },
         {
+          // One statement, so scale-down can never reach a group that scale-up cannot. Both actions take
+          // the autoScalingGroup resource and the aws:ResourceTag condition key (Service Authorization
+          // Reference, Amazon EC2 Auto Scaling).
           statement: new iam.PolicyStatement({
             sid: 'ScaleClusterGroups',
-            actions: ['autoscaling:SetDesiredCapacity'],
+            actions: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
             resources: [ANY_AUTO_SCALING_GROUP],
             conditions: { Null: { [`aws:ResourceTag/${clusterTag(cluster)}`]: 'false' } },
           }),
@@ -101,8 +102,8 @@ export class ClusterNodePoolFunction extends ClusterLoopFunction {
               id: `AwsSolutions-IAM5[Resource::${ANY_AUTO_SCALING_GROUP_NAG}]`,
               reason:
                 'Auto Scaling group ids and names are not known at synth time (ids are generated, names come ' +
-                'from config or tags at run time); the aws:ResourceTag condition confines SetDesiredCapacity to ' +
-                `groups tagged ${clusterTag(cluster)}.`,
+                'from config or tags at run time); the aws:ResourceTag condition confines SetDesiredCapacity and ' +
+                `TerminateInstanceInAutoScalingGroup to groups tagged ${clusterTag(cluster)}.`,
             },
           ],
         },

@@ -104,4 +104,11 @@ export interface AutoScalingPort {
    * activity holds the group.
    */
   setDesiredCapacity(groupName: string, desired: number): Promise<void>;
+  /**
+   * `TerminateInstanceInAutoScalingGroup`: terminates the instance and, with `decrementDesiredCapacity`,
+   * lowers the group's desired capacity so it is not replaced. Throws `AutoScalingError`: `NotFound`
+   * when the instance is no longer in a group (already gone), `Invalid` when the decrement would go
+   * below the group's minimum.
+   */
+  terminateInstance(instanceId: string, decrementDesiredCapacity: boolean): Promise<void>;
 }

@@ -119,10 +119,22 @@ export async function runNodePoolInvocation(
       error: `cluster: this function serves "${cluster.name}", not "${event.request.cluster}"`,
     };
   }
-  if (event.kind === 'launch-unsuccessful' && event.event.region !== deps.config.region) {
+  if (event.kind !== 'request' && event.event.region !== deps.config.region) {
     return {
       ok: false,
       error: `region: this function serves ${deps.config.region}, not ${event.event.region}`,
+    };
+  }
+  if (event.kind !== 'request' && event.kind !== 'launch-unsuccessful') {
+    // Instance events are matched to the cluster's nodes by the drain step of the loop; until it acts
+    // on them they change nothing (and never start ticks outside the schedule).
+    return {
+      ok: true,
+      cluster: cluster.name,
+      dryRun: cluster.dryRun,
+      status: 'ignored',
+      ticks: [],
+      summary: `${cluster.name}: ${event.kind} for ${event.event.detail['instance-id']} not acted on`,
     };
   }
   const requested = event.kind === 'request' ? event.request : undefined;

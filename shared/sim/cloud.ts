@@ -9,6 +9,11 @@
  * stays below desired, records a failed scaling activity with the status message AWS gives, and retries
  * every `LAUNCH_RETRY_MS` until capacity is restored.
  *
+ * Spot knob: `interruptSpotInstance` has EC2 warn that a spot instance will be interrupted and take it
+ * `SPOT_INTERRUPTION_NOTICE_MS` later (its node leaves then, with whatever pods are still on it; the group
+ * replaces it). The warnings wait in `takeInterruptionWarnings` for the simulator's event source, which
+ * hands them to the node-pool loop as EventBridge would.
+ *
  * Nodes carry the labels and the allocatable of the node-pool loop's template nodes (well-known labels,
  * EKS reservations), the hostname label, and `aws:///<zone>/<instance id>` as provider ID, so the loop
  * matches nodes to instances and plans nodes of the size that joins.
@@ -39,6 +44,8 @@ export const LAUNCH_RETRY_MS = 60_000;
 export const TERMINATION_MS = 60_000;
 /** DescribeAutoScalingGroups and DescribeScalingActivities return at most this many records per page. */
 export const DESCRIBE_PAGE_SIZE = 100;
+/** EC2's notice between a spot interruption warning and the interruption (two minutes). */
+export const SPOT_INTERRUPTION_NOTICE_MS = 120_000;
 /** The spot allocation strategy the simulator reports for mixed-instances groups. */
 export const SIM_SPOT_ALLOCATION_STRATEGY = 'price-capacity-optimized';
 
@@ -88,6 +95,23 @@ export interface SimInstance {
   nodeName: string;
   /** Terminating: when it is gone. */
   goneAt?: number;
+  /** When EC2 interrupts it (a spot interruption was warned). */
+  interruptAt?: number;
+}
+
+/** An `EC2 Spot Instance Interruption Warning`, with what the simulator knows of the instance. */
+export interface SpotInterruptionWarning {
+  instanceId: string;
+  groupName: string;
+  nodeName: string;
+  zone: string;
+  instanceType: string;
+  /** Auto Scaling groups' spot instances are always terminated, never stopped or hibernated. */
+  instanceAction: 'terminate';
+  /** When EC2 emitted the warning (epoch ms). */
+  warnedAt: number;
+  /** When EC2 takes the instance (epoch ms). */
+  interruptAt: number;
 }
 
 interface GroupRecord {
@@ -160,6 +184,8 @@ export class SimCloud implements AutoScalingPort {
   private readonly groups = new Map<string, GroupRecord>();
   private readonly unavailable = new Set<string>();
   private readonly activityLog: ScalingActivity[] = [];
+  /** Every warning scheduled, in the order they were asked for; `delivered` once taken. */
+  private readonly interruptions: { warning: SpotInterruptionWarning; delivered: boolean }[] = [];
   private instanceCounter = 0;
   private activityCounter = 0;
   private lastReconcileAt: number;
@@ -235,6 +261,42 @@ export class SimCloud implements AutoScalingPort {
     }
   }
 
+  /**
+   * The instance terminates and its node leaves at once (pods still on it are lost and recreated by their
+   * workloads); with `decrementDesiredCapacity` the group is one smaller, otherwise it launches a
+   * replacement. An instance already terminating counts as gone: a retried call (the loop crashed after
+   * terminating) gets `NotFound` and decrements nothing twice.
+   */
+  async terminateInstance(instanceId: string, decrementDesiredCapacity: boolean): Promise<void> {
+    this.call('terminateInstance', 'TerminateInstanceInAutoScalingGroup');
+    const found = this.findLiveInstance(instanceId);
+    if (!found) {
+      throw new AutoScalingError(
+        'NotFound',
+        `TerminateInstanceInAutoScalingGroup: Instance Id not found - No managed instance found for instance ID: ${instanceId}`,
+      );
+    }
+    const { group, instance } = found;
+    const from = group.desiredCapacity;
+    if (decrementDesiredCapacity && from <= group.minSize) {
+      throw new AutoScalingError(
+        'Invalid',
+        `TerminateInstanceInAutoScalingGroup: Currently, desiredSize equals minSize (${group.minSize}). ` +
+          "Terminating instance without replacement will violate group's min size constraint. Either set " +
+          "shouldDecrementDesiredCapacity flag to false or lower group's min size.",
+      );
+    }
+    if (decrementDesiredCapacity) group.desiredCapacity = from - 1;
+    this.terminate(
+      group,
+      instance,
+      `instance ${instanceId} was taken out of service in response to a user request` +
+        (decrementDesiredCapacity ? `, shrinking the capacity from ${from} to ${from - 1}` : ''),
+    );
+    // The replacement (without decrement) starts within seconds, as after SetDesiredCapacity.
+    this.reconcile();
+  }
+
   // ---- the world --------------------------------------------------------------------------------
 
   /**
@@ -279,33 +341,70 @@ export class SimCloud implements AutoScalingPort {
   }
 
   /**
-   * Terminates one instance (a spot interruption, a person), its node leaving at once. With
-   * `decrementDesiredCapacity` the group does not replace it.
+   * An interruption warning for a spot instance: visible to `takeInterruptionWarnings` from `warningAt`
+   * (default now), and `terminateAfterMs` later EC2 takes the instance. Its node leaves then, and pods
+   * still on it are lost (their workloads recreate them unscheduled); the group, whose desired capacity
+   * EC2 does not touch, launches a replacement. An instance the loop terminated in the meantime is not
+   * taken twice. Throws for an unknown, terminating, already interrupted or on-demand instance, or a
+   * warning in the past.
+   *
+   * @example
+   * const [victim] = cloud.instances('spot-a');
+   * if (victim) cloud.interruptSpotInstance(victim.instanceId); // taken two minutes from now
    */
-  terminateInstance(instanceId: string, decrementDesiredCapacity = false): void {
-    for (const group of this.groups.values()) {
-      const instance = group.instances.find((candidate) => candidate.instanceId === instanceId);
-      if (!instance || instance.state === 'Terminating') continue;
-      if (decrementDesiredCapacity)
-        group.desiredCapacity = Math.max(group.minSize, group.desiredCapacity - 1);
-      this.terminate(group, instance, 'an instance was taken out of service in response to a user request');
-      return;
-    }
-    throw new AutoScalingError(
-      'NotFound',
-      `TerminateInstanceInAutoScalingGroup: Instance Id not found - No managed instance found for instance ID: ${instanceId}`,
-    );
+  interruptSpotInstance(
+    instanceId: string,
+    options: { warningAt?: number; terminateAfterMs?: number } = {},
+  ): SpotInterruptionWarning {
+    const now = this.clock.now();
+    const warnedAt = options.warningAt ?? now;
+    const terminateAfterMs = options.terminateAfterMs ?? SPOT_INTERRUPTION_NOTICE_MS;
+    if (warnedAt < now) throw new Error(`interruption warning at ${warnedAt} is in the past (now ${now})`);
+    if (!(terminateAfterMs >= 0)) throw new Error(`terminateAfterMs must be >= 0, not ${terminateAfterMs}`);
+    const found = this.findLiveInstance(instanceId);
+    if (!found) throw new Error(`no running instance ${instanceId}`);
+    const { instance } = found;
+    if (instance.capacityType !== 'spot')
+      throw new Error(`${instanceId} is on-demand: EC2 interrupts spot only`);
+    if (instance.interruptAt !== undefined) throw new Error(`${instanceId} is already being interrupted`);
+    instance.interruptAt = warnedAt + terminateAfterMs;
+    const warning: SpotInterruptionWarning = {
+      instanceId,
+      groupName: instance.groupName,
+      nodeName: instance.nodeName,
+      zone: instance.zone,
+      instanceType: instance.instanceType,
+      instanceAction: 'terminate',
+      warnedAt,
+      interruptAt: instance.interruptAt,
+    };
+    this.interruptions.push({ warning, delivered: false });
+    return { ...warning };
   }
 
   /**
-   * Brings the groups to the clock's time: booted instances go in service (their nodes join), groups
-   * below desired launch (unless capacity is short), groups above desired terminate their newest
-   * instances, terminated instances disappear. Port calls do this by themselves when the clock has moved.
+   * Brings the groups to the clock's time: spot instances whose interruption is due are taken, booted
+   * instances go in service (their nodes join), groups below desired launch (unless capacity is short),
+   * groups above desired terminate their newest instances, terminated instances disappear. Port calls do
+   * this by themselves when the clock has moved.
    */
   reconcile(): void {
     const now = this.clock.now();
     this.lastReconcileAt = now;
     for (const group of this.groups.values()) {
+      for (const instance of group.instances) {
+        if (
+          instance.interruptAt !== undefined &&
+          instance.interruptAt <= now &&
+          instance.state !== 'Terminating'
+        ) {
+          this.terminate(
+            group,
+            instance,
+            'an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped',
+          );
+        }
+      }
       group.instances = group.instances.filter(
         (instance) => !(instance.goneAt !== undefined && instance.goneAt <= now),
       );
@@ -346,11 +445,18 @@ export class SimCloud implements AutoScalingPort {
       for (const instance of group.instances) {
         if (instance.state === 'Pending') next = Math.min(next, instance.readyAt);
         if (instance.goneAt !== undefined) next = Math.min(next, instance.goneAt);
-        if (instance.state !== 'Terminating') live++;
+        if (instance.state !== 'Terminating') {
+          live++;
+          if (instance.interruptAt !== undefined) next = Math.min(next, instance.interruptAt);
+        }
       }
       if (live < group.desiredCapacity)
         next = Math.min(next, Math.max(group.nextLaunchAttemptAt, this.lastReconcileAt));
       if (live > group.desiredCapacity) next = Math.min(next, this.lastReconcileAt);
+    }
+    // A warning due later must wake the event source when it is emitted, not at the next other event.
+    for (const { warning } of this.interruptions) {
+      if (warning.warnedAt > this.lastReconcileAt) next = Math.min(next, warning.warnedAt);
     }
     return next;
   }
@@ -362,6 +468,26 @@ export class SimCloud implements AutoScalingPort {
     return groupName
       ? this.activityLog.filter((activity) => activity.groupName === groupName)
       : this.activityLog;
+  }
+
+  /**
+   * The interruption warnings emitted by now that were not taken yet, oldest first, each handed out once:
+   * what the simulator's event source delivers to the node-pool loop.
+   */
+  takeInterruptionWarnings(): SpotInterruptionWarning[] {
+    const now = this.clock.now();
+    const due = this.interruptions.filter((entry) => !entry.delivered && entry.warning.warnedAt <= now);
+    for (const entry of due) entry.delivered = true;
+    return due.map((entry) => ({ ...entry.warning })).sort((a, b) => a.warnedAt - b.warnedAt);
+  }
+
+  /** Every interruption warning emitted by now, taken or not, oldest first (for reports and tests). */
+  interruptionWarnings(): SpotInterruptionWarning[] {
+    const now = this.clock.now();
+    return this.interruptions
+      .filter((entry) => entry.warning.warnedAt <= now)
+      .map((entry) => ({ ...entry.warning }))
+      .sort((a, b) => a.warnedAt - b.warnedAt);
   }
 
   /** A group's instances (copies), terminating ones included. */
@@ -391,6 +517,15 @@ export class SimCloud implements AutoScalingPort {
   private call(method: PortMethod, requests: string | Record<string, number>): void {
     this.sync();
     this.api.call(method, requests);
+  }
+
+  /** The instance and its group, unless it is terminating or gone. */
+  private findLiveInstance(instanceId: string): { group: GroupRecord; instance: SimInstance } | undefined {
+    for (const group of this.groups.values()) {
+      const instance = group.instances.find((candidate) => candidate.instanceId === instanceId);
+      if (instance && instance.state !== 'Terminating') return { group, instance };
+    }
+    return undefined;
   }
 
   private describe(group: GroupRecord): AutoScalingGroup {

@@ -5,12 +5,20 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/build-app';
 import {
+  REBALANCE_MAX_EVENT_AGE,
+  REBALANCE_RETRY_ATTEMPTS,
+  SPOT_WARNING_MAX_EVENT_AGE,
+  SPOT_WARNING_RETRY_ATTEMPTS,
+  STATE_CHANGE_MAX_EVENT_AGE,
+  STATE_CHANGE_RETRY_ATTEMPTS,
+} from '../../infra/constructs/instance-event-rules';
+import {
   LAUNCH_FAILURE_MAX_EVENT_AGE,
   LAUNCH_FAILURE_RETRY_ATTEMPTS,
 } from '../../infra/constructs/launch-failure-rule';
 import type { ClusterLoops, TideplaneStack } from '../../infra/stack';
 import { resolvedClusterSchema } from '../../shared/config/load';
-import { nodePoolRequestSchema } from '../../shared/config/node-pool-event';
+import { nodePoolRequestSchema, parseNodePoolEvent } from '../../shared/config/node-pool-event';
 
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
@@ -153,11 +161,11 @@ describe('given a config with node pools on a VPC cluster (tag discovery) and an
     return found;
   };
   const nodePoolsOf = (name: string) => {
-    const { nodePools, nodePoolsSchedule, nodePoolsLaunchFailures } = loops(name);
-    if (!nodePools || !nodePoolsSchedule || !nodePoolsLaunchFailures) {
+    const { nodePools, nodePoolsSchedule, nodePoolsLaunchFailures, nodePoolsInstanceEvents } = loops(name);
+    if (!nodePools || !nodePoolsSchedule || !nodePoolsLaunchFailures || !nodePoolsInstanceEvents) {
       throw new Error(`cluster ${name} has no node-pool loop`);
     }
-    return { nodePools, nodePoolsSchedule, nodePoolsLaunchFailures };
+    return { nodePools, nodePoolsSchedule, nodePoolsLaunchFailures, nodePoolsInstanceEvents };
   };
 
   it('should create a node-pool function per cluster with nodePools, with the handler and env contract', () => {
@@ -212,7 +220,7 @@ describe('given a config with node pools on a VPC cluster (tag discovery) and an
   const scaleStatement = (name: string): Statement => ({
     Sid: 'ScaleClusterGroups',
     Effect: 'Allow',
-    Action: 'autoscaling:SetDesiredCapacity',
+    Action: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
     Resource: arnOf('autoscaling', 'autoScalingGroup:*:autoScalingGroupName/*'),
     Condition: { Null: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${name}`]: 'false' } },
   });
@@ -270,25 +278,27 @@ describe('given a config with node pools on a VPC cluster (tag discovery) and an
     ]);
   });
 
-  it('should allow no Auto Scaling mutation but SetDesiredCapacity under the tag condition, anywhere', () => {
+  it('should allow no Auto Scaling mutation but SetDesiredCapacity and terminate, on the same groups under the tag condition, anywhere', () => {
     const mutations = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
       (policy.Properties.PolicyDocument.Statement as Statement[]).flatMap((statement) =>
         [statement.Action]
           .flat()
           .filter((action) => action.startsWith('autoscaling:') && !action.startsWith('autoscaling:Describe'))
-          .map((action) => ({ action, condition: statement.Condition })),
+          .map((action) => ({ action, resource: statement.Resource, condition: statement.Condition })),
       ),
     );
-    expect(mutations).toEqual([
-      {
-        action: 'autoscaling:SetDesiredCapacity',
-        condition: scaleStatement('vpc-cluster').Condition,
-      },
-      {
-        action: 'autoscaling:SetDesiredCapacity',
-        condition: scaleStatement('eks-cluster').Condition,
-      },
-    ]);
+    const anyGroup = arnOf('autoscaling', 'autoScalingGroup:*:autoScalingGroupName/*');
+    expect(mutations).toEqual(
+      ['vpc-cluster', 'eks-cluster'].flatMap((name) =>
+        ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'].map(
+          (action) => ({
+            action,
+            resource: anyGroup,
+            condition: { Null: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${name}`]: 'false' } },
+          }),
+        ),
+      ),
+    );
   });
 
   it('should send every group’s launch failures to a tag-discovering cluster’s function', () => {
@@ -332,15 +342,114 @@ describe('given a config with node pools on a VPC cluster (tag discovery) and an
   });
 
   it('should let only EventBridge, for that rule, invoke the function from a rule', () => {
-    template.resourceCountIs('AWS::Lambda::Permission', 2);
+    template.resourceCountIs('AWS::Lambda::Permission', 8);
     for (const name of ['vpc-cluster', 'eks-cluster']) {
-      const { nodePools, nodePoolsLaunchFailures } = nodePoolsOf(name);
-      template.hasResourceProperties('AWS::Lambda::Permission', {
-        Action: 'lambda:InvokeFunction',
-        Principal: 'events.amazonaws.com',
-        FunctionName: { 'Fn::GetAtt': [logicalId(nodePools.function), 'Arn'] },
-        SourceArn: { 'Fn::GetAtt': [logicalId(nodePoolsLaunchFailures.rule), 'Arn'] },
+      const { nodePools, nodePoolsLaunchFailures, nodePoolsInstanceEvents } = nodePoolsOf(name);
+      for (const rule of [
+        nodePoolsLaunchFailures.rule,
+        nodePoolsInstanceEvents.spotInterruptions,
+        nodePoolsInstanceEvents.rebalanceRecommendations,
+        nodePoolsInstanceEvents.stateChanges,
+      ]) {
+        template.hasResourceProperties('AWS::Lambda::Permission', {
+          Action: 'lambda:InvokeFunction',
+          Principal: 'events.amazonaws.com',
+          FunctionName: { 'Fn::GetAtt': [logicalId(nodePools.function), 'Arn'] },
+          SourceArn: { 'Fn::GetAtt': [logicalId(rule), 'Arn'] },
+        });
+      }
+    }
+  });
+
+  it.each([
+    [
+      'spot interruption warnings',
+      'spotInterruptions',
+      'EC2 Spot Instance Interruption Warning',
+      SPOT_WARNING_RETRY_ATTEMPTS,
+      SPOT_WARNING_MAX_EVENT_AGE,
+    ],
+    [
+      'rebalance recommendations',
+      'rebalanceRecommendations',
+      'EC2 Instance Rebalance Recommendation',
+      REBALANCE_RETRY_ATTEMPTS,
+      REBALANCE_MAX_EVENT_AGE,
+    ],
+    [
+      'instance state changes',
+      'stateChanges',
+      'EC2 Instance State-change Notification',
+      STATE_CHANGE_RETRY_ATTEMPTS,
+      STATE_CHANGE_MAX_EVENT_AGE,
+    ],
+  ] as const)(
+    'should send this account’s EC2 %s to each node-pool function',
+    (_what, member, detailType, retries, maxAge) => {
+      for (const name of ['vpc-cluster', 'eks-cluster']) {
+        const { nodePools, nodePoolsInstanceEvents } = nodePoolsOf(name);
+        const rule = nodePoolsInstanceEvents[member];
+        expect(rule.node.path).toBe(
+          `${stack.stackName}/Clusters/${name}/NodePoolsInstanceEvents/${rule.node.id}`,
+        );
+        const props = resource(template, rule).Properties as Json & { EventPattern: Json; Targets: Json[] };
+        expect(props.State).toBe('ENABLED');
+        expect(props.EventBusName).toBeUndefined();
+        // No group, tag or cluster can be matched: EC2's instance events carry none of them.
+        expect(props.EventPattern).toEqual({
+          source: ['aws.ec2'],
+          'detail-type': [detailType],
+          account: [{ Ref: 'AWS::AccountId' }],
+          ...(member === 'stateChanges'
+            ? { detail: { state: ['stopping', 'stopped', 'shutting-down', 'terminated'] } }
+            : {}),
+        });
+        const target = single(props.Targets);
+        expect(target).toMatchObject({
+          Arn: { 'Fn::GetAtt': [logicalId(nodePools.function), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: retries, MaximumEventAgeInSeconds: maxAge.toSeconds() },
+        });
+        expect(target.Input).toBeUndefined();
+        expect(target.DeadLetterConfig).toBeUndefined();
+      }
+    },
+  );
+
+  it('should deliver a spot warning within the two minutes it is worth, or not at all', () => {
+    for (const name of ['vpc-cluster', 'eks-cluster']) {
+      const functionId = logicalId(nodePoolsOf(name).nodePools.function);
+      const invokeConfig = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig')).find(
+        (config) => config.Properties.FunctionName?.Ref === functionId,
+      );
+      // EventBridge's part, then Lambda's asynchronous queue.
+      const lambdaQueueSeconds = invokeConfig?.Properties.MaximumEventAgeInSeconds as number;
+      expect(invokeConfig?.Properties.MaximumRetryAttempts).toBe(0);
+      expect(SPOT_WARNING_MAX_EVENT_AGE.toSeconds() + lambdaQueueSeconds).toBeLessThanOrEqual(120);
+    }
+  });
+
+  it('should match, per rule, exactly the events the handler parses as that kind', () => {
+    const { nodePoolsInstanceEvents } = nodePoolsOf('vpc-cluster');
+    const patternOf = (rule: IConstruct) =>
+      (resource(template, rule).Properties as { EventPattern: { 'detail-type': string[] } }).EventPattern;
+    const kinds = [
+      [nodePoolsInstanceEvents.spotInterruptions, 'spot-interruption', { 'instance-action': 'terminate' }],
+      [nodePoolsInstanceEvents.rebalanceRecommendations, 'rebalance-recommendation', {}],
+      [nodePoolsInstanceEvents.stateChanges, 'instance-state-change', { state: 'terminated' }],
+    ] as const;
+    for (const [rule, kind, detail] of kinds) {
+      const parsed = parseNodePoolEvent({
+        version: '0',
+        id: '7bf73129-1428-4cd3-a780-95db273d1602',
+        source: 'aws.ec2',
+        'detail-type': single(patternOf(rule)['detail-type']),
+        account: ACCOUNT,
+        time: '2025-06-03T08:00:00Z',
+        region: REGION,
+        resources: [],
+        detail: { 'instance-id': 'i-1234567890abcdef0', ...detail },
       });
+      expect(parsed.ok && parsed.event.kind).toBe(kind);
     }
   });
 
@@ -370,12 +479,13 @@ describe('given a config with node pools on a VPC cluster (tag discovery) and an
     expect(hpaOnly.nodePools).toBeUndefined();
     expect(hpaOnly.nodePoolsSchedule).toBeUndefined();
     expect(hpaOnly.nodePoolsLaunchFailures).toBeUndefined();
+    expect(hpaOnly.nodePoolsInstanceEvents).toBeUndefined();
     expect(
       stack.node
         .findAll()
         .filter((c) => c.node.path.startsWith(`${stack.stackName}/Clusters/hpa-only/NodePools`)),
     ).toEqual([]);
-    template.resourceCountIs('AWS::Events::Rule', 2);
+    template.resourceCountIs('AWS::Events::Rule', 8);
     template.resourceCountIs('AWS::Scheduler::Schedule', 5);
   });
 
@@ -387,7 +497,7 @@ describe('given a config with node pools on a VPC cluster (tag discovery) and an
           JSON.stringify(o.Value) ===
           JSON.stringify({ 'Fn::GetAtt': [logicalId(nodePoolsOf(name).nodePools.role), 'Arn'] }),
       );
-      expect(output?.Description).toMatch(/nodes, pods, PVCs, PVs and DaemonSets and create Events/);
+      expect(output?.Description).toMatch(/shipped tideplane ClusterRole .*evicts pods/);
     }
   });
 
@@ -427,7 +537,7 @@ describe('given a config with node pools on a VPC cluster (tag discovery) and an
 });
 
 describe('given a cluster or its node-pool loop switched off', () => {
-  it('should keep the function but disable its schedule and launch-failure rule', () => {
+  it('should keep the function but disable its schedule and event rules', () => {
     const built = buildApp(
       config([
         vpcCluster({ enabled: false }),
@@ -440,23 +550,30 @@ describe('given a cluster or its node-pool loop switched off', () => {
     template.resourceCountIs('AWS::Lambda::Function', 4);
     for (const name of ['vpc-cluster', 'eks-cluster']) {
       const loops = stack.clusters.get(name);
-      if (!loops?.nodePoolsSchedule || !loops.nodePoolsLaunchFailures) throw new Error(`no loop for ${name}`);
-      expect(resource(template, loops.nodePoolsSchedule.schedule).Properties).toMatchObject({
-        State: 'DISABLED',
-      });
-      expect(resource(template, loops.nodePoolsLaunchFailures.rule).Properties).toMatchObject({
-        State: 'DISABLED',
-      });
+      if (!loops?.nodePoolsSchedule || !loops.nodePoolsLaunchFailures || !loops.nodePoolsInstanceEvents)
+        throw new Error(`no loop for ${name}`);
+      const { spotInterruptions, rebalanceRecommendations, stateChanges } = loops.nodePoolsInstanceEvents;
+      for (const construct of [
+        loops.nodePoolsSchedule.schedule,
+        loops.nodePoolsLaunchFailures.rule,
+        spotInterruptions,
+        rebalanceRecommendations,
+        stateChanges,
+      ]) {
+        expect(resource(template, construct).Properties).toMatchObject({ State: 'DISABLED' });
+      }
     }
   });
 
-  it('should make no launch-failure rule when no group is listed and none is discovered', () => {
+  it('should make no event rules when no group is listed and none is discovered', () => {
     const built = buildApp(config([eksCluster({ nodePools: { discoverByTags: false } })]), {
       context: NO_BUNDLING,
     });
     const loops = single(built.stacks).clusters.get('eks-cluster');
     expect(loops?.nodePools).toBeDefined();
     expect(loops?.nodePoolsLaunchFailures).toBeUndefined();
+    expect(loops?.nodePoolsInstanceEvents).toBeUndefined();
+    Template.fromStack(single(built.stacks)).resourceCountIs('AWS::Events::Rule', 0);
     expect(new AwsSolutionsChecks().validateScope(built.app).violations).toEqual([]);
   });
 });

@@ -16,8 +16,8 @@ import { type MotoServer, startMoto } from './harness/moto';
 
 // The Auto Scaling adapter against moto's server: real query/XML wire format for Auto Scaling and EC2,
 // real pagination tokens, launch templates with versions. What moto does not implement (scaling
-// activities, SetDesiredCapacity's checks) is asserted as moto does it, so a moto upgrade that adds
-// it shows up here.
+// activities, the checks of SetDesiredCapacity and TerminateInstanceInAutoScalingGroup) is asserted as
+// moto does it, so a moto upgrade that adds it shows up here.
 
 /** One of the AMIs moto ships. */
 const AMI = 'ami-12c6146b';
@@ -231,6 +231,66 @@ describe('AwsAutoScaling against moto', () => {
     // moto 5.2.5 looks the group up without a check and fails with an internal error; AWS answers a
     // ValidationError "... not found", which the adapter maps to NotFound (unit-tested).
     expect((error as AutoScalingError).reason).toBe('Unavailable');
+  });
+
+  describe('terminateInstance', () => {
+    const instanceIds = async (group: string) =>
+      ((await port.describeGroups([group]))[0]?.instances ?? []).map((instance) => instance.instanceId);
+
+    beforeAll(async () => {
+      for (const [name, minSize] of [
+        ['terminate-decrement', 0],
+        ['terminate-replace', 0],
+        ['terminate-at-min', 1],
+      ] as const) {
+        await createGroup({
+          AutoScalingGroupName: name,
+          MinSize: minSize,
+          MaxSize: 5,
+          DesiredCapacity: name === 'terminate-at-min' ? 1 : 2,
+          LaunchTemplate: { LaunchTemplateId: templateId, Version: '1' },
+        });
+      }
+    });
+
+    it('given a decrement, should take the instance out of the group and lower desired capacity', async () => {
+      const [victim, survivor] = await instanceIds('terminate-decrement');
+      await port.terminateInstance(victim ?? '', true);
+      const [group] = await port.describeGroups(['terminate-decrement']);
+      expect(group?.desiredCapacity).toBe(1);
+      expect(group?.instances.map((instance) => instance.instanceId)).toEqual([survivor]);
+    });
+
+    it('given no decrement, should keep desired capacity and launch a replacement', async () => {
+      const before = await instanceIds('terminate-replace');
+      await port.terminateInstance(before[0] ?? '', false);
+      const [group] = await port.describeGroups(['terminate-replace']);
+      expect(group?.desiredCapacity).toBe(2);
+      const after = group?.instances.map((instance) => instance.instanceId) ?? [];
+      expect(after).toHaveLength(2);
+      expect(after).not.toContain(before[0]);
+      expect(after).toContain(before[1]);
+    });
+
+    it('given an instance already terminated, should throw an AutoScalingError (moto: a 500, so Unavailable rather than NotFound)', async () => {
+      const [survivor] = await instanceIds('terminate-decrement');
+      await port.terminateInstance(survivor ?? '', true);
+      // moto 5.2.5 looks the instance up among the groups without a check and fails with an internal
+      // error; AWS answers ValidationError "Instance Id not found - ...", mapped to NotFound (unit-tested).
+      for (const id of [survivor ?? '', 'i-0123456789abcdef0']) {
+        const error = await port.terminateInstance(id, true).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(AutoScalingError);
+        expect((error as AutoScalingError).reason).toBe('Unavailable');
+      }
+      expect((await port.describeGroups(['terminate-decrement']))[0]?.desiredCapacity).toBe(0);
+    });
+
+    it('given a decrement at the minimum, moto goes below it (AWS answers ValidationError, mapped to Invalid)', async () => {
+      const [only] = await instanceIds('terminate-at-min');
+      await port.terminateInstance(only ?? '', true);
+      const [group] = await port.describeGroups(['terminate-at-min']);
+      expect(group).toMatchObject({ minSize: 1, desiredCapacity: 0, instances: [] });
+    });
   });
 
   it('should read scaling activities (moto 5.2.5 keeps none and answers every group with an empty list)', async () => {

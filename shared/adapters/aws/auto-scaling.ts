@@ -17,7 +17,8 @@
  *
  * IAM: `autoscaling:DescribeAutoScalingGroups`, `autoscaling:DescribeScalingActivities`,
  * `autoscaling:DescribeLaunchConfigurations`, `ec2:DescribeLaunchTemplateVersions` (all `Resource: *`:
- * no resource-level permissions), `autoscaling:SetDesiredCapacity` (conditionable on the group's tags).
+ * no resource-level permissions), `autoscaling:SetDesiredCapacity` and
+ * `autoscaling:TerminateInstanceInAutoScalingGroup` (both conditionable on the group's tags).
  */
 import {
   type Activity,
@@ -28,6 +29,7 @@ import {
   type LaunchTemplateSpecification,
   type AutoScalingGroup as SdkAutoScalingGroup,
   SetDesiredCapacityCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplateVersionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import {
@@ -84,6 +86,10 @@ const TEMPLATE_GONE =
   /^InvalidLaunchTemplate(Id|Name)\.(NotFound|NotFoundException|VersionNotFound|Malformed)$/;
 /** The SDK names modelled faults `...Fault`; the wire code lacks the suffix. */
 const BUSY = /^(ScalingActivityInProgress|ResourceContention)(Fault)?$/;
+/**
+ * Auto Scaling has no NotFound code: a missing group ("AutoScalingGroup name not found - ...") or instance
+ * ("Instance Id not found - ...") is a ValidationError like a refused value, told apart by its message.
+ */
 const NOT_FOUND_MESSAGE = /not found/i;
 
 /** What a launch template version or launch configuration says about the instances it launches. */
@@ -285,6 +291,25 @@ export class AwsAutoScaling implements AutoScalingPort {
       );
     } catch (error) {
       throw toAutoScalingError('SetDesiredCapacity', error);
+    }
+  }
+
+  /**
+   * Auto Scaling answers an instance that is in no group (terminated and gone, or never one of its) with
+   * ValidationError "Instance Id not found - No managed instance found for instance ID: ..." (NotFound), and
+   * a decrement below the minimum with ValidationError "Currently, desiredSize equals minSize (1).
+   * Terminating instance without replacement will violate group's min size constraint. ..." (Invalid).
+   */
+  async terminateInstance(instanceId: string, decrementDesiredCapacity: boolean): Promise<void> {
+    try {
+      await this.autoScaling.send(
+        new TerminateInstanceInAutoScalingGroupCommand({
+          InstanceId: instanceId,
+          ShouldDecrementDesiredCapacity: decrementDesiredCapacity,
+        }),
+      );
+    } catch (error) {
+      throw toAutoScalingError('TerminateInstanceInAutoScalingGroup', error);
     }
   }
 

@@ -6,6 +6,7 @@ import {
   LAUNCH_RETRY_MS,
   SimCloud,
   type SimGroupSpec,
+  SPOT_INTERRUPTION_NOTICE_MS,
   TERMINATION_MS,
 } from '../../../shared/sim/cloud';
 import { SimCluster } from '../../../shared/sim/cluster';
@@ -191,19 +192,6 @@ describe('SimCloud', () => {
     expect(await cloud.describeGroups(['nope'])).toEqual([]);
   });
 
-  it('given an interrupted instance, should replace it unless desired capacity goes down with it', async () => {
-    const { cluster, cloud } = world();
-    const [first, second] = cloud.instances('workers');
-    cloud.terminateInstance(first?.instanceId ?? '');
-    cloud.reconcile();
-    expect(cloud.instances('workers').filter((instance) => instance.state === 'Pending')).toHaveLength(1);
-    cloud.terminateInstance(second?.instanceId ?? '', true);
-    cloud.reconcile();
-    expect((await cloud.describeGroups())[0]?.desiredCapacity).toBe(1);
-    expect(await cluster.listNodes()).toHaveLength(0);
-    expect(() => cloud.terminateInstance('i-nothere')).toThrow(AutoScalingError);
-  });
-
   it('given a cold group, should launch its initial instances and boot them', async () => {
     const { clock, cluster, cloud } = world({}, { warm: false });
     cloud.reconcile();
@@ -360,5 +348,205 @@ describe('SimCloud.describeScalingActivities', () => {
       calls: { describeScalingActivities: 2 },
       requests: { DescribeScalingActivities: 2 },
     });
+  });
+});
+
+describe('SimCloud.terminateInstance', () => {
+  it('given a decrement, should terminate the instance, take its node out and not replace it', async () => {
+    const { cluster, cloud } = world({ desiredCapacity: 3 });
+    cluster.addWorkload(workload({ replicas: 6 }), { warm: true });
+    const victim = cloud.instances('workers')[0];
+    await cloud.terminateInstance(victim?.instanceId ?? '', true);
+    const [group] = await cloud.describeGroups(['workers']);
+    expect(group?.desiredCapacity).toBe(2);
+    expect(group?.instances.map((instance) => instance.lifecycleState)).toEqual([
+      'Terminating',
+      'InService',
+      'InService',
+    ]);
+    expect((await cluster.listNodes()).map((node) => node.name)).not.toContain(victim?.nodeName);
+    cluster.reconcile();
+    expect((await cluster.listPods()).some((pod) => pod.nodeName === victim?.nodeName)).toBe(false);
+    expect(cloud.activities('workers').at(-1)).toMatchObject({
+      statusCode: 'Successful',
+      description: `Terminating EC2 instance: ${victim?.instanceId}`,
+      cause:
+        `At 2025-06-03T08:00:00Z instance ${victim?.instanceId} was taken out of service in response to a ` +
+        'user request, shrinking the capacity from 3 to 2.',
+    });
+  });
+
+  it('given no decrement, should keep desired capacity and launch a replacement at once', async () => {
+    const { clock, cluster, cloud } = world();
+    const [victim, survivor] = cloud.instances('workers');
+    await cloud.terminateInstance(victim?.instanceId ?? '', false);
+    expect((await cloud.describeGroups(['workers']))[0]?.desiredCapacity).toBe(2);
+    expect(cloud.instances('workers').map((instance) => instance.state)).toEqual([
+      'Terminating',
+      'InService',
+      'Pending',
+    ]);
+    expect(cloud.activities('workers').at(-2)?.cause).toBe(
+      `At 2025-06-03T08:00:00Z instance ${victim?.instanceId} was taken out of service in response to a user request.`,
+    );
+    clock.advance(DEFAULT_BOOT_SECONDS * 1000);
+    cloud.reconcile();
+    const nodes = (await cluster.listNodes()).map((node) => node.name);
+    expect(nodes).toHaveLength(2);
+    expect(nodes).toContain(survivor?.nodeName);
+  });
+
+  it('given the group at its minimum, should refuse the decrement as Auto Scaling does and change nothing', async () => {
+    const { cluster, cloud } = world({ minSize: 2 });
+    const [victim] = cloud.instances('workers');
+    const error = await cloud.terminateInstance(victim?.instanceId ?? '', true).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AutoScalingError);
+    expect(error).toMatchObject({
+      reason: 'Invalid',
+      message:
+        'TerminateInstanceInAutoScalingGroup: Currently, desiredSize equals minSize (2). Terminating instance ' +
+        "without replacement will violate group's min size constraint. Either set shouldDecrementDesiredCapacity " +
+        "flag to false or lower group's min size.",
+    });
+    expect(cloud.instances('workers').map((instance) => instance.state)).toEqual(['InService', 'InService']);
+    expect(await cluster.listNodes()).toHaveLength(2);
+    // Without the decrement the group stays at its minimum by replacing the instance.
+    await cloud.terminateInstance(victim?.instanceId ?? '', false);
+    expect((await cloud.describeGroups(['workers']))[0]?.desiredCapacity).toBe(2);
+  });
+
+  it('given an unknown instance or one already terminating, should throw NotFound and decrement nothing twice', async () => {
+    const { clock, cloud } = world({ desiredCapacity: 3 });
+    const [victim] = cloud.instances('workers');
+    await cloud.terminateInstance(victim?.instanceId ?? '', true);
+    for (const id of [victim?.instanceId ?? '', 'i-nothere']) {
+      await expect(cloud.terminateInstance(id, true)).rejects.toMatchObject({
+        name: 'AutoScalingError',
+        reason: 'NotFound',
+        message: `TerminateInstanceInAutoScalingGroup: Instance Id not found - No managed instance found for instance ID: ${id}`,
+      });
+    }
+    clock.advance(TERMINATION_MS);
+    await expect(cloud.terminateInstance(victim?.instanceId ?? '', true)).rejects.toMatchObject({
+      reason: 'NotFound',
+    });
+    expect((await cloud.describeGroups(['workers']))[0]?.desiredCapacity).toBe(2);
+  });
+
+  it('should count every call, failed ones too, and fail armed ones before acting', async () => {
+    const { cloud } = world();
+    const [first, second] = cloud.instances('workers');
+    cloud.failNext('terminateInstance', 1, new AutoScalingError('Busy', 'Scaling activity in progress'));
+    await expect(cloud.terminateInstance(first?.instanceId ?? '', true)).rejects.toMatchObject({
+      reason: 'Busy',
+    });
+    expect(cloud.instances('workers').map((instance) => instance.state)).toEqual(['InService', 'InService']);
+    await cloud.terminateInstance(first?.instanceId ?? '', true);
+    await cloud.terminateInstance('i-nothere', true).catch(() => undefined);
+    await cloud.terminateInstance(second?.instanceId ?? '', true);
+    expect(cloud.stats()).toMatchObject({
+      calls: { terminateInstance: 4 },
+      requests: { TerminateInstanceInAutoScalingGroup: 4 },
+    });
+  });
+});
+
+describe('SimCloud.interruptSpotInstance', () => {
+  it('should warn at once and take the instance two minutes later, losing the pods still on its node', async () => {
+    const { clock, cluster, cloud } = world({ availabilityZones: ['eu-central-1a'], desiredCapacity: 1 });
+    cluster.addWorkload(workload({ replicas: 2 }), { warm: true });
+    const [victim] = cloud.instances('workers');
+    const warning = cloud.interruptSpotInstance(victim?.instanceId ?? '');
+    expect(warning).toEqual({
+      instanceId: victim?.instanceId,
+      groupName: 'workers',
+      nodeName: victim?.nodeName,
+      zone: 'eu-central-1a',
+      instanceType: 'm5.xlarge',
+      instanceAction: 'terminate',
+      warnedAt: START,
+      interruptAt: START + SPOT_INTERRUPTION_NOTICE_MS,
+    });
+    expect(cloud.takeInterruptionWarnings()).toEqual([warning]);
+    // Each warning is handed out once.
+    expect(cloud.takeInterruptionWarnings()).toEqual([]);
+    expect(cloud.interruptionWarnings()).toEqual([warning]);
+    expect(cloud.nextEventAt()).toBe(START + SPOT_INTERRUPTION_NOTICE_MS);
+
+    clock.advance(SPOT_INTERRUPTION_NOTICE_MS - 1);
+    cloud.reconcile();
+    expect((await cluster.listNodes()).map((node) => node.name)).toEqual([victim?.nodeName]);
+
+    clock.advance(1);
+    cloud.reconcile();
+    cluster.reconcile();
+    expect(await cluster.listNodes()).toEqual([]);
+    expect(await cluster.listPods()).toHaveLength(2);
+    expect((await cluster.listPods()).every((pod) => pod.nodeName === undefined)).toBe(true);
+    // EC2 took it: the group's desired capacity is unchanged, so it launches a replacement.
+    expect(cloud.instances('workers').map((instance) => instance.state)).toEqual(['Terminating', 'Pending']);
+    expect((await cloud.describeGroups(['workers']))[0]?.desiredCapacity).toBe(1);
+    expect(cloud.activities('workers').at(-2)?.cause).toBe(
+      'At 2025-06-03T08:02:00Z an instance was taken out of service in response to an EC2 health check ' +
+        'indicating it has been terminated or stopped.',
+    );
+  });
+
+  it('given a later warning, should wake the event source then and hand the warning out only from then', () => {
+    const { clock, cloud } = world();
+    const [victim] = cloud.instances('workers');
+    cloud.interruptSpotInstance(victim?.instanceId ?? '', {
+      warningAt: START + 60_000,
+      terminateAfterMs: 30_000,
+    });
+    expect(cloud.takeInterruptionWarnings()).toEqual([]);
+    expect(cloud.interruptionWarnings()).toEqual([]);
+    expect(cloud.nextEventAt()).toBe(START + 60_000);
+    clock.advance(60_000);
+    cloud.reconcile();
+    expect(cloud.nextEventAt()).toBe(START + 90_000);
+    expect(cloud.takeInterruptionWarnings()).toMatchObject([
+      { instanceId: victim?.instanceId, warnedAt: START + 60_000, interruptAt: START + 90_000 },
+    ]);
+  });
+
+  it('given the loop terminated the instance before the deadline, should not take it again', async () => {
+    const { clock, cloud } = world({ desiredCapacity: 3 });
+    const [victim] = cloud.instances('workers');
+    cloud.interruptSpotInstance(victim?.instanceId ?? '');
+    await cloud.terminateInstance(victim?.instanceId ?? '', true);
+    const activities = cloud.activities('workers').length;
+    clock.advance(SPOT_INTERRUPTION_NOTICE_MS);
+    cloud.reconcile();
+    expect(cloud.activities('workers')).toHaveLength(activities);
+    expect((await cloud.describeGroups(['workers']))[0]?.desiredCapacity).toBe(2);
+    // Its shutdown ended before the deadline: the survivors are all that is left.
+    expect(cloud.instances('workers').map((instance) => instance.instanceId)).not.toContain(
+      victim?.instanceId,
+    );
+    expect(cloud.instances('workers')).toHaveLength(2);
+  });
+
+  it('should refuse on-demand, unknown, already interrupted instances and warnings in the past', () => {
+    const { clock, cloud } = world();
+    cloud.addGroup({
+      name: 'on-demand',
+      minSize: 0,
+      maxSize: 1,
+      desiredCapacity: 1,
+      availabilityZones: ['eu-central-1a'],
+      instanceType: 'm5.xlarge',
+      capacityType: 'on-demand',
+    });
+    const [spot] = cloud.instances('workers');
+    const [onDemand] = cloud.instances('on-demand');
+    expect(() => cloud.interruptSpotInstance(onDemand?.instanceId ?? '')).toThrow(/on-demand/);
+    expect(() => cloud.interruptSpotInstance('i-nothere')).toThrow(/no running instance/);
+    clock.advance(1_000);
+    expect(() => cloud.interruptSpotInstance(spot?.instanceId ?? '', { warningAt: START })).toThrow(
+      /in the past/,
+    );
+    cloud.interruptSpotInstance(spot?.instanceId ?? '');
+    expect(() => cloud.interruptSpotInstance(spot?.instanceId ?? '')).toThrow(/already being interrupted/);
   });
 });

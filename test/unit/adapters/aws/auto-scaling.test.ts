@@ -14,6 +14,7 @@ import {
   ScalingActivityInProgressFault,
   type AutoScalingGroup as SdkAutoScalingGroup,
   SetDesiredCapacityCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
   DescribeLaunchTemplateVersionsCommand,
@@ -604,38 +605,122 @@ describe('AwsAutoScaling.setDesiredCapacity', () => {
   });
 });
 
-describe('retries', () => {
-  it(`surfaces throttling as Throttled after ${AUTO_SCALING_MAX_ATTEMPTS} attempts by the SDK`, async () => {
-    let attempts = 0;
-    const throttled = new AutoScalingClient({
-      region: REGION,
-      credentials: CREDENTIALS,
-      ...AUTO_SCALING_CLIENT_RETRY,
-      requestHandler: {
-        handle: async () => {
-          attempts++;
-          const body =
-            '<ErrorResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><Error><Type>Sender</Type>' +
-            '<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r-1</RequestId></ErrorResponse>';
-          return {
-            response: {
-              statusCode: 400,
-              reason: 'Bad Request',
-              headers: { 'content-type': 'text/xml' },
-              body: Readable.from([Buffer.from(body)]),
-            },
-          };
-        },
+describe('AwsAutoScaling.terminateInstance', () => {
+  const terminateInputs = () =>
+    autoScaling.commandCalls(TerminateInstanceInAutoScalingGroupCommand).map((c) => c.args[0].input);
+
+  it.each([
+    [true, 'so the group does not replace it'],
+    [false, 'so the group replaces it'],
+  ])('sends ShouldDecrementDesiredCapacity %s (%s)', async (decrement) => {
+    autoScaling.on(TerminateInstanceInAutoScalingGroupCommand).resolves({
+      Activity: {
+        ActivityId: 'a-1',
+        AutoScalingGroupName: 'workers-a',
+        Cause:
+          'At 2024-05-01T10:00:00Z instance i-0abc was taken out of service in response to a user request.',
+        StartTime: new Date('2024-05-01T10:00:00Z'),
+        StatusCode: 'InProgress',
       },
     });
-    const port = new AwsAutoScaling({ autoScaling: throttled, ec2: ec2Client });
-    await expect(port.setDesiredCapacity('workers-a', 3)).rejects.toMatchObject({
-      name: 'AutoScalingError',
-      reason: 'Throttled',
-      message: 'SetDesiredCapacity: Rate exceeded',
+    await expect(adapter().terminateInstance('i-0abc', decrement)).resolves.toBeUndefined();
+    expect(terminateInputs()).toEqual([{ InstanceId: 'i-0abc', ShouldDecrementDesiredCapacity: decrement }]);
+  });
+
+  it.each([
+    [
+      'an instance in no group (already terminated)',
+      serviceError(
+        'ValidationError',
+        'Instance Id not found - No managed instance found for instance ID: i-0abc',
+      ),
+      'NotFound',
+    ],
+    [
+      'a decrement below the minimum',
+      serviceError(
+        'ValidationError',
+        "Currently, desiredSize equals minSize (1). Terminating instance without replacement will violate group's " +
+          "min size constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.",
+      ),
+      'Invalid',
+    ],
+    [
+      'a scaling activity in progress',
+      new ScalingActivityInProgressFault({
+        $metadata: { httpStatusCode: 400 },
+        message: 'Scaling activity 1234 is in progress and blocks this action.',
+      }),
+      'Busy',
+    ],
+    [
+      'resource contention',
+      new ResourceContentionFault({
+        $metadata: { httpStatusCode: 500 },
+        message: 'You already have a pending update to an Auto Scaling resource.',
+      }),
+      'Busy',
+    ],
+    ['throttling', serviceError('Throttling', 'Rate exceeded'), 'Throttled'],
+    [
+      'missing permissions (a group without the cluster tag)',
+      serviceError('AccessDenied', 'User is not authorized', 403),
+      'Forbidden',
+    ],
+    ['a 5xx', serviceError('InternalFailure', 'An internal error occurred', 500), 'Unavailable'],
+  ])('maps %s to %s', async (_what, error, reason) => {
+    autoScaling.on(TerminateInstanceInAutoScalingGroupCommand).rejects(error);
+    const thrown = await adapter()
+      .terminateInstance('i-0abc', true)
+      .catch((e: unknown) => e);
+    expect(thrown).toBeInstanceOf(AutoScalingError);
+    expect(thrown).toMatchObject({
+      reason,
+      message: `TerminateInstanceInAutoScalingGroup: ${(error as Error).message}`,
     });
-    expect(attempts).toBe(AUTO_SCALING_MAX_ATTEMPTS);
-    throttled.destroy();
-    // The SDK's throttling backoff (jittered, from 500 ms) is real time here.
-  }, 15_000);
+    expect((thrown as AutoScalingError).cause).toBe(error);
+  });
+});
+
+describe('retries', () => {
+  it.each([
+    ['SetDesiredCapacity', (port: AwsAutoScaling) => port.setDesiredCapacity('workers-a', 3)],
+    ['TerminateInstanceInAutoScalingGroup', (port: AwsAutoScaling) => port.terminateInstance('i-0abc', true)],
+  ])(
+    `surfaces %s throttling as Throttled after ${AUTO_SCALING_MAX_ATTEMPTS} attempts by the SDK`,
+    async (operation, call) => {
+      let attempts = 0;
+      const throttled = new AutoScalingClient({
+        region: REGION,
+        credentials: CREDENTIALS,
+        ...AUTO_SCALING_CLIENT_RETRY,
+        requestHandler: {
+          handle: async () => {
+            attempts++;
+            const body =
+              '<ErrorResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><Error><Type>Sender</Type>' +
+              '<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r-1</RequestId></ErrorResponse>';
+            return {
+              response: {
+                statusCode: 400,
+                reason: 'Bad Request',
+                headers: { 'content-type': 'text/xml' },
+                body: Readable.from([Buffer.from(body)]),
+              },
+            };
+          },
+        },
+      });
+      const port = new AwsAutoScaling({ autoScaling: throttled, ec2: ec2Client });
+      await expect(call(port)).rejects.toMatchObject({
+        name: 'AutoScalingError',
+        reason: 'Throttled',
+        message: `${operation}: Rate exceeded`,
+      });
+      expect(attempts).toBe(AUTO_SCALING_MAX_ATTEMPTS);
+      throttled.destroy();
+      // The SDK's throttling backoff (jittered, from 500 ms) is real time here.
+    },
+    15_000,
+  );
 });
