@@ -4,6 +4,7 @@
  * Kubernetes port's shapes.
  */
 import type { NodePool, PoolGroup, ScaleUpLimits } from '../../../shared/nodepools/pool';
+import { DEFAULT_SCALE_DOWN_SETTINGS, type ScaleDownInput } from '../../../shared/nodepools/scale-down';
 import type { ScaleUpInput } from '../../../shared/nodepools/scale-up';
 import { type TemplateNode, templateNode, ZONE_LABEL } from '../../../shared/nodepools/template-node';
 import type { InstanceTypeInfo } from '../../../shared/ports/ec2';
@@ -12,6 +13,7 @@ import type {
   DaemonSet,
   Node,
   Pod,
+  PodDisruptionBudget,
   PodScheduling,
   ResourceList,
   Taint,
@@ -250,6 +252,35 @@ export function scaleUpInput(overrides: Partial<ScaleUpInput> = {}): ScaleUpInpu
     volumes: [],
     pools: [makePool('default')],
     limits: TEST_LIMITS,
+    ...overrides,
+  };
+}
+
+/** A PodDisruptionBudget selecting `matchLabels` in `namespace` that admits `disruptionsAllowed` evictions. */
+export function makePdb(
+  name: string,
+  matchLabels: Record<string, string>,
+  disruptionsAllowed: number,
+  namespace = 'shop',
+): PodDisruptionBudget {
+  return { namespace, name, selector: { matchLabels }, disruptionsAllowed };
+}
+
+export function scaleDownInput(overrides: Partial<ScaleDownInput> = {}): ScaleDownInput {
+  return {
+    nodes: [],
+    pods: [],
+    pdbs: [],
+    daemonSets: [],
+    claims: [],
+    volumes: [],
+    pools: [],
+    nodeGroups: new Map(),
+    draining: new Set(),
+    unneededSince: {},
+    lastScaleUp: {},
+    settings: DEFAULT_SCALE_DOWN_SETTINGS,
+    now: Date.UTC(2025, 5, 3, 2, 0, 0),
     ...overrides,
   };
 }
