@@ -72,6 +72,37 @@ const backoffSchema = z
 
 const asgName = z.string().regex(/^[\w+=,.@/:-]{1,255}$/, 'an Auto Scaling group name');
 
+/**
+ * Scale-down: cluster-autoscaler's defaults (`--scale-down-utilization-threshold` 0.5,
+ * `--scale-down-unneeded-time` 10 min, `--scale-down-unready-time` 20 min, `--scale-down-delay-after-add`
+ * 10 min, `--max-empty-bulk-delete` 10, `--max-scale-down-parallelism` 10), except that nodes with pods
+ * drain one per pool per tick and fallback pools are held to 1.0 so they give their nodes back.
+ */
+const scaleDownSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    utilizationThreshold: z.number().min(0).max(1).default(0.5),
+    fallbackUtilizationThreshold: z.number().min(0).max(1).default(1),
+    unneededSeconds: z.number().int().min(0).default(600),
+    unreadySeconds: z.number().int().min(0).default(1200),
+    delayAfterAddSeconds: z.number().int().min(0).default(600),
+    maxEmptyPerTick: z.number().int().min(0).default(10),
+    maxDrainsPerPoolPerTick: z.number().int().min(0).default(1),
+    maxConcurrentDrains: z.number().int().min(0).default(10),
+  })
+  .strict();
+
+/** Drains: see DEFAULT_DRAIN_SETTINGS in shared/nodepools/drain.ts for why these defaults. */
+const drainSchema = z
+  .object({
+    timeoutSeconds: z.number().int().min(30).default(600),
+    evictionRetrySeconds: z.number().int().min(1).default(15),
+    evictionBlockedTimeoutSeconds: z.number().int().min(1).default(300),
+    maxGracePeriodSeconds: z.number().int().min(0).default(600),
+    terminateRetrySeconds: z.number().int().min(5).default(60),
+  })
+  .strict();
+
 export const nodePoolSchema = z
   .object({
     name: z
@@ -102,6 +133,14 @@ export const nodePoolSchema = z
       })
       .default({}),
     taints: z.array(taintSchema).default([]),
+    scaleDownUtilizationThreshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe(
+        'Nodes of this pool below this utilization may go (default: scaleDown’s, 1.0 for fallback pools).',
+      ),
     spotTaint: z.boolean().default(true).describe('Give spot nodes the spot taint (spot is opt-in).'),
     architecture: z.enum(['x86_64', 'arm64']).optional(),
     resources: z
@@ -171,6 +210,8 @@ export const nodePoolsSchema = z
     maxVcpus: z.number().int().min(1).optional(),
     maxMemoryMiB: z.number().int().min(1).optional(),
     maxEventsPerTick: z.number().int().min(0).default(NODE_POOL_DEFAULTS.maxEventsPerTick),
+    scaleDown: scaleDownSchema.default(scaleDownSchema.parse({})),
+    drain: drainSchema.default(drainSchema.parse({})),
     startupTaintKeys: z
       .array(z.string().min(1))
       .default([...NODE_POOL_DEFAULTS.startupTaintKeys])

@@ -38,6 +38,7 @@ import type { KubernetesPort, Pod } from '../ports/kubernetes';
 import type { Logger } from '../ports/logger';
 import { type StateStore, type StoredItem, VersionConflictError } from '../ports/state-store';
 import { mapLimit } from '../runtime/map-limit';
+import { runScaleDownStep, type ScaleDownSummary } from './node-pool-scale-down';
 import { decodeNodePoolState } from './node-pool-state';
 
 /** Events are reported as this component (`reportingController` becomes `tideplane.io/node-pools`). */
@@ -96,6 +97,7 @@ export interface NodePoolTickSummary {
   unplaceable: UnplaceablePod[];
   limitsReached: string[];
   problems: PoolProblem[];
+  scaleDown: ScaleDownSummary;
   counts: { desiredCapacityWrites: number; stateWrites: number; events: number };
 }
 
@@ -200,12 +202,13 @@ export async function runNodePoolTick(deps: NodePoolLoopDeps): Promise<NodePoolT
   const now = clock.now();
   const counts: TickCounts = { desiredCapacityWrites: 0, stateWrites: 0, events: 0 };
 
-  const [nodes, pods, claims, volumes, daemonSets, allGroups, stored] = await Promise.all([
+  const [nodes, pods, claims, volumes, daemonSets, pdbs, allGroups, stored] = await Promise.all([
     kubernetes.listNodes(),
     kubernetes.listPods(),
     kubernetes.listPersistentVolumeClaims(),
     kubernetes.listPersistentVolumes(),
     kubernetes.listDaemonSets(),
+    kubernetes.listPodDisruptionBudgets(),
     describeClusterGroups(autoScaling, cluster, settings),
     state.query(cluster, NODE_POOL_STATE_PREFIX),
   ]);
@@ -360,6 +363,34 @@ export async function runNodePoolTick(deps: NodePoolLoopDeps): Promise<NodePoolT
 
   await reportOnPods(deps, pending, plan, increases, poolOfGroup, now, counts);
 
+  const waiting = pending.length - plan.unplaceable.length;
+  const scaleDown = await runScaleDownStep({
+    cluster,
+    kubernetes,
+    autoScaling,
+    state,
+    log,
+    settings,
+    dryRun,
+    now,
+    nodes,
+    pods,
+    pdbs,
+    daemonSets,
+    claims,
+    volumes,
+    pools: resolved.pools,
+    groups,
+    stored,
+    groupRecords: records,
+    ...(increases.length > 0
+      ? { holdReason: 'a pool grows this tick' }
+      : waiting > 0
+        ? { holdReason: `${waiting} pending pod(s) will take room on existing or coming nodes` }
+        : {}),
+    counts,
+  });
+
   const summary: NodePoolTickSummary = {
     cluster,
     time: now,
@@ -379,6 +410,7 @@ export async function runNodePoolTick(deps: NodePoolLoopDeps): Promise<NodePoolT
     unplaceable: plan.unplaceable,
     limitsReached: plan.limitsReached,
     problems: resolved.problems,
+    scaleDown,
     counts,
   };
   log.info('node-pool tick', {
@@ -445,6 +477,7 @@ async function applyIncrease(
   const previous: GroupRecord = item?.data ?? { asgName: increase.asgName };
   const record: GroupRecord = {
     ...previous,
+    lastScaleUpAt: now,
     inFlight: {
       since: now,
       from: increase.from,
@@ -576,6 +609,17 @@ export function renderNodePoolSummary(tick: NodePoolTickSummary): string {
     lines.push(`  … and ${tick.unplaceable.length - NAMES_SHOWN} more unplaceable pod(s)`);
   }
   for (const limit of tick.limitsReached) lines.push(`  limit reached: ${limit}`);
+  const down = tick.scaleDown;
+  for (const started of down.started)
+    lines.push(`  scale-down ${started.pool} ${started.node}: ${started.reason}`);
+  for (const drain of down.drains) {
+    if (drain.actions.length === 0 && drain.state !== 'done') continue;
+    const why = drain.abortReason ? ` (${drain.abortReason})` : '';
+    lines.push(`  drain ${drain.node} [${drain.state}] ${drain.actions.join(', ') || 'finished'}${why}`);
+  }
+  if (down.skipped) lines.push(`  no scale-down planned: ${down.skipped}`);
+  else if (down.unneeded > 0)
+    lines.push(`  ${down.unneeded} node(s) unneeded, waiting out the unneeded time`);
   for (const problem of tick.problems) {
     const where = [problem.pool && `pool ${problem.pool}`, problem.asgName && `group ${problem.asgName}`]
       .filter(Boolean)

@@ -66,6 +66,8 @@ export interface GroupRecord {
   inFlight?: InFlightScaleUp;
   backoff?: GroupBackoff;
   reportedFailure?: ReportedFailure;
+  /** Epoch ms of the group's latest scale-up; no node of its pool goes for a while after it. */
+  lastScaleUpAt?: number;
 }
 
 export type FailureKind =
@@ -294,6 +296,7 @@ export function backOff(
   const delay = Math.min(settings.maxMs, settings.initialMs * 2 ** (failures - 1));
   return {
     asgName: record?.asgName ?? failure.asgName,
+    ...(record?.lastScaleUpAt !== undefined ? { lastScaleUpAt: record.lastScaleUpAt } : {}),
     backoff: {
       failures,
       until: failure.at + delay,
@@ -422,6 +425,7 @@ export const groupRecordSchema = z.object({
     .object({ failures: z.number().int().min(1), until: epochMs, lastFailureAt: epochMs, reason: z.string() })
     .optional(),
   reportedFailure: z.object({ at: epochMs, message: z.string() }).optional(),
+  lastScaleUpAt: epochMs.optional(),
 });
 
 /** A stored item that is not what its key says it is (hand-edited, or written by a buggy version). */
@@ -445,6 +449,7 @@ export function encodeGroupRecord(record: GroupRecord): GroupRecord {
   if (record.inFlight) stored.inFlight = { ...record.inFlight, pods: [...record.inFlight.pods] };
   if (record.backoff) stored.backoff = { ...record.backoff };
   if (record.reportedFailure) stored.reportedFailure = { ...record.reportedFailure };
+  if (record.lastScaleUpAt !== undefined) stored.lastScaleUpAt = record.lastScaleUpAt;
   return stored;
 }
 

@@ -3,9 +3,17 @@ import { formatPath } from '../config/load';
 import { type LaunchUnsuccessfulEvent, parseNodePoolEvent } from '../config/node-pool-event';
 import type { NodePoolsConfig } from '../config/node-pools';
 import { networkInputOf } from '../config/schema';
+import { interruptionKey, recordInterruption } from '../loops/node-pool-interruptions';
 import { type NodePoolTickSummary, renderNodePoolSummary, runNodePoolTick } from '../loops/node-pool-loop';
 import { type NetworkPlan, planNetwork } from '../network/plan';
-import { encodeGroupRecord, type GroupRecord, groupRecordKey, parseGroupRecord } from '../nodepools/failures';
+import { DRAIN_RECORD_PREFIX } from '../nodepools/drain';
+import {
+  encodeGroupRecord,
+  type GroupRecord,
+  groupRecordKey,
+  NODE_POOL_STATE_PREFIX,
+  parseGroupRecord,
+} from '../nodepools/failures';
 import { clusterGroups } from '../nodepools/pools';
 import type { AutoScalingPort } from '../ports/auto-scaling';
 import type { Clock } from '../ports/clock';
@@ -96,6 +104,17 @@ async function recordReportedFailure(
   }
 }
 
+/** Whether a drain or a recorded interruption refers to the instance (so its state change matters). */
+async function instanceHasState(state: StateStore, cluster: string, instanceId: string): Promise<boolean> {
+  const items = await state.query(cluster, NODE_POOL_STATE_PREFIX);
+  return items.some(
+    (item) =>
+      item.sk === interruptionKey(instanceId) ||
+      (item.sk.startsWith(DRAIN_RECORD_PREFIX) &&
+        (item.data as { instanceId?: unknown } | undefined)?.instanceId === instanceId),
+  );
+}
+
 /**
  * One invocation of the node-pool function: validate the payload, then tick under the cluster's lease.
  * A bad payload gets a message naming the field and changes nothing; so does an event for another
@@ -125,18 +144,6 @@ export async function runNodePoolInvocation(
       error: `region: this function serves ${deps.config.region}, not ${event.event.region}`,
     };
   }
-  if (event.kind !== 'request' && event.kind !== 'launch-unsuccessful') {
-    // Instance events are matched to the cluster's nodes by the drain step of the loop; until it acts
-    // on them they change nothing (and never start ticks outside the schedule).
-    return {
-      ok: true,
-      cluster: cluster.name,
-      dryRun: cluster.dryRun,
-      status: 'ignored',
-      ticks: [],
-      summary: `${cluster.name}: ${event.kind} for ${event.event.detail['instance-id']} not acted on`,
-    };
-  }
   const requested = event.kind === 'request' ? event.request : undefined;
   const dryRun = cluster.dryRun || settings?.dryRun === true || requested?.dryRun === true;
   const base = { ok: true as const, cluster: cluster.name, dryRun, ticks: [] };
@@ -148,6 +155,37 @@ export async function runNodePoolInvocation(
   }
 
   let maxTicks = requested?.ticks ?? (dryRun && requested?.dryRun ? 1 : undefined);
+  if (event.kind === 'spot-interruption' || event.kind === 'rebalance-recommendation') {
+    const instanceId = event.event.detail['instance-id'];
+    const recorded = dryRun
+      ? { status: 'dry-run' as const }
+      : await recordInterruption(
+          { cluster: cluster.name, autoScaling: deps.autoScaling, state: deps.state, settings },
+          { kind: event.kind, instanceId, at: Date.parse(event.event.time) },
+        );
+    if (recorded.status === 'not-ours' || recorded.status === 'duplicate') {
+      const why =
+        recorded.status === 'not-ours'
+          ? `instance ${instanceId} is not in one of this cluster's groups`
+          : `instance ${instanceId}'s ${event.kind} was recorded already`;
+      return { ...base, status: 'ignored', summary: `${cluster.name}: ${why}; nothing done` };
+    }
+    // One tick now: the drain starts at once (a spot instance has two minutes).
+    maxTicks = 1;
+  }
+  if (event.kind === 'instance-state-change') {
+    const instanceId = event.event.detail['instance-id'];
+    const involved = await instanceHasState(deps.state, cluster.name, instanceId);
+    if (!involved) {
+      return {
+        ...base,
+        status: 'ignored',
+        summary: `${cluster.name}: instance ${instanceId} (${event.event.detail.state}) has no drain or warning here; nothing done`,
+      };
+    }
+    // A tick sees the instance gone, deletes its Node and finishes the drain.
+    maxTicks = 1;
+  }
   if (event.kind === 'launch-unsuccessful') {
     const asgName = event.event.detail.AutoScalingGroupName;
     const groups = clusterGroups(cluster.name, settings, await deps.autoScaling.describeGroups([asgName]));

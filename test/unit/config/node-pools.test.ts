@@ -68,6 +68,24 @@ describe('nodePools defaults', () => {
       maxNodesPerTick: NODE_POOL_DEFAULTS.maxNodesPerTick,
       maxEventsPerTick: NODE_POOL_DEFAULTS.maxEventsPerTick,
       startupTaintKeys: [...NODE_POOL_DEFAULTS.startupTaintKeys],
+      scaleDown: {
+        enabled: true,
+        utilizationThreshold: 0.5,
+        fallbackUtilizationThreshold: 1,
+        unneededSeconds: 600,
+        unreadySeconds: 1200,
+        delayAfterAddSeconds: 600,
+        maxEmptyPerTick: 10,
+        maxDrainsPerPoolPerTick: 1,
+        maxConcurrentDrains: 10,
+      },
+      drain: {
+        timeoutSeconds: 600,
+        evictionRetrySeconds: 15,
+        evictionBlockedTimeoutSeconds: 300,
+        maxGracePeriodSeconds: 600,
+        terminateRetrySeconds: 60,
+      },
       pools: [],
     });
   });
