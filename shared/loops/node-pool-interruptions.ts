@@ -36,6 +36,11 @@ const interruptionSchema = z.object({
   at: z.number().finite(),
   /** When EC2 takes the instance (spot warnings only). */
   deadline: z.number().finite().optional(),
+  /**
+   * The node whose drain the warning started. The record stays (until its TTL) so a duplicated event
+   * is recognised as one, but it starts nothing again.
+   */
+  drainedNode: z.string().optional(),
 });
 
 export type InstanceInterruption = z.infer<typeof interruptionSchema>;
@@ -127,7 +132,7 @@ export function pendingInterruptions(
   for (const item of stored) {
     if (!item.sk.startsWith(INTERRUPTION_RECORD_PREFIX)) continue;
     const parsed = interruptionSchema.safeParse(item.data);
-    if (!parsed.success) continue;
+    if (!parsed.success || parsed.data.drainedNode !== undefined) continue;
     const node = byInstance.get(parsed.data.instanceId);
     result.push({ item, interruption: parsed.data, ...(node ? { node } : {}) });
   }

@@ -405,8 +405,19 @@ export async function runScaleDownStep(input: ScaleDownStepInput): Promise<Scale
           });
         }
       }
-      // Handled, or its node is gone (nothing left to drain) or never joined: the record has done its job.
-      if (node || now - interruption.at > SPOT_NOTICE_MS) {
+      if (node) {
+        const handled = { ...interruption, drainedNode: node.name };
+        await state
+          .put(cluster, pending.item.sk, handled, {
+            expectedVersion: pending.item.version,
+            ...(pending.item.expiresAt !== undefined ? { expiresAt: pending.item.expiresAt } : {}),
+          })
+          .catch((error: unknown) => {
+            if (!(error instanceof VersionConflictError)) throw error;
+          });
+        input.counts.stateWrites++;
+      } else if (now - interruption.at > SPOT_NOTICE_MS) {
+        // Its node is gone or never joined: nothing left to drain.
         await state.delete(cluster, pending.item.sk, pending.item.version);
       }
     }

@@ -203,4 +203,59 @@ describe('node-pool invocation', () => {
     expect(response.ticks[0]?.failures).toMatchObject([{ asgName: 'ours-a', kind: 'capacity' }]);
     expect(response.summary).toMatch(/failed ours-a \[capacity\]/);
   });
+  it('records a spot warning for one of its instances and drains at once; ignores other instances and duplicates', async () => {
+    cloud.addGroup({
+      name: 'spot-a',
+      minSize: 0,
+      maxSize: 5,
+      desiredCapacity: 1,
+      availabilityZones: ['eu-central-1a'],
+      instanceType: 'm5.xlarge',
+      capacityType: 'spot',
+      tags: { [CA_ENABLED_TAG]: 'true', [clusterTag(clusterName)]: 'owned' },
+    });
+    clock.advance(300_000);
+    cloud.sync();
+    cluster.sync();
+    const [instance] = cloud.instances('spot-a');
+    if (!instance) throw new Error('no instance');
+    const warning = (instanceId: string) => ({
+      version: '0',
+      id: `w-${instanceId}`,
+      'detail-type': 'EC2 Spot Instance Interruption Warning',
+      source: 'aws.ec2',
+      account: '123456789012',
+      time: new Date(clock.now()).toISOString(),
+      region: REGION,
+      resources: [`arn:aws:ec2:eu-central-1a:instance/${instanceId}`],
+      detail: { 'instance-id': instanceId, 'instance-action': 'terminate' },
+    });
+    const other = await invoke(warning('i-0123456789abcdef0'));
+    expect(other).toMatchObject({ ok: true, status: 'ignored' });
+    expect(connects).toBe(0);
+
+    const response = await invoke(warning(instance.instanceId));
+    expect(response).toMatchObject({ ok: true, status: 'ran' });
+    if (!response.ok) throw new Error('unreachable');
+    expect(response.ticks[0]?.scaleDown.started).toMatchObject([
+      { node: instance.nodeName, reason: 'spot interruption warning' },
+    ]);
+    expect(await invoke(warning(instance.instanceId))).toMatchObject({ ok: true, status: 'ignored' });
+  });
+
+  it('ignores a state change of an instance it has no drain or warning for', async () => {
+    const response = await invoke({
+      version: '0',
+      id: 'sc-1',
+      'detail-type': 'EC2 Instance State-change Notification',
+      source: 'aws.ec2',
+      account: '123456789012',
+      time: new Date(clock.now()).toISOString(),
+      region: REGION,
+      resources: [],
+      detail: { 'instance-id': 'i-0123456789abcdef0', state: 'terminated' },
+    });
+    expect(response).toMatchObject({ ok: true, status: 'ignored' });
+    expect(connects).toBe(0);
+  });
 });
