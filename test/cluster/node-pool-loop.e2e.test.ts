@@ -388,6 +388,7 @@ const READS = {
   'list persistentvolumeclaims': 1,
   'list persistentvolumes': 1,
   'list apps/daemonsets': 1,
+  'list policy/poddisruptionbudgets': 1,
 };
 /**
  * Every tick asks for the groups that carry the cluster's tag (two pages), the templates of those that
@@ -603,7 +604,11 @@ describe('whole node-pool ticks through the real adapters: API server, Auto Scal
         sk: `pool#group#${asgName}`,
         version: 1,
         expiresAt,
-        data: { asgName, inFlight: { since: at(0), from, to, podCount: pods.length, pods } },
+        data: {
+          asgName,
+          lastScaleUpAt: at(0),
+          inFlight: { since: at(0), from, to, podCount: pods.length, pods },
+        },
       })),
     );
   });
@@ -703,7 +708,11 @@ describe('whole node-pool ticks through the real adapters: API server, Auto Scal
       sk: 'pool#group#default-b',
       version: 2,
       expiresAt: at(15) / SECOND + WEEK_SECONDS,
-      data: { asgName: 'default-b', backoff: { failures: 1, until: at(65), lastFailureAt: at(5), reason } },
+      data: {
+        asgName: 'default-b',
+        lastScaleUpAt: at(0),
+        backoff: { failures: 1, until: at(65), lastFailureAt: at(5), reason },
+      },
     });
     // Every pool launching m5.xlarge on demand in 1b skips it for the offering's TTL (180 s).
     expect(await store.query(CLUSTER, 'pool#offering#')).toEqual([
@@ -717,6 +726,7 @@ describe('whole node-pool ticks through the real adapters: API server, Auto Scal
     ]);
     expect((await groupItem('fallback-b'))?.data).toEqual({
       asgName: 'fallback-b',
+      lastScaleUpAt: at(15),
       inFlight: { since: at(15), from: 0, to: 1, podCount: 1, pods: ['shop/db-0'] },
     });
     // The groups still launching are followed, not rewritten.
@@ -903,6 +913,7 @@ describe('whole node-pool ticks through the real adapters: API server, Auto Scal
     expect((await groupItem('default-a'))?.data).not.toHaveProperty('inFlight');
     expect((await groupItem('default-c'))?.data).toEqual({
       asgName: 'default-c',
+      lastScaleUpAt: at(45),
       inFlight: { since: at(45), from: 1, to: 2, podCount: 1, pods: ['shop/burst-0'] },
     });
     // An Event only where a node is coming.
