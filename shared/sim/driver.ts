@@ -24,6 +24,12 @@ export interface SimController {
   /** First tick at the scenario start plus this. @default 0 */
   offsetMs?: number;
   tick(now: number): Promise<unknown>;
+  /**
+   * Events pushed to it as they happen (EventBridge rules, not a schedule), checked at every instant
+   * the driver stops at, after the world has caught up. Resolves true to have a tick start at once,
+   * as a handler that starts the loop would; the schedule is not shifted by it.
+   */
+  deliverEvents?(now: number): Promise<boolean>;
   /** Called at every sample instant (after the world's series), to record series of its own. */
   sample?(now: number): void;
   /** What it adds to the result, asked once when the run has ended. */
@@ -63,6 +69,8 @@ const DEFAULT_PROGRESS_INTERVAL_MS = 3_600_000;
 interface ControllerState {
   controller: SimController;
   nextDue: number;
+  /** An event asked for a tick outside the schedule. */
+  eventDue: boolean;
   running: boolean;
   outcome: ControllerOutcome;
 }
@@ -86,6 +94,14 @@ function snapshot(world: SimWorld): StatsSnapshot {
     }),
     state: world.state.stats(),
   };
+}
+
+/** Charges what the world's APIs served between two snapshots to the controller. */
+function addCosts(state: ControllerState, before: StatsSnapshot, after: StatsSnapshot): void {
+  state.outcome.kubernetesRequests += diffStats(after.kubernetes, before.kubernetes).totalRequests;
+  state.outcome.autoScalingRequests += diffStats(after.autoScaling, before.autoScaling).totalRequests;
+  state.outcome.metricRequests += diffStats(after.metrics, before.metrics).totalRequests;
+  state.outcome.stateRequests += diffStats(after.state, before.state).totalRequests;
 }
 
 function readNumber(value: unknown): number | undefined {
@@ -205,6 +221,7 @@ export async function runSimulation(
   const states: ControllerState[] = controllers.map((controller) => ({
     controller,
     nextDue: start + (controller.offsetMs ?? 0),
+    eventDue: false,
     running: false,
     outcome: {
       name: controller.name,
@@ -284,20 +301,34 @@ export async function runSimulation(
       if (now >= end) break;
 
       for (const state of states) {
-        if (now < state.nextDue) continue;
+        if (!state.controller.deliverEvents || state.running) continue;
+        const before = snapshot(world);
+        try {
+          if (await state.controller.deliverEvents(now)) state.eventDue = true;
+        } catch (error) {
+          state.outcome.errors++;
+          state.outcome.lastError = error instanceof Error ? error.message : String(error);
+          log.warn('simulated event delivery failed', {
+            controller: state.controller.name,
+            error: state.outcome.lastError,
+          });
+        }
+        addCosts(state, before, snapshot(world));
+      }
+
+      for (const state of states) {
+        const scheduled = now >= state.nextDue;
+        if (!scheduled && !state.eventDue) continue;
         while (state.nextDue <= now) state.nextDue += state.controller.intervalMs;
         if (state.running) {
-          state.outcome.skipped++;
+          if (scheduled) state.outcome.skipped++;
           continue;
         }
+        state.eventDue = false;
         const before = snapshot(world);
         startTick(state, now);
         await quiesce();
-        const after = snapshot(world);
-        state.outcome.kubernetesRequests += diffStats(after.kubernetes, before.kubernetes).totalRequests;
-        state.outcome.autoScalingRequests += diffStats(after.autoScaling, before.autoScaling).totalRequests;
-        state.outcome.metricRequests += diffStats(after.metrics, before.metrics).totalRequests;
-        state.outcome.stateRequests += diffStats(after.state, before.state).totalRequests;
+        addCosts(state, before, snapshot(world));
         world.reconcile();
       }
 

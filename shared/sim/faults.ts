@@ -16,7 +16,21 @@ export interface CapacityFault {
   available: boolean;
 }
 
-export type ScenarioFault = CapacityFault;
+/**
+ * EC2 warns that a spot instance will be interrupted and takes it two minutes later. The instance is
+ * the one named, else the oldest in-service spot instance of the group not already being interrupted.
+ */
+export interface SpotInterruptionFault {
+  atMs: number;
+  kind: 'spot-interruption';
+  /** The Auto Scaling group to take an instance from. */
+  group: string;
+  instanceId?: string;
+  /** @default the spot notice (two minutes) */
+  terminateAfterMs?: number;
+}
+
+export type ScenarioFault = CapacityFault | SpotInterruptionFault;
 
 /** A fault as it happened, for results and reports. */
 export interface AppliedFault {
@@ -27,7 +41,11 @@ export interface AppliedFault {
 }
 
 /** The fault in a few words, e.g. `m5.2xlarge on-demand in eu-central-1a: no capacity`. */
-export function describeFault(fault: ScenarioFault): string {
+export function describeFault(fault: ScenarioFault, applied?: string): string {
+  if (fault.kind === 'spot-interruption') {
+    const instance = applied ?? fault.instanceId ?? 'a spot instance';
+    return `spot interruption warning: ${instance} in ${fault.group}`;
+  }
   const offering = `${fault.instanceType} ${fault.capacityType} in ${fault.zone}`;
   return `${offering}: ${fault.available ? 'capacity restored' : 'no capacity'}`;
 }
@@ -48,10 +66,31 @@ export function scheduleFaults(faults: readonly ScenarioFault[], durationMs: num
     .map(({ fault }) => fault);
 }
 
-/** Applies one fault to the cloud. */
-export function applyFault(cloud: SimCloud, fault: ScenarioFault): void {
+/**
+ * Applies one fault to the cloud. Returns what it acted on when the fault picks it (the interrupted
+ * instance), undefined when it found nothing to act on.
+ */
+export function applyFault(cloud: SimCloud, fault: ScenarioFault): string | undefined {
+  if (fault.kind === 'spot-interruption') {
+    const victim = cloud
+      .instances(fault.group)
+      .find(
+        (instance) =>
+          instance.capacityType === 'spot' &&
+          instance.state === 'InService' &&
+          instance.interruptAt === undefined &&
+          (fault.instanceId === undefined || instance.instanceId === fault.instanceId),
+      );
+    if (!victim) return undefined;
+    cloud.interruptSpotInstance(
+      victim.instanceId,
+      fault.terminateAfterMs !== undefined ? { terminateAfterMs: fault.terminateAfterMs } : {},
+    );
+    return `${victim.instanceId} (node ${victim.nodeName})`;
+  }
   cloud.setCapacityAvailable(
     { instanceType: fault.instanceType, zone: fault.zone, capacityType: fault.capacityType },
     fault.available,
   );
+  return describeFault(fault);
 }

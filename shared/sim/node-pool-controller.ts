@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { type NodePoolsConfig, nodePoolsSchema } from '../config/node-pools';
+import { recordInterruption, SPOT_NOTICE_MS } from '../loops/node-pool-interruptions';
 import { type NodePoolTickSummary, runNodePoolTick } from '../loops/node-pool-loop';
 import { KUBELET_DEFAULT_MAX_PODS } from '../network/plan';
 import { resolvePools } from '../nodepools/pools';
@@ -11,6 +12,7 @@ import type { StateStore } from '../ports/state-store';
 import { DEFAULT_BOOT_SECONDS } from './cloud';
 import type { SimController } from './driver';
 import { NodePoolRecorder } from './node-pool-record';
+import type { DisruptionOutcome } from './result';
 import type { SimWorld } from './world';
 
 export interface NodePoolControllerOptions {
@@ -73,6 +75,20 @@ export function nodePoolController(world: SimWorld, options: NodePoolControllerO
   const recorder = new NodePoolRecorder(intervalMs, bootSeconds);
   const cluster = world.scenario.clusterName;
   let reads: TickReads = { groups: new Map() };
+  /** Pool names by group, as the last tick resolved them (interruption warnings name only the group). */
+  const resolvedPoolOfGroup = new Map<string, string>();
+  // Pods lost and budgets violated while the loop itself removed a node; the rest is EC2's doing.
+  const byLoop = { podsLost: 0, pdbViolations: 0 };
+  const chargedToLoop = async <T>(remove: () => Promise<T>): Promise<T> => {
+    const before = world.cluster.disruptionStats();
+    try {
+      return await remove();
+    } finally {
+      const after = world.cluster.disruptionStats();
+      byLoop.podsLost += after.podsLost - before.podsLost;
+      byLoop.pdbViolations += after.pdbViolations - before.pdbViolations;
+    }
+  };
 
   const kubernetes = watched<KubernetesPort>(world.cluster, {
     listNodes: async () => {
@@ -83,6 +99,7 @@ export function nodePoolController(world: SimWorld, options: NodePoolControllerO
       reads.pods = await world.cluster.listPods();
       return reads.pods;
     },
+    deleteNode: (name: string) => chargedToLoop(() => world.cluster.deleteNode(name)),
   });
   const autoScaling = watched<AutoScalingPort>(world.cloud, {
     describeGroups: async (names?: string[], withTagKey?: string) => {
@@ -90,6 +107,8 @@ export function nodePoolController(world: SimWorld, options: NodePoolControllerO
       for (const group of groups) reads.groups.set(group.name, group);
       return groups;
     },
+    terminateInstance: (instanceId: string, decrement: boolean) =>
+      chargedToLoop(() => world.cloud.terminateInstance(instanceId, decrement)),
   });
   const ec2 = watched<Ec2Port>(world.ec2, {
     describeInstanceTypes: async (types: string[]) => {
@@ -128,10 +147,48 @@ export function nodePoolController(world: SimWorld, options: NodePoolControllerO
         maxPodsPerNode: world.network?.maxPodsPerNode ?? KUBELET_DEFAULT_MAX_PODS,
         nodes,
       });
+      for (const pool of pools)
+        for (const group of pool.groups) resolvedPoolOfGroup.set(group.asgName, pool.name);
       recorder.observe({ summary, nodes, pods, groups, pools });
       return summary;
     },
+    async deliverEvents() {
+      if (!settings.enabled) return false;
+      const warnings = world.cloud.takeInterruptionWarnings();
+      for (const warning of warnings) {
+        const recording = await recordInterruption(
+          { cluster, autoScaling: world.cloud, state, settings },
+          { kind: 'spot-interruption', instanceId: warning.instanceId, at: warning.warnedAt },
+        );
+        const pool =
+          resolvedPoolOfGroup.get(warning.groupName) ??
+          (recording.status === 'not-ours' ? '(not ours)' : warning.groupName);
+        recorder.interruption(
+          {
+            instanceId: warning.instanceId,
+            node: warning.nodeName,
+            warnedAt: warning.warnedAt,
+            deadline: warning.warnedAt + SPOT_NOTICE_MS,
+            status: recording.status,
+          },
+          pool,
+        );
+      }
+      return warnings.length > 0 && !dryRun;
+    },
     sample: (now) => recorder.sample(now),
-    finish: (end) => ({ nodePools: recorder.finish(end, (group) => world.cloud.activities(group)) }),
+    finish: (end) => {
+      const stats = world.cluster.disruptionStats();
+      const disruption: DisruptionOutcome = {
+        evictions: stats.evictions,
+        evictionsBlocked: stats.evictionsBlocked,
+        podsLost: stats.podsLost,
+        podsLostByLoop: byLoop.podsLost,
+        podsLostOutsideLoop: stats.podsLost - byLoop.podsLost,
+        pdbViolations: stats.pdbViolations,
+        pdbViolationsByLoop: byLoop.pdbViolations,
+      };
+      return { nodePools: recorder.finish(end, (group) => world.cloud.activities(group), disruption) };
+    },
   };
 }

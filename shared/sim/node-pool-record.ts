@@ -11,7 +11,16 @@ import { ZONE_LABEL } from '../nodepools/template-node';
 import type { AutoScalingGroup, ScalingActivity } from '../ports/auto-scaling';
 import type { Container, Node, Pod } from '../ports/kubernetes';
 import { parseMilliNumber, parseQuantityNumber } from '../units/quantity';
-import type { FallbackEpisode, NodePoolDecision, NodePoolRun, PendingPodRecord, PoolOutcome } from './result';
+import type {
+  DisruptionOutcome,
+  FallbackEpisode,
+  InterruptionOutcome,
+  NodePoolDecision,
+  NodePoolRun,
+  PendingPodRecord,
+  PoolOutcome,
+  ScaleDownCounts,
+} from './result';
 
 /** What one tick read and decided. */
 export interface TickObservation {
@@ -31,6 +40,16 @@ const OTHER_REASONS = '(other reasons)';
 const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g;
 
 const HOUR_MS = 3_600_000;
+
+const NO_DISRUPTION: DisruptionOutcome = {
+  evictions: 0,
+  evictionsBlocked: 0,
+  podsLost: 0,
+  podsLostByLoop: 0,
+  podsLostOutsideLoop: 0,
+  pdbViolations: 0,
+  pdbViolationsByLoop: 0,
+};
 
 interface PoolValues {
   nodes: number;
@@ -98,6 +117,15 @@ export class NodePoolRecorder {
   private readonly tracked = new Map<string, TrackedPod>();
   private readonly unbound = new Map<string, TrackedPod>();
   private readonly reasons = new Map<string, number>();
+  private readonly scaleDown: ScaleDownCounts = {
+    drainsStarted: 0,
+    drainsFinished: 0,
+    drainsAborted: 0,
+    nodesRemoved: 0,
+  };
+  /** Nodes a drain already removed: terminate and delete-node may come in different ticks. */
+  private readonly removed = new Set<string>();
+  private readonly interruptions: InterruptionOutcome[] = [];
   /** Pods of a workload share their containers array, so their requests are computed once. */
   private readonly requestCache = new WeakMap<readonly Container[], Requests>();
 
@@ -203,8 +231,22 @@ export class NodePoolRecorder {
     this.lastTime = time;
 
     this.recordDecisions(summary, poolOfGroup);
+    this.recordScaleDown(summary);
     this.lastUnplaceable = summary.unplaceable.length;
     this.countReasons(summary);
+  }
+
+  /** A spot interruption warning delivered to the loop (between ticks, as EventBridge would). */
+  interruption(outcome: InterruptionOutcome, pool: string): void {
+    this.interruptions.push(outcome);
+    this.decisions.push({
+      time: outcome.warnedAt,
+      kind: 'interruption',
+      pool,
+      node: outcome.node,
+      instanceId: outcome.instanceId,
+      deadline: outcome.deadline,
+    });
   }
 
   /** Holds the latest tick's values for the sample instant `now`. */
@@ -217,7 +259,11 @@ export class NodePoolRecorder {
    * The run as recorded. `activities` gives a group's scaling activities (oldest first), to date each
    * failure by when AWS reported it rather than by when the loop read it.
    */
-  finish(end: number, activities: (groupName: string) => readonly ScalingActivity[]): NodePoolRun {
+  finish(
+    end: number,
+    activities: (groupName: string) => readonly ScalingActivity[],
+    disruption: DisruptionOutcome = NO_DISRUPTION,
+  ): NodePoolRun {
     this.integrateUntil(end);
     const pools = [...this.totals.values()].map((totals) => {
       const outcome = totals.outcome;
@@ -252,6 +298,9 @@ export class NodePoolRecorder {
       unplaceableReasons: [...this.reasons.entries()]
         .map(([reason, ticks]) => ({ reason, ticks }))
         .sort((a, b) => b.ticks - a.ticks || (a.reason < b.reason ? -1 : 1)),
+      scaleDown: { ...this.scaleDown },
+      disruption: { ...disruption },
+      interruptions: [...this.interruptions],
     };
     run.fallbacks = fallbackEpisodes(run, end, activities);
     return run;
@@ -372,6 +421,48 @@ export class NodePoolRecorder {
         const outcome = this.totalsOf(pool).outcome;
         outcome.scaleUps++;
         outcome.nodesAdded += increase.to - increase.from;
+      }
+    }
+  }
+
+  private recordScaleDown(summary: NodePoolTickSummary): void {
+    const time = summary.time;
+    for (const started of summary.scaleDown.started) {
+      if (summary.dryRun) continue;
+      this.scaleDown.drainsStarted++;
+      this.decisions.push({
+        time,
+        kind: 'drain-started',
+        pool: started.pool,
+        node: started.node,
+        reason: started.reason,
+      });
+    }
+    for (const drain of summary.scaleDown.drains) {
+      const removing = drain.actions.includes('terminate') || drain.actions.includes('delete-node');
+      if (removing && !this.removed.has(drain.node)) {
+        this.removed.add(drain.node);
+        this.scaleDown.nodesRemoved++;
+        this.decisions.push({
+          time,
+          kind: 'node-removed',
+          pool: drain.pool,
+          node: drain.node,
+          reason: drain.reason,
+        });
+      }
+      if (drain.state !== 'done') continue;
+      if (drain.abortReason !== undefined) {
+        this.scaleDown.drainsAborted++;
+        this.decisions.push({
+          time,
+          kind: 'drain-aborted',
+          pool: drain.pool,
+          node: drain.node,
+          reason: drain.abortReason,
+        });
+      } else {
+        this.scaleDown.drainsFinished++;
       }
     }
   }

@@ -3,7 +3,14 @@
  * time-weighted utilisation against the target, rescales; for the run, totals and peaks; for the node
  * pools, nodes and node-hours against their lower bound, scale-ups, failures and the fallback after them.
  */
-import type { FallbackEpisode, PoolOutcome, ServiceSeries, SimulationResult } from './result';
+import type {
+  DisruptionOutcome,
+  FallbackEpisode,
+  PoolOutcome,
+  ScaleDownCounts,
+  ServiceSeries,
+  SimulationResult,
+} from './result';
 
 export interface ServiceSummary {
   key: string;
@@ -151,6 +158,50 @@ export interface NodePoolSummary {
   fallback: FallbackEpisode | undefined;
   /** One tick plus the boot time: what a fallback should take at most, with binding on top. */
   fallbackBoundMs: number;
+  scaleDown: ScaleDownCounts;
+  disruption: DisruptionOutcome;
+  /** Issue 5's goals for a day, each with the measured value. */
+  goals: Goal[];
+}
+
+export interface Goal {
+  name: string;
+  /** The goal in words, e.g. `≤ 1.15×`. */
+  target: string;
+  /** The measured value in words. */
+  measured: string;
+  met: boolean;
+}
+
+/** Node-hours may exceed the lower bound by this much over a day: the bound ignores bin-packing and boot time. */
+export const NODE_HOURS_GOAL_RATIO = 1.15;
+
+function goalsOf(overLowerBound: number | undefined, disruption: DisruptionOutcome): Goal[] {
+  return [
+    {
+      name: 'node-hours vs lower bound',
+      target: `≤ ${NODE_HOURS_GOAL_RATIO.toFixed(2)}×`,
+      measured: overLowerBound === undefined ? '–' : `${overLowerBound.toFixed(2)}×`,
+      met: overLowerBound !== undefined && overLowerBound <= NODE_HOURS_GOAL_RATIO,
+    },
+    {
+      // The Eviction API cannot break a budget; a node going with Ready pods on it past their budget does.
+      name: 'PDB violations',
+      target: '0',
+      measured:
+        `${disruption.pdbViolations} (${disruption.evictions} evictions, ` +
+        `${disruption.evictionsBlocked} refused by a PDB)`,
+      met: disruption.pdbViolations === 0,
+    },
+    {
+      name: 'pods lost',
+      target: '0',
+      measured:
+        `${disruption.podsLost} (${disruption.podsLostOutsideLoop} by spot reclaims and other instance ` +
+        `losses, ${disruption.podsLostByLoop} by the loop)`,
+      met: disruption.podsLost === 0,
+    },
+  ];
 }
 
 function ratio(value: number, bound: number): number | undefined {
@@ -179,5 +230,8 @@ export function summarizeNodePools(result: SimulationResult): NodePoolSummary | 
     peakUnplaceable: run.unplaceable.length > 0 ? Math.max(...run.unplaceable) : 0,
     fallback: run.fallbacks.find((episode) => episode.fallbackPods > 0),
     fallbackBoundMs: run.intervalMs + run.bootSeconds * 1000,
+    scaleDown: run.scaleDown,
+    disruption: run.disruption,
+    goals: goalsOf(ratio(nodeHours, lowerBoundNodeHours), run.disruption),
   };
 }

@@ -162,6 +162,15 @@ function facts(result: SimulationResult, run: RunSummary, pools: NodePoolSummary
           `${formatNumber(pools.nodeHours)} / ${formatNumber(pools.lowerBoundNodeHours)} (${formatRatio(pools.overLowerBound)})`,
         ],
         ['node scale-ups', `${pools.scaleUps} (+${pools.nodesAdded} nodes), ${pools.failures} failed`],
+        [
+          'drains',
+          `${pools.scaleDown.drainsStarted} started, ${pools.scaleDown.drainsFinished} finished, ` +
+            `${pools.scaleDown.drainsAborted} aborted; ${pools.scaleDown.nodesRemoved} nodes removed`,
+        ],
+        ...pools.goals.map((goal): [string, string] => [
+          `goal: ${goal.name} ${goal.target}`,
+          `${goal.measured} ${goal.met ? '✓ met' : '✗ missed'}`,
+        ]),
         ...(pools.fallback?.placedWithinMs !== undefined
           ? ([['capacity failure → pods on fallback', formatSeconds(pools.fallback.placedWithinMs)]] as [
               string,
@@ -277,6 +286,19 @@ function decisionCells(
       ];
     case 'fault':
       return ['fault', '', '', decision.description];
+    case 'interruption':
+      return [
+        'spot interruption warning',
+        decision.pool,
+        decision.node,
+        `${decision.instanceId}, taken at ${formatLocalClock(decision.deadline, utcOffsetMinutes)}`,
+      ];
+    case 'drain-started':
+      return ['drain started', decision.pool, decision.node, decision.reason];
+    case 'node-removed':
+      return ['node removed', decision.pool, decision.node, decision.reason];
+    case 'drain-aborted':
+      return ['drain aborted', decision.pool, decision.node, decision.reason];
   }
 }
 
@@ -293,7 +315,8 @@ function decisionTable(result: SimulationResult, maxRows: number): string {
   if (all.length === 0) return '<p class="meta">No node-pool decisions: the pools held every pod.</p>';
   const rows = all.slice(0, maxRows).map((decision) => {
     const [event, pool, group, detail] = decisionCells(decision, offset);
-    const cls = decision.kind === 'scale-up' ? '' : ' class="over"';
+    const routine = ['scale-up', 'drain-started', 'node-removed'].includes(decision.kind);
+    const cls = routine ? '' : ' class="over"';
     return (
       '<tr>' +
       `<td class="name">${formatLocalClock(decision.time, offset)}</td>` +
@@ -308,7 +331,7 @@ function decisionTable(result: SimulationResult, maxRows: number): string {
     all.length > maxRows ? `<p class="meta">… and ${all.length - maxRows} more decisions.</p>` : '';
   return (
     '<table><thead><tr><th class="name">time</th><th class="name">event</th><th class="name">pool</th>' +
-    `<th class="name">group</th><th class="name">detail</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
+    `<th class="name">group / node</th><th class="name">detail</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
     more
   );
 }
@@ -466,7 +489,7 @@ export function reportChartTitles(result: SimulationResult): string[] {
  *
  * @example
  * console.log(renderSummary(result));
- * // default-day on sim-eu-central-1: 24h00 virtual in 8.9 s (7,530 steps)
+ * // default-day on sim-eu-central-1: 24h00 virtual in 95 s (…steps)
  * // 35 services, 5,760 ticks, 166 rescales (90 up, 76 down), max replicas 60 (storefront/web)
  * // ...
  */
@@ -506,6 +529,14 @@ function nodePoolLines(summary: NodePoolSummary | undefined): string[] {
     `node-hours ${formatNumber(summary.nodeHours, 1)} vs lower bound ${formatNumber(summary.lowerBoundNodeHours, 1)} ` +
       `(${formatRatio(summary.overLowerBound)})`,
   ];
+  const down = summary.scaleDown;
+  lines.push(
+    `scale-down: ${down.drainsStarted} drains started, ${down.drainsFinished} finished, ` +
+      `${down.drainsAborted} aborted, ${down.nodesRemoved} nodes removed`,
+  );
+  for (const goal of summary.goals) {
+    lines.push(`goal ${goal.name} ${goal.target}: ${goal.measured} ${goal.met ? '✓' : '✗'}`);
+  }
   const fallback = summary.fallback;
   if (fallback?.placedWithinMs !== undefined) {
     lines.push(

@@ -123,7 +123,46 @@ export type NodePoolDecision =
       resetTo?: number;
       backedOffUntil: number;
     }
-  | { time: number; kind: 'fault'; description: string };
+  | { time: number; kind: 'fault'; description: string }
+  | { time: number; kind: 'drain-started'; pool: string; node: string; reason: string }
+  | { time: number; kind: 'node-removed'; pool: string; node: string; reason: string }
+  | { time: number; kind: 'drain-aborted'; pool: string; node: string; reason: string }
+  | { time: number; kind: 'interruption'; pool: string; node: string; instanceId: string; deadline: number };
+
+/** Drains over the run, counted from the loop's tick summaries. */
+export interface ScaleDownCounts {
+  drainsStarted: number;
+  /** Drains that ended with their node gone. */
+  drainsFinished: number;
+  /** Drains given up (timeout, a PDB refusing for too long, the node replaced), their taint removed. */
+  drainsAborted: number;
+  /** Nodes deleted or terminated by a drain. */
+  nodesRemoved: number;
+}
+
+/**
+ * How pods left their nodes over the run, from the cluster's own count, split by who removed the node:
+ * the loop (its TerminateInstance or node deletion) or anything else (EC2 reclaiming a spot instance).
+ */
+export interface DisruptionOutcome {
+  evictions: number;
+  evictionsBlocked: number;
+  podsLost: number;
+  podsLostByLoop: number;
+  podsLostOutsideLoop: number;
+  pdbViolations: number;
+  pdbViolationsByLoop: number;
+}
+
+/** A spot interruption warning as delivered to the loop. */
+export interface InterruptionOutcome {
+  instanceId: string;
+  node: string;
+  warnedAt: number;
+  deadline: number;
+  /** What `recordInterruption` answered. */
+  status: string;
+}
 
 /** A pod the node-pool loop saw unschedulable, and where it went. */
 export interface PendingPodRecord {
@@ -178,6 +217,9 @@ export interface NodePoolRun {
   fallbacks: FallbackEpisode[];
   /** Reasons of pods no pool could take, with how many ticks reported each (most frequent first). */
   unplaceableReasons: { reason: string; ticks: number }[];
+  scaleDown: ScaleDownCounts;
+  disruption: DisruptionOutcome;
+  interruptions: InterruptionOutcome[];
 }
 
 export interface SimulationResult {

@@ -141,12 +141,12 @@ export class SimWorld {
       const fault = this.pendingFaults[0];
       if (!fault || this.scenario.start + fault.atMs > now) return;
       this.pendingFaults.shift();
-      applyFault(this.cloud, fault);
+      const applied = applyFault(this.cloud, fault);
       // The instant it really happened: later than planned only if time skipped past it.
       this.faultLog.push({
         time: now,
         fault,
-        description: describeFault(fault),
+        description: describeFault(fault, applied),
       });
     }
   }

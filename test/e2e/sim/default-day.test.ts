@@ -68,4 +68,29 @@ describe('simulator e2e: the default day', () => {
     expect(reportChartTitles(result)).toHaveLength(3 + 1 + 4 + 35);
     expect(html).toContain('<h2>Node pools</h2>');
   });
+
+  it('should shrink the nodes after the evening peak into the night, with no pod lost and no budget broken', async () => {
+    const eveningHour = 19;
+    const scenario = createDefaultDayScenario({ startHour: eveningHour, durationMs: 7 * HOUR_MS });
+    const world = createSimWorld(scenario);
+    const result = await runSimulation(world, {
+      controllers: [hpaController(world), nodePoolController(world)],
+    });
+    console.log(`${renderSummary(result)}\n`);
+    expect(result.controllers.every((controller) => controller.errors === 0)).toBe(true);
+    const run = result.nodePools;
+    if (!run) throw new Error('no node-pool record');
+
+    const nodes = result.series.cluster.nodes;
+    const peak = Math.max(...nodes);
+    expect(nodes.at(-1)).toBeLessThan(peak);
+    expect(run.scaleDown.nodesRemoved).toBeGreaterThan(0);
+    expect(run.scaleDown.drainsFinished).toBeGreaterThan(0);
+    const removals = run.decisions.filter((d) => d.kind === 'node-removed');
+    expect(removals.length).toBe(run.scaleDown.nodesRemoved);
+    expect(run.disruption).toMatchObject({ podsLost: 0, pdbViolations: 0 });
+    const html = renderReport(result);
+    expect(html).toContain('drain started');
+    expect(html).toContain('goal: pods lost 0');
+  });
 });

@@ -29,7 +29,12 @@ function cpuTarget(metrics: MetricSpec[] | undefined): number | undefined {
 describe('default-day scenario', () => {
   it('should describe a day of a few dozen autoscaled services across namespaces', () => {
     expect(SCENARIOS['default-day']?.().name).toBe('default-day');
-    expect(Object.keys(SCENARIOS)).toEqual(['default-day', 'capacity-shortage', 'zonal-volume']);
+    expect(Object.keys(SCENARIOS)).toEqual([
+      'default-day',
+      'capacity-shortage',
+      'zonal-volume',
+      'spot-interruption',
+    ]);
     expect(scenario.durationMs).toBe(24 * 3_600_000);
     expect(scenario.tickIntervalMs).toBe(15_000);
     expect(scenario.services.length).toBeGreaterThanOrEqual(30);

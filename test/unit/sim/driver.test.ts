@@ -227,7 +227,12 @@ describe('runSimulation', () => {
     });
     // Each fault is stamped with the clock at which the world applied it: the driver stopped at 5:07, not
     // at the next tick or sample, and the scenario's order does not matter.
-    expect(result.faults.map((fault) => [fault.time - START, fault.fault.available])).toEqual([
+    expect(
+      result.faults.map((fault) => [
+        fault.time - START,
+        fault.fault.kind === 'capacity' && fault.fault.available,
+      ]),
+    ).toEqual([
       [atMs, false],
       [8 * MINUTE, true],
     ]);
@@ -277,6 +282,17 @@ describe('runSimulation', () => {
               pendingPods: [],
               fallbacks: [],
               unplaceableReasons: [],
+              scaleDown: { drainsStarted: 0, drainsFinished: 0, drainsAborted: 0, nodesRemoved: 0 },
+              disruption: {
+                evictions: 0,
+                evictionsBlocked: 0,
+                podsLost: 0,
+                podsLostByLoop: 0,
+                podsLostOutsideLoop: 0,
+                pdbViolations: 0,
+                pdbViolationsByLoop: 0,
+              },
+              interruptions: [],
             },
           }),
         },
@@ -284,5 +300,30 @@ describe('runSimulation', () => {
     });
     expect(samples).toEqual(result.series.times);
     expect(result.nodePools?.ticks).toBe(12);
+  });
+
+  it('should tick a controller at once when an event it is delivered asks for it, without shifting its schedule', async () => {
+    const ticks: number[] = [];
+    const eventAt = START + 40_000;
+    let delivered = false;
+    await runSimulation(tinyScenario({ durationMs: 2 * MINUTE }), {
+      controllers: (world) => [
+        {
+          name: 'events',
+          intervalMs: MINUTE,
+          tick: async (now) => {
+            ticks.push(now);
+          },
+          deliverEvents: async (now) => {
+            if (delivered || now < eventAt) return false;
+            delivered = true;
+            return true;
+          },
+        },
+        // Events are looked at only where the driver stops; this makes it stop at the event's instant.
+        { name: 'wake', intervalMs: 40_000, tick: async () => world.clock.now() },
+      ],
+    });
+    expect(ticks).toEqual([START, eventAt, START + MINUTE]);
   });
 });

@@ -121,6 +121,7 @@ function summary(time: number, overrides: Partial<NodePoolTickSummary> = {}): No
     unplaceable: [],
     limitsReached: [],
     problems: [],
+    scaleDown: { started: [], drains: [], unneeded: 0, blocked: [], staleTaintsRemoved: [] },
     counts: { desiredCapacityWrites: 0, stateWrites: 0, events: 0 },
     ...overrides,
   };
@@ -294,5 +295,94 @@ describe('fallbackEpisodes', () => {
     const [episode] = fallbackEpisodes(run([]), T0 + 3_600 * SECOND, activities);
     expect(episode?.fallbackPods).toBe(0);
     expect(episode?.placedWithinMs).toBeUndefined();
+  });
+});
+
+describe('NodePoolRecorder scale-down', () => {
+  it('should count drains started, finished and aborted and each node removed once, as a timeline', () => {
+    const recorder = new NodePoolRecorder(15_000, 120);
+    const pools = [pool('default', 10, ['default-a'])];
+    const groups = [group('default-a', ['i-1', 'i-2'])];
+    const nodes = [node('n1', 'i-1', 'eu-central-1a'), node('n2', 'i-2', 'eu-central-1a')];
+    const drain = (
+      name: string,
+      state: 'evicting' | 'terminating' | 'done',
+      actions: string[],
+      abortReason?: string,
+    ) => ({
+      node: name,
+      pool: 'default',
+      reason: 'scale-down: empty',
+      state,
+      actions,
+      ...(abortReason ? { abortReason } : {}),
+    });
+    const tick = (time: number, scaleDown: Partial<NodePoolTickSummary['scaleDown']>) =>
+      recorder.observe({
+        summary: summary(time, {
+          scaleDown: {
+            started: [],
+            drains: [],
+            unneeded: 0,
+            blocked: [],
+            staleTaintsRemoved: [],
+            ...scaleDown,
+          },
+        }),
+        nodes,
+        pods: [],
+        groups,
+        pools,
+      });
+    tick(T0, {
+      started: [
+        { node: 'n1', pool: 'default', empty: true, reason: 'scale-down: empty' },
+        {
+          node: 'n2',
+          pool: 'default',
+          empty: false,
+          reason: 'scale-down: utilization 20 %, 1 pod(s) to move',
+        },
+      ],
+      drains: [
+        drain('n1', 'terminating', ['taint', 'terminate']),
+        drain('n2', 'evicting', ['taint', 'evict 1']),
+      ],
+    });
+    tick(T0 + 15 * SECOND, {
+      drains: [
+        drain('n1', 'done', ['delete-node']),
+        drain('n2', 'done', ['untaint'], 'evictions refused by a PodDisruptionBudget for 10 min'),
+      ],
+    });
+    const run = recorder.finish(T0 + 30 * SECOND, () => []);
+    expect(run.scaleDown).toEqual({ drainsStarted: 2, drainsFinished: 1, drainsAborted: 1, nodesRemoved: 1 });
+    expect(run.decisions.map((d) => [d.time - T0, d.kind, 'node' in d ? d.node : ''])).toEqual([
+      [0, 'drain-started', 'n1'],
+      [0, 'drain-started', 'n2'],
+      [0, 'node-removed', 'n1'],
+      [15_000, 'drain-aborted', 'n2'],
+    ]);
+    expect(run.decisions.at(-1)).toMatchObject({
+      reason: 'evictions refused by a PodDisruptionBudget for 10 min',
+    });
+    expect(run.disruption.podsLost).toBe(0);
+  });
+
+  it('should put interruption warnings on the timeline and keep them in the run', () => {
+    const recorder = new NodePoolRecorder(15_000, 120);
+    const warning = {
+      instanceId: 'i-9',
+      node: 'n9',
+      warnedAt: T0,
+      deadline: T0 + 120_000,
+      status: 'recorded',
+    };
+    recorder.interruption(warning, 'spot');
+    const run = recorder.finish(T0 + 60_000, () => []);
+    expect(run.interruptions).toEqual([warning]);
+    expect(run.decisions).toEqual([
+      { time: T0, kind: 'interruption', pool: 'spot', node: 'n9', instanceId: 'i-9', deadline: T0 + 120_000 },
+    ]);
   });
 });

@@ -49,9 +49,20 @@ describe('report figures', () => {
     expect(pools?.fallbackBoundMs).toBe(15_000 + 120_000);
 
     const summary = renderSummary(result).split('\n');
-    expect(summary).toHaveLength(6);
-    expect(summary[4]).toMatch(/^node pools: default 6–\d+ nodes; \d+ scale-ups \(\+\d+ nodes\), 0 failed$/);
+    expect(summary).toHaveLength(10);
+    expect(summary[4]).toMatch(
+      /^node pools: default \d+–\d+ nodes; \d+ scale-ups \(\+\d+ nodes\), 0 failed$/,
+    );
     expect(summary[5]).toMatch(/^node-hours [\d.]+ vs lower bound [\d.]+ \([\d.]+×\)$/);
+    expect(summary[6]).toMatch(
+      /^scale-down: \d+ drains started, \d+ finished, \d+ aborted, \d+ nodes removed$/,
+    );
+    expect(summary.slice(7).map((line) => line.replace(/:.*/, ''))).toEqual([
+      'goal node-hours vs lower bound ≤ 1.15×',
+      'goal PDB violations 0',
+      'goal pods lost 0',
+    ]);
+    expect(pools?.goals.map((goal) => goal.met).slice(1)).toEqual([true, true]);
 
     const html = renderReport(result);
     expect(reportChartTitles(result).slice(0, 5)).toEqual([
