@@ -1,5 +1,6 @@
 import type { NodePoolsConfig } from '../config/node-pools';
 import {
+  abandonDrain,
   DRAIN_RECORD_PREFIX,
   DRAIN_TAINT,
   type DrainObservation,
@@ -262,7 +263,16 @@ async function advanceDrain(
           await autoScaling.terminateInstance(action.instanceId, true);
         } catch (error) {
           // Already out of its group: that is where this step wanted it.
-          if (!(error instanceof AutoScalingError && error.reason === 'NotFound')) throw error;
+          if (error instanceof AutoScalingError && error.reason === 'NotFound') {
+            // fall through to deleting the Node
+          } else if (error instanceof AutoScalingError && error.reason === 'Invalid') {
+            // Refused for good (the group's minimum rose since the plan): give the node back, untainted.
+            await persist(abandonDrain(drain, `Auto Scaling refused the termination: ${error.message}`, now));
+            actions.push('terminate refused');
+            break;
+          } else {
+            throw error;
+          }
         }
         overlay.terminating.add(action.instanceId);
         actions.push('terminate');
@@ -538,7 +548,7 @@ export async function runScaleDownStep(input: ScaleDownStepInput): Promise<Scale
       empty: removal.pods.length === 0,
       reason,
     });
-    await nodeEvent(input, removal.node, 'Normal', 'ScaleDown', `node removed by tideplane: ${reason}`);
+    await nodeEvent(input, removal.node, 'Normal', 'ScaleDown', `removing the node (tideplane): ${reason}`);
     try {
       summary.drains.push(await advanceDrain(input, created, overlay, drainSettings));
     } catch (error) {

@@ -247,10 +247,25 @@ function graceMs(pod: Pod, drain: DrainRecord, settings: DrainSettings, now: num
 /** When a terminating pod is gone at the latest: its grace period after its eviction (or deletion). */
 function goneBy(pod: Pod, drain: DrainRecord, settings: DrainSettings, now: number): number {
   const entry = entryOf(drain, pod);
-  const since = entry?.evictedAt ?? pod.deletionTimestamp ?? now;
   const own = (pod.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_SECONDS) * 1000;
-  const bound = since + Math.min(own, settings.maxGracePeriodMs);
+  // The API server sets deletionTimestamp to the deletion time plus the grace period: without our own
+  // record of the eviction (a crash before it was saved, or someone else deleted the pod) that already
+  // is the end of the grace period.
+  const bound =
+    entry?.evictedAt !== undefined
+      ? entry.evictedAt + Math.min(own, settings.maxGracePeriodMs)
+      : pod.deletionTimestamp !== undefined
+        ? Math.min(pod.deletionTimestamp, now + settings.maxGracePeriodMs)
+        : now + Math.min(own, settings.maxGracePeriodMs);
   return drain.deadline === undefined ? bound : Math.min(bound, drain.deadline);
+}
+
+/**
+ * A drain given up from outside the machine (Auto Scaling refused the termination, e.g. the group's
+ * minimum rose meanwhile): the next step removes the taint and says why.
+ */
+export function abandonDrain(drain: DrainRecord, reason: string, now: number): DrainRecord {
+  return { ...enter(drain, 'aborted', now), abortReason: reason };
 }
 
 function abort(drain: DrainRecord, reason: string, observation: DrainObservation, now: number): DrainStep {

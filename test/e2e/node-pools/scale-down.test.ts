@@ -11,7 +11,7 @@ import { recordInterruption } from '../../../shared/loops/node-pool-interruption
 import { runNodePoolTick } from '../../../shared/loops/node-pool-loop';
 import { DRAIN_TAINT, drainRecordKey } from '../../../shared/nodepools/drain';
 import { CA_ENABLED_TAG, clusterTag, NODE_POOL_TAG } from '../../../shared/nodepools/pools';
-import type { AutoScalingPort } from '../../../shared/ports/auto-scaling';
+import { AutoScalingError, type AutoScalingPort } from '../../../shared/ports/auto-scaling';
 import type { KubernetesPort } from '../../../shared/ports/kubernetes';
 import { silentLogger } from '../../../shared/ports/logger';
 import { SimCloud } from '../../../shared/sim/cloud';
@@ -169,6 +169,32 @@ describe('scale-down', () => {
     ).toMatch(/disruption|budget/i);
     expect(await nodeCount()).toBe(2);
     expect(cluster.disruptionStats()).toMatchObject({ podsLost: 0, pdbViolations: 0 });
+  });
+
+  it('gives a node back, untainted, when Auto Scaling refuses its termination for good', async () => {
+    addGroup('workers', 2);
+    addWorkload('web', 1, '100m');
+    advance(1_000);
+    cloud.failNext(
+      'terminateInstance',
+      1,
+      new AutoScalingError('Invalid', 'Currently, desiredSize equals minSize (2).'),
+    );
+    const ticks = await tickFor(
+      2 * MINUTE,
+      fast({
+        scaleDown: { enabled: true, unneededSeconds: 60, delayAfterAddSeconds: 0, maxEmptyPerTick: 1 },
+      }),
+    );
+    const refused = ticks
+      .flatMap((t) => t.scaleDown.drains)
+      .find((d) => d.actions.includes('terminate refused'));
+    expect(refused).toBeDefined();
+    const events = cluster.events().filter((e) => e.reason === 'ScaleDownFailed');
+    expect(events[0]?.message).toMatch(
+      /Auto Scaling refused the termination: Currently, desiredSize equals minSize/,
+    );
+    expect(cluster.disruptionStats().podsLost).toBe(0);
   });
 
   it('leaves nodes alone when scale-down is disabled or annotated scale-down-disabled', async () => {

@@ -468,9 +468,10 @@ class World {
           if ((this.refusedUntil[request.name] ?? 0) > now)
             return { pod: key, uid: request.uid, result: 'blocked' };
           if (pod.deletionTimestamp === undefined) {
-            pod.deletionTimestamp = now;
             pod.goneAt =
               now + (request.gracePeriodSeconds ?? pod.terminationGracePeriodSeconds ?? 30) * SECOND;
+            // As the API server does: the deletion timestamp is when the grace period ends.
+            pod.deletionTimestamp = pod.goneAt;
           }
           return { pod: key, uid: request.uid, result: 'evicted' as const };
         });
