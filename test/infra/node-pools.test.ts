@@ -1,4 +1,4 @@
-import { type App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import type { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -19,21 +19,21 @@ import {
 import type { ClusterLoops, TideplaneStack } from '../../infra/stack';
 import { resolvedClusterSchema } from '../../shared/config/load';
 import { nodePoolRequestSchema, parseNodePoolEvent } from '../../shared/config/node-pool-event';
+import {
+  acknowledgements,
+  type Json,
+  logicalId,
+  resource,
+  roleStatements,
+  type Statement,
+  single,
+} from './support/template';
 
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-central-1';
 const VPC_SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:tideplane/vpc-cluster`;
-
-type Json = Record<string, unknown>;
-type Statement = {
-  Sid?: string;
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Json;
-};
 
 /** Discovers its groups by tags (the default) and configures one pool on top. */
 function vpcCluster(overrides: Json = {}): Json {
@@ -83,43 +83,6 @@ function config(clusters: Json[]): Json {
     version: 1,
     accounts: [{ id: ACCOUNT, name: 'platform-prod', regions: [{ name: REGION, clusters }] }],
   };
-}
-
-function single<T>(items: readonly T[]): T {
-  expect(items).toHaveLength(1);
-  return items[0] as T;
-}
-
-function logicalId(construct: IConstruct): string {
-  return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
-}
-
-function resource(template: Template, construct: IConstruct): Json {
-  const found = template.toJSON().Resources[logicalId(construct)];
-  if (!found) throw new Error(`no resource for ${construct.node.path}`);
-  return found as Json;
-}
-
-function roleStatements(template: Template, role: IConstruct): Statement[] {
-  const roleId = logicalId(role);
-  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
-    JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`),
-  );
-  return single(policies).Properties.PolicyDocument.Statement as Statement[];
-}
-
-function acknowledgements(scope: IConstruct): { path: string; id: string; reason: string }[] {
-  return scope.node.findAll().flatMap((construct) =>
-    construct.node.metadata
-      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((entry) =>
-        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
-          path: construct.node.path,
-          id: id.replace(/^annotation::/i, ''),
-          reason,
-        })),
-      ),
-  );
 }
 
 const arnOf = (service: string, resourcePath: string) => ({

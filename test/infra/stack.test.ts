@@ -1,8 +1,7 @@
-import { type App, type CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
+import { type App, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildApp, InvalidConfigError, stackNameFor } from '../../infra/build-app';
@@ -14,6 +13,15 @@ import type { TideplaneStack } from '../../infra/stack';
 import { hpaEventSchema } from '../../shared/config/hpa-event';
 import { hpaSettingsSchema } from '../../shared/config/hpa-settings';
 import { clusterSchema } from '../../shared/config/schema';
+import {
+  acknowledgements,
+  type Json,
+  logicalId,
+  resource,
+  roleStatements,
+  type Statement,
+  single,
+} from './support/template';
 
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
@@ -63,43 +71,10 @@ function twoClusters(clusters: Json[] = [vpcCluster(), eksCluster()]): Json {
   return { version: 1, accounts: [account(ACCOUNT, 'platform-prod', { [REGION]: clusters })] };
 }
 
-function single<T>(items: readonly T[]): T {
-  expect(items).toHaveLength(1);
-  return items[0] as T;
-}
-
 /** What the handler parses `TIDEPLANE_CLUSTER` with: the config's own schemas. */
 const resolvedClusterSchema = z
   .object({ accountId: z.string(), region: z.string(), cluster: clusterSchema, hpa: hpaSettingsSchema })
   .strict();
-
-type Json = Record<string, unknown>;
-type Statement = {
-  Sid?: string;
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Json;
-};
-
-function logicalId(construct: IConstruct): string {
-  return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
-}
-
-function resource(template: Template, construct: IConstruct): Json {
-  const found = template.toJSON().Resources[logicalId(construct)];
-  if (!found) throw new Error(`no resource for ${construct.node.path}`);
-  return found as Json;
-}
-
-/** The statements of the role's default policy (CDK puts every `addToPrincipalPolicy` there). */
-function roleStatements(template: Template, role: IConstruct): Statement[] {
-  const roleId = logicalId(role);
-  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
-    JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`),
-  );
-  return single(policies).Properties.PolicyDocument.Statement as Statement[];
-}
 
 const partitionArn = (resourcePath: string) => ({
   'Fn::Join': [
@@ -115,20 +90,6 @@ const partitionArn = (resourcePath: string) => ({
     ],
   ],
 });
-
-function acknowledgements(scope: IConstruct): { path: string; id: string; reason: string }[] {
-  return scope.node.findAll().flatMap((construct) =>
-    construct.node.metadata
-      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((entry) =>
-        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
-          path: construct.node.path,
-          id: id.replace(/^annotation::/i, ''),
-          reason,
-        })),
-      ),
-  );
-}
 
 describe('given a config with a VPC cluster (kubeconfig) and an EKS cluster (dry-run) in one region', () => {
   let app: App;
