@@ -19,6 +19,7 @@ import {
 import type { ClusterLoops, TideplaneStack } from '../../infra/stack';
 import { resolvedClusterSchema } from '../../shared/config/load';
 import { nodePoolRequestSchema, parseNodePoolEvent } from '../../shared/config/node-pool-event';
+import { ACCOUNT, vpcCluster as baseVpcCluster, NO_BUNDLING, REGION, VPC_SECRET } from './support/clusters';
 import {
   acknowledgements,
   type Json,
@@ -29,27 +30,14 @@ import {
   single,
 } from './support/template';
 
-const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
-
-const ACCOUNT = '123456789012';
-const REGION = 'eu-central-1';
-const VPC_SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:tideplane/vpc-cluster`;
-
 /** Discovers its groups by tags (the default) and configures one pool on top. */
 function vpcCluster(overrides: Json = {}): Json {
-  return {
-    name: 'vpc-cluster',
-    access: { kind: 'kubeconfig', secretArn: VPC_SECRET },
-    vpc: {
-      vpcId: 'vpc-0a1b2c3d',
-      subnetIds: ['subnet-0a1b2c3d', 'subnet-1a2b3c4d'],
-      securityGroupIds: ['sg-0a1b2c3d'],
-    },
+  return baseVpcCluster({
     nodePools: {
       pools: [{ name: 'default', asgs: ['vpc-default-a', 'vpc-default-b'], instanceTypes: ['m5.large'] }],
     },
     ...overrides,
-  };
+  });
 }
 
 /** Lists every group itself, so its launch-failure rule names them. */

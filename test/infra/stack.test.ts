@@ -13,6 +13,7 @@ import type { TideplaneStack } from '../../infra/stack';
 import { hpaEventSchema } from '../../shared/config/hpa-event';
 import { hpaSettingsSchema } from '../../shared/config/hpa-settings';
 import { clusterSchema } from '../../shared/config/schema';
+import { ACCOUNT, NO_BUNDLING, REGION, VPC_SECRET, vpcCluster } from './support/clusters';
 import {
   acknowledgements,
   type Json,
@@ -22,26 +23,6 @@ import {
   type Statement,
   single,
 } from './support/template';
-
-const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
-
-const ACCOUNT = '123456789012';
-const REGION = 'eu-central-1';
-/** A partial ARN (no random suffix), so the grant must add `-??????`. */
-const VPC_SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:tideplane/vpc-cluster`;
-
-function vpcCluster(overrides: Json = {}): Json {
-  return {
-    name: 'vpc-cluster',
-    access: { kind: 'kubeconfig', secretArn: VPC_SECRET },
-    vpc: {
-      vpcId: 'vpc-0a1b2c3d',
-      subnetIds: ['subnet-0a1b2c3d', 'subnet-1a2b3c4d'],
-      securityGroupIds: ['sg-0a1b2c3d'],
-    },
-    ...overrides,
-  };
-}
 
 function eksCluster(overrides: Json = {}, caData = 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=='): Json {
   return {
