@@ -2,43 +2,32 @@
  * One invocation of the node-pool function as Lambda runs it (payload validation, lease, the launch
  * failure event), on the simulated cluster and Auto Scaling with the DynamoDB store on dynalite.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalDynamo, startLocalDynamo } from '../../../shared/adapters/dynamodb/local';
-import { DynamoDbStateStore } from '../../../shared/adapters/dynamodb/state-store';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { DynamoDbStateStore } from '../../../shared/adapters/dynamodb/state-store';
 import { type ResolvedCluster, resolvedClusterSchema } from '../../../shared/config/load';
 import { runNodePoolTick } from '../../../shared/loops/node-pool-loop';
 import { groupRecordKey, parseGroupRecord } from '../../../shared/nodepools/failures';
 import { CA_ENABLED_TAG, clusterTag } from '../../../shared/nodepools/pools';
 import { silentLogger } from '../../../shared/ports/logger';
 import { NODE_POOL_LOOP, runNodePoolInvocation } from '../../../shared/runtime/node-pool-invocation';
-import { SimCloud } from '../../../shared/sim/cloud';
-import { SimCluster } from '../../../shared/sim/cluster';
+import type { SimCloud } from '../../../shared/sim/cloud';
+import type { SimCluster } from '../../../shared/sim/cluster';
 import { SimEc2 } from '../../../shared/sim/ec2';
-import { VirtualClock } from '../../../shared/sim/virtual-clock';
+import type { VirtualClock } from '../../../shared/sim/virtual-clock';
+import { useSimAwsWorld } from './sim-aws-world';
 
 const REGION = 'eu-central-1';
 
-let dynamo: LocalDynamo;
+const world = useSimAwsWorld({ start: Date.UTC(2026, 10, 25, 9, 0, 0), seed: 2, prefix: 'invoke' });
 let clock: VirtualClock;
 let cluster: SimCluster;
 let cloud: SimCloud;
 let state: DynamoDbStateStore;
 let clusterName: string;
 let connects: number;
-let runs = 0;
 
-beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-});
-afterAll(async () => {
-  await dynamo.stop();
-});
 beforeEach(() => {
-  clock = new VirtualClock(Date.UTC(2026, 10, 25, 9, 0, 0));
-  cluster = new SimCluster({ clock, seed: 2 });
-  cloud = new SimCloud({ clock, cluster, seed: 2 });
-  state = new DynamoDbStateStore({ client: dynamo.client, tableName: dynamo.tableName, clock });
-  clusterName = `invoke-${++runs}`;
+  ({ clock, cluster, cloud, state, clusterName } = world);
   connects = 0;
   for (const [name, tags] of [
     ['ours-a', { [CA_ENABLED_TAG]: 'true', [clusterTag(clusterName)]: 'owned' }],

@@ -3,9 +3,8 @@
  * implement) with the real DynamoDB store on dynalite: scale from zero, zone balance, failures and the
  * fallback in the same tick, timeouts, limits, Events, and the faults that must never make it act twice.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalDynamo, startLocalDynamo } from '../../../shared/adapters/dynamodb/local';
-import { DynamoDbStateStore } from '../../../shared/adapters/dynamodb/state-store';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { DynamoDbStateStore } from '../../../shared/adapters/dynamodb/state-store';
 import { type NodePoolsConfig, nodePoolsSchema } from '../../../shared/config/node-pools';
 import { runNodePoolTick } from '../../../shared/loops/node-pool-loop';
 import { planNetwork } from '../../../shared/network/plan';
@@ -16,37 +15,27 @@ import { AutoScalingError } from '../../../shared/ports/auto-scaling';
 import type { Pod } from '../../../shared/ports/kubernetes';
 import { silentLogger } from '../../../shared/ports/logger';
 import { type StateStore, VersionConflictError } from '../../../shared/ports/state-store';
-import { DEFAULT_BOOT_SECONDS, SimCloud, type SimGroupSpec } from '../../../shared/sim/cloud';
-import { SimCluster } from '../../../shared/sim/cluster';
+import { DEFAULT_BOOT_SECONDS, type SimCloud, type SimGroupSpec } from '../../../shared/sim/cloud';
+import type { SimCluster } from '../../../shared/sim/cluster';
 import { SimEc2 } from '../../../shared/sim/ec2';
-import { VirtualClock } from '../../../shared/sim/virtual-clock';
+import type { VirtualClock } from '../../../shared/sim/virtual-clock';
 import type { WorkloadSpec } from '../../../shared/sim/workload';
+import { useSimAwsWorld } from './sim-aws-world';
 
 const TICK_MS = 15_000;
 const ZONES = ['eu-central-1a', 'eu-central-1b', 'eu-central-1c'];
 
-let dynamo: LocalDynamo;
+const world = useSimAwsWorld({ start: Date.UTC(2026, 10, 25, 9, 0, 0), seed: 5, prefix: 'pools' });
 let clock: VirtualClock;
 let cluster: SimCluster;
 let cloud: SimCloud;
 let ec2: SimEc2;
 let state: DynamoDbStateStore;
 let clusterName: string;
-let runs = 0;
 
-beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-});
-afterAll(async () => {
-  await dynamo.stop();
-});
 beforeEach(() => {
-  clock = new VirtualClock(Date.UTC(2026, 10, 25, 9, 0, 0));
-  cluster = new SimCluster({ clock, seed: 5 });
-  cloud = new SimCloud({ clock, cluster, seed: 5 });
+  ({ clock, cluster, cloud, state, clusterName } = world);
   ec2 = new SimEc2();
-  state = new DynamoDbStateStore({ client: dynamo.client, tableName: dynamo.tableName, clock });
-  clusterName = `pools-${++runs}`;
 });
 
 /** A pool as zonal groups tagged the cluster-autoscaler way, plus tideplane's pool and priority tags. */

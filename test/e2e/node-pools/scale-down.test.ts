@@ -3,9 +3,8 @@
  * DynamoDB store on dynalite: empty nodes, nodes with pods, PodDisruptionBudgets, a loop killed at every
  * step of a drain, and spot interruption warnings.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalDynamo, startLocalDynamo } from '../../../shared/adapters/dynamodb/local';
-import { DynamoDbStateStore } from '../../../shared/adapters/dynamodb/state-store';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { DynamoDbStateStore } from '../../../shared/adapters/dynamodb/state-store';
 import { type NodePoolsConfig, nodePoolsSchema } from '../../../shared/config/node-pools';
 import { recordInterruption } from '../../../shared/loops/node-pool-interruptions';
 import { runNodePoolTick } from '../../../shared/loops/node-pool-loop';
@@ -14,35 +13,25 @@ import { CA_ENABLED_TAG, clusterTag, NODE_POOL_TAG } from '../../../shared/nodep
 import { AutoScalingError, type AutoScalingPort } from '../../../shared/ports/auto-scaling';
 import type { KubernetesPort } from '../../../shared/ports/kubernetes';
 import { silentLogger } from '../../../shared/ports/logger';
-import { SimCloud } from '../../../shared/sim/cloud';
-import { SimCluster } from '../../../shared/sim/cluster';
+import type { SimCloud } from '../../../shared/sim/cloud';
+import type { SimCluster } from '../../../shared/sim/cluster';
 import { SimEc2 } from '../../../shared/sim/ec2';
-import { VirtualClock } from '../../../shared/sim/virtual-clock';
+import type { VirtualClock } from '../../../shared/sim/virtual-clock';
 import type { WorkloadSpec } from '../../../shared/sim/workload';
+import { useSimAwsWorld } from './sim-aws-world';
 
 const TICK_MS = 15_000;
 const MINUTE = 60_000;
 
-let dynamo: LocalDynamo;
+const world = useSimAwsWorld({ start: Date.UTC(2026, 10, 25, 22, 0, 0), seed: 9, prefix: 'down' });
 let clock: VirtualClock;
 let cluster: SimCluster;
 let cloud: SimCloud;
 let state: DynamoDbStateStore;
 let clusterName: string;
-let runs = 0;
 
-beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-});
-afterAll(async () => {
-  await dynamo.stop();
-});
 beforeEach(() => {
-  clock = new VirtualClock(Date.UTC(2026, 10, 25, 22, 0, 0));
-  cluster = new SimCluster({ clock, seed: 9 });
-  cloud = new SimCloud({ clock, cluster, seed: 9 });
-  state = new DynamoDbStateStore({ client: dynamo.client, tableName: dynamo.tableName, clock });
-  clusterName = `down-${++runs}`;
+  ({ clock, cluster, cloud, state, clusterName } = world);
 });
 
 function addGroup(name: string, desired: number, capacityType: 'on-demand' | 'spot' = 'on-demand') {
