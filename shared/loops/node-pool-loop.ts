@@ -25,6 +25,7 @@ import {
   type PoolProblem,
   resolvePools,
 } from '../nodepools/pools';
+import { planRebalance } from '../nodepools/rebalance';
 import {
   type GroupIncrease,
   planScaleUp,
@@ -34,11 +35,18 @@ import {
 import { AutoScalingError, type AutoScalingGroup, type AutoScalingPort } from '../ports/auto-scaling';
 import type { Clock } from '../ports/clock';
 import type { Ec2Port } from '../ports/ec2';
-import type { KubernetesPort, Pod } from '../ports/kubernetes';
+import type {
+  DaemonSet,
+  KubernetesPort,
+  Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+} from '../ports/kubernetes';
 import type { Logger } from '../ports/logger';
 import { type StateStore, type StoredItem, VersionConflictError } from '../ports/state-store';
 import { mapLimit } from '../runtime/map-limit';
-import { runScaleDownStep, type ScaleDownSummary } from './node-pool-scale-down';
+import { nodeEvent, runScaleDownStep, type ScaleDownSummary } from './node-pool-scale-down';
 import { decodeNodePoolState } from './node-pool-state';
 
 /** Events are reported as this component (`reportingController` becomes `tideplane.io/node-pools`). */
@@ -98,7 +106,18 @@ export interface NodePoolTickSummary {
   limitsReached: string[];
   problems: PoolProblem[];
   scaleDown: ScaleDownSummary;
+  /** Growth of a preferred pool so that fallback nodes can drain back onto it. */
+  rebalance: RebalanceOutcome;
   counts: { desiredCapacityWrites: number; stateWrites: number; events: number };
+}
+
+export interface RebalanceOutcome {
+  preferredPool?: string;
+  /** The fallback nodes the pool grows for. */
+  nodes: string[];
+  increases: AppliedIncrease[];
+  /** Pods of those nodes the preferred pool could not take after all, with why. */
+  unplaceable: UnplaceablePod[];
 }
 
 interface TickCounts {
@@ -391,6 +410,18 @@ export async function runNodePoolTick(deps: NodePoolLoopDeps): Promise<NodePoolT
     counts,
   });
 
+  const rebalance = await rebalanceFallback(deps, scaleDown, {
+    nodes,
+    pods,
+    daemonSets,
+    claims,
+    volumes,
+    pools: resolved.pools,
+    records,
+    now,
+    counts,
+  });
+
   const summary: NodePoolTickSummary = {
     cluster,
     time: now,
@@ -411,6 +442,7 @@ export async function runNodePoolTick(deps: NodePoolLoopDeps): Promise<NodePoolT
     limitsReached: plan.limitsReached,
     problems: resolved.problems,
     scaleDown,
+    rebalance,
     counts,
   };
   log.info('node-pool tick', {
@@ -421,6 +453,75 @@ export async function runNodePoolTick(deps: NodePoolLoopDeps): Promise<NodePoolT
     unplaceable: plan.unplaceable.length,
   });
   return summary;
+}
+
+/**
+ * Grows the preferred pool of the due rebalance hints, so that their fallback nodes can drain onto it
+ * (the next ticks' scale-down does that). Each node is told on its Events why its pool's sibling grows.
+ */
+async function rebalanceFallback(
+  deps: NodePoolLoopDeps,
+  scaleDown: ScaleDownSummary,
+  world: {
+    nodes: Node[];
+    pods: Pod[];
+    daemonSets: DaemonSet[];
+    claims: PersistentVolumeClaim[];
+    volumes: PersistentVolume[];
+    pools: NodePool[];
+    records: ReadonlyMap<string, StoredItem<GroupRecord>>;
+    now: number;
+    counts: TickCounts;
+  },
+): Promise<RebalanceOutcome> {
+  const plan = planRebalance({
+    hints: scaleDown.rebalance,
+    nodes: world.nodes,
+    pods: world.pods,
+    daemonSets: world.daemonSets,
+    claims: world.claims,
+    volumes: world.volumes,
+    pools: world.pools,
+    limits: limitsOf(deps.settings, deps.network),
+  });
+  const increases: AppliedIncrease[] = [];
+  for (const increase of plan.increases) {
+    increases.push(
+      await applyIncrease(deps, increase, world.records.get(increase.asgName), world.now, world.counts),
+    );
+  }
+  const outcome: RebalanceOutcome = {
+    nodes: plan.nodes,
+    increases,
+    unplaceable: plan.unplaceable,
+    ...(plan.preferredPool !== undefined ? { preferredPool: plan.preferredPool } : {}),
+  };
+  const applied = increases.filter((increase) => increase.result === 'applied');
+  if (applied.length === 0) return outcome;
+  const growth = applied.map((increase) => `${increase.asgName} ${increase.from}->${increase.to}`).join(', ');
+  deps.log.info('growing the preferred pool so that fallback nodes can drain back', {
+    cluster: deps.cluster,
+    pool: plan.preferredPool,
+    nodes: plan.nodes,
+    increases: growth,
+  });
+  const events = {
+    kubernetes: deps.kubernetes,
+    log: deps.log,
+    nodes: world.nodes,
+    now: world.now,
+    counts: world.counts,
+  };
+  for (const node of plan.nodes) {
+    await nodeEvent(
+      events,
+      node,
+      'Normal',
+      'RebalanceScaleUp',
+      `pool ${plan.preferredPool} grows (${growth}) so that this fallback node's pods can move back (tideplane)`,
+    );
+  }
+  return outcome;
 }
 
 async function putRecord(
@@ -620,6 +721,20 @@ export function renderNodePoolSummary(tick: NodePoolTickSummary): string {
   if (down.skipped) lines.push(`  no scale-down planned: ${down.skipped}`);
   else if (down.unneeded > 0)
     lines.push(`  ${down.unneeded} node(s) unneeded, waiting out the unneeded time`);
+  const waiting = down.rebalance.filter((hint) => !hint.due);
+  if (waiting.length > 0) {
+    const nodes = names(waiting.map((hint) => hint.node));
+    lines.push(
+      `  ${waiting.length} fallback node(s) could move back once their preferred pool grows: ${nodes}`,
+    );
+  }
+  for (const increase of tick.rebalance.increases) {
+    const error = increase.error ? ` (${increase.error})` : '';
+    lines.push(
+      `  rebalance: ${increase.result} ${increase.pool}/${increase.zone} ${increase.asgName} ` +
+        `${increase.from} → ${increase.to} for the pods of ${names(tick.rebalance.nodes)}${error}`,
+    );
+  }
   for (const problem of tick.problems) {
     const where = [problem.pool && `pool ${problem.pool}`, problem.asgName && `group ${problem.asgName}`]
       .filter(Boolean)

@@ -22,6 +22,7 @@ import {
   type NodeRemoval,
   nodeGroupsOf,
   planScaleDown,
+  type RebalanceHint,
   type ScaleDownSettings,
 } from '../nodepools/scale-down';
 import { AutoScalingError, type AutoScalingGroup, type AutoScalingPort } from '../ports/auto-scaling';
@@ -39,7 +40,10 @@ import type { Logger } from '../ports/logger';
 import { type StateStore, type StoredItem, VersionConflictError } from '../ports/state-store';
 import { pendingInterruptions, SPOT_NOTICE_MS } from './node-pool-interruptions';
 
-/** The state item with the nodes that are unneeded and since when (the scale-down core's memory). */
+/**
+ * The state item with the nodes that are unneeded and the fallback nodes hinted for a rebalance, each with
+ * since when (the scale-down core's memory).
+ */
 export const UNNEEDED_KEY = 'pool#unneeded';
 
 /** Drain steps one tick takes for one node at most (taint → evict, or terminate → delete → done). */
@@ -103,6 +107,8 @@ export interface ScaleDownSummary {
   unneeded: number;
   /** Nodes of pools that stay, with why (the first few). */
   blocked: { node: string; reason: string }[];
+  /** Fallback nodes that could go if their preferred pool grew; the due ones make it grow. */
+  rebalance: RebalanceHint[];
   /** Why no new scale-down was planned this tick, when it was not. */
   skipped?: string;
   /** Nodes whose drain taint was left behind without a drain, untainted this tick. */
@@ -170,8 +176,9 @@ function observe(drain: DrainRecord, input: ScaleDownStepInput, overlay: Overlay
   return seen;
 }
 
-async function nodeEvent(
-  input: ScaleDownStepInput,
+/** An Event on a node, best effort (a lost Event must not stop a drain). */
+export async function nodeEvent(
+  input: Pick<ScaleDownStepInput, 'kubernetes' | 'log' | 'nodes' | 'now' | 'counts'>,
   node: string,
   type: 'Normal' | 'Warning',
   reason: string,
@@ -308,16 +315,27 @@ function lastScaleUps(input: ScaleDownStepInput): Record<string, number> {
   return byPool;
 }
 
-function readUnneeded(stored: StoredItem[]): { item?: StoredItem; since: Record<string, number> } {
-  const item = stored.find((i) => i.sk === UNNEEDED_KEY);
-  const since: Record<string, number> = {};
-  const data = item?.data as { since?: unknown } | undefined;
-  if (data && typeof data.since === 'object' && data.since !== null) {
-    for (const [node, at] of Object.entries(data.since)) {
-      if (typeof at === 'number' && Number.isFinite(at)) since[node] = at;
+interface UnneededMemory {
+  item?: StoredItem;
+  since: Record<string, number>;
+  rebalanceSince: Record<string, number>;
+}
+
+function timesOf(value: unknown): Record<string, number> {
+  const times: Record<string, number> = {};
+  if (typeof value === 'object' && value !== null) {
+    for (const [node, at] of Object.entries(value)) {
+      if (typeof at === 'number' && Number.isFinite(at)) times[node] = at;
     }
   }
-  return item ? { item, since } : { since };
+  return times;
+}
+
+function readUnneeded(stored: StoredItem[]): UnneededMemory {
+  const item = stored.find((i) => i.sk === UNNEEDED_KEY);
+  const data = item?.data as { since?: unknown; rebalanceSince?: unknown } | undefined;
+  const memory = { since: timesOf(data?.since), rebalanceSince: timesOf(data?.rebalanceSince) };
+  return item ? { item, ...memory } : memory;
 }
 
 /**
@@ -362,6 +380,7 @@ export async function runScaleDownStep(input: ScaleDownStepInput): Promise<Scale
     drains: [],
     unneeded: 0,
     blocked: [],
+    rebalance: [],
     staleTaintsRemoved: [],
   };
   const overlay: Overlay = {
@@ -488,11 +507,13 @@ export async function runScaleDownStep(input: ScaleDownStepInput): Promise<Scale
     nodeGroups: nodeGroupsOf(input.nodes, input.pools, input.groups),
     draining,
     unneededSince: unneeded.since,
+    rebalanceSince: unneeded.rebalanceSince,
     lastScaleUp: lastScaleUps(input),
     settings: scaleDownSettingsOf(settings),
     now,
   });
   summary.unneeded = Object.keys(plan.unneededSince).length;
+  summary.rebalance = plan.rebalance;
   summary.blocked = plan.blocked.slice(0, 20).map((b) => ({ node: b.node, reason: b.reason }));
   if (dryRun) {
     for (const removal of [...plan.removeEmpty, ...plan.removeDrain]) {
@@ -506,19 +527,17 @@ export async function runScaleDownStep(input: ScaleDownStepInput): Promise<Scale
     return summary;
   }
 
+  const memory = { since: plan.unneededSince, rebalanceSince: plan.rebalanceSince };
   const sameUnneeded =
-    JSON.stringify(plan.unneededSince) === JSON.stringify(unneeded.since) && unneeded.item !== undefined;
+    unneeded.item !== undefined &&
+    JSON.stringify(memory) ===
+      JSON.stringify({ since: unneeded.since, rebalanceSince: unneeded.rebalanceSince });
   if (!sameUnneeded) {
     try {
-      await state.put(
-        cluster,
-        UNNEEDED_KEY,
-        { since: plan.unneededSince },
-        {
-          expectedVersion: unneeded.item?.version ?? 0,
-          expiresAt: Math.floor(now / 1000) + DRAIN_TTL_SECONDS,
-        },
-      );
+      await state.put(cluster, UNNEEDED_KEY, memory, {
+        expectedVersion: unneeded.item?.version ?? 0,
+        expiresAt: Math.floor(now / 1000) + DRAIN_TTL_SECONDS,
+      });
       input.counts.stateWrites++;
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;

@@ -6,7 +6,7 @@
  *    (requested over allocatable, the larger of CPU and memory; the GPU's on GPU nodes) is below its
  *    pool's threshold, and none of its pods blocks removal (the pod rules below, and
  *    PodDisruptionBudgets that would not admit its evictions now).
- * 2. Candidates are tried in removal order — empty nodes first, then lower-priority pools, spot before
+ * 2. Candidates are tried in removal order — lower-priority pools first, then empty nodes, spot before
  *    on-demand, least utilized, oldest, by name — each against the cluster as the earlier ones left it:
  *    it stays above its group's minimum, and every pod that must move fits the nodes that remain (the
  *    scale-up's predicates: selector and node affinity, taints, volume zones, hostname anti-affinity,
@@ -17,9 +17,12 @@
  *
  * Fallback must not be forever: a node of a pool below the highest priority is held to a threshold of
  * 1.0 (by default), so it is a candidate whenever its pods fit elsewhere and drains back as soon as the
- * preferred pools have room. A fallback node whose pods do not fit the existing nodes but would each fit
- * a new node of a higher-priority pool that may grow is reported as a rebalance hint; acting on it (grow
- * the preferred pool first) is left to the loop.
+ * preferred pools have room. Pools go first by priority, emptiness second: a new, still empty node of the
+ * preferred pool must take the fallback node's pods rather than be removed itself, or the two would
+ * flap. A fallback node whose pods do not fit the existing nodes but would each fit a new node of a
+ * higher-priority pool that may grow is reported as a rebalance hint; once it has been hinted for the
+ * unneeded time it is due, and the loop grows the preferred pool for its pods (the scale-up's planner,
+ * restricted to that pool), after which the node drains back as above.
  *
  * Pod rules, with cluster-autoscaler's annotations so that users keep their habits: daemon pods, static
  * (mirror) pods, finished and terminating pods never need to move. Of the rest, a pod blocks its node when
@@ -146,6 +149,8 @@ export interface ScaleDownInput {
   draining: ReadonlySet<string>;
   /** The previous plan's `unneededSince`. */
   unneededSince: Readonly<Record<string, number>>;
+  /** The previous plan's `rebalanceSince`. */
+  rebalanceSince: Readonly<Record<string, number>>;
   /** Epoch ms of each pool's latest scale-up. */
   lastScaleUp: Readonly<Record<string, number>>;
   settings: ScaleDownSettings;
@@ -177,6 +182,10 @@ export interface RebalanceHint {
   pool: string;
   preferredPool: string;
   pods: string[];
+  /** Epoch ms since when the node is hinted. */
+  since: number;
+  /** Hinted for the unneeded time: the preferred pool may grow for it now. */
+  due: boolean;
 }
 
 export interface ScaleDownPlan {
@@ -187,6 +196,8 @@ export interface ScaleDownPlan {
   /** Every node of a pool that does not go this tick (drains in progress aside), with why. */
   blocked: BlockedNode[];
   rebalance: RebalanceHint[];
+  /** Node name → epoch ms since when it is hinted, for the next plan. */
+  rebalanceSince: Record<string, number>;
 }
 
 const PROVIDER_ID = /^aws:\/\/\/[^/]*\/(i-[0-9a-zA-Z]+)$/;
@@ -622,8 +633,8 @@ class Planner {
     }
     return candidates.sort(
       (a, b) =>
-        Number(a.pods.length > 0) - Number(b.pods.length > 0) ||
         a.pool.priority - b.pool.priority ||
+        Number(a.pods.length > 0) - Number(b.pods.length > 0) ||
         Number(a.pool.capacityType !== 'spot') - Number(b.pool.capacityType !== 'spot') ||
         a.utilization - b.utilization ||
         a.node.creationTimestamp - b.node.creationTimestamp ||
@@ -728,11 +739,14 @@ class Planner {
         if (candidate.pool.priority < this.topPriority) {
           const preferred = this.preferredPool(candidate);
           if (preferred) {
+            const since = this.input.rebalanceSince[name] ?? now;
             rebalance.push({
               node: name,
               pool: candidate.pool.name,
               preferredPool: preferred.name,
               pods: candidate.pods.map(podKey),
+              since,
+              due: now - since >= settings.unneededTimeMs,
             });
           }
         }
@@ -821,6 +835,7 @@ class Planner {
       unneededSince,
       blocked: [...this.blocked].sort((a, b) => compare(a.node, b.node)),
       rebalance: rebalance.sort((a, b) => compare(a.node, b.node)),
+      rebalanceSince: Object.fromEntries(rebalance.map((hint) => [hint.node, hint.since])),
     };
   }
 
@@ -853,7 +868,7 @@ function budgetSelector(pdb: PodDisruptionBudget): Selector {
  *
  * @example
  * const plan = planScaleDown({ nodes, pods, pdbs, daemonSets, claims, volumes, pools,
- *   nodeGroups: nodeGroupsOf(nodes, pools, groups), draining, unneededSince: stored, lastScaleUp,
+ *   nodeGroups: nodeGroupsOf(nodes, pools, groups), draining, unneededSince, rebalanceSince, lastScaleUp,
  *   settings: DEFAULT_SCALE_DOWN_SETTINGS, now });
  * // plan.removeEmpty: [{ node: 'ip-10-0-1-5', pool: 'default', asgName: 'default-a', pods: [], ... }]
  * // plan.unneededSince: persisted for the next tick

@@ -6,7 +6,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DynamoDbStateStore } from '../../../shared/adapters/dynamodb/state-store';
 import { type NodePoolsConfig, nodePoolsSchema } from '../../../shared/config/node-pools';
-import { runNodePoolTick } from '../../../shared/loops/node-pool-loop';
+import { type NodePoolTickSummary, runNodePoolTick } from '../../../shared/loops/node-pool-loop';
 import { planNetwork } from '../../../shared/network/plan';
 import { groupRecordKey, parseGroupRecord } from '../../../shared/nodepools/failures';
 import { CA_ENABLED_TAG, clusterTag, NODE_POOL_TAG, PRIORITY_TAG } from '../../../shared/nodepools/pools';
@@ -23,6 +23,7 @@ import type { WorkloadSpec } from '../../../shared/sim/workload';
 import { useSimAwsWorld } from './sim-aws-world';
 
 const TICK_MS = 15_000;
+const MINUTE = 60_000;
 const ZONES = ['eu-central-1a', 'eu-central-1b', 'eu-central-1c'];
 
 const world = useSimAwsWorld({ start: Date.UTC(2026, 10, 25, 9, 0, 0), seed: 5, prefix: 'pools' });
@@ -254,6 +255,48 @@ describe('node-pool loop: failures and fallback', () => {
     advance(1_000);
     const third = await tick();
     expect(third.increases.every((i) => i.pool === 'fallback')).toBe(true);
+  });
+
+  it('moves the pods back to the preferred pool once its capacity returns, without flapping', async () => {
+    addPool('default', 'm5.xlarge', { zones: ['eu-central-1a'] });
+    addPool('fallback', 'm5a.xlarge', { priority: -10, zones: ['eu-central-1a'] });
+    const m5 = { instanceType: 'm5.xlarge', zone: 'eu-central-1a', capacityType: 'on-demand' } as const;
+    cloud.setCapacityAvailable(m5, false);
+    addWorkload('web', 2, '1');
+    advance(1_000);
+    const ticks: NodePoolTickSummary[] = [];
+    const run = async (ms: number) => {
+      for (let t = 0; t < ms; t += TICK_MS) {
+        ticks.push(await tick());
+        advance(TICK_MS);
+      }
+    };
+    await run(5 * MINUTE);
+    expect(await desired('fallback-a')).toBe(1);
+    expect(await desired('default-a')).toBe(0);
+
+    cloud.setCapacityAvailable(m5, true);
+    await run(45 * MINUTE);
+    const rebalances = ticks.flatMap((t) => t.rebalance.increases);
+    expect(rebalances).toMatchObject([{ asgName: 'default-a', from: 0, to: 1, result: 'applied' }]);
+    expect(await desired('fallback-a')).toBe(0);
+    expect(await desired('default-a')).toBe(1);
+    const nodes = await cluster.listNodes();
+    const running = (await pods()).filter((pod) => pod.phase === 'Running');
+    expect(
+      running.map(
+        (pod) => nodes.find((n) => n.name === pod.nodeName)?.labels['node.kubernetes.io/instance-type'],
+      ),
+    ).toEqual(['m5.xlarge', 'm5.xlarge']);
+    expect(cluster.disruptionStats()).toMatchObject({ podsLost: 0, pdbViolations: 0 });
+    // The new preferred node was never a scale-down candidate of its own: one drain, the fallback node.
+    const started = ticks.flatMap((t) => t.scaleDown.started);
+    expect(started.map((s) => s.pool)).toEqual(['fallback']);
+    const reasons = cluster
+      .events()
+      .filter((e) => e.involvedObject.kind === 'Node')
+      .map((e) => e.reason);
+    expect(reasons).toContain('RebalanceScaleUp');
   });
 
   it('skips every pool whose instance type is remembered out of capacity in that zone', async () => {

@@ -11,7 +11,7 @@ import { runNodePoolTick } from '../../../shared/loops/node-pool-loop';
 import { DRAIN_TAINT, drainRecordKey } from '../../../shared/nodepools/drain';
 import { CA_ENABLED_TAG, clusterTag, NODE_POOL_TAG } from '../../../shared/nodepools/pools';
 import { AutoScalingError, type AutoScalingPort } from '../../../shared/ports/auto-scaling';
-import type { KubernetesPort } from '../../../shared/ports/kubernetes';
+import { ConflictError, type KubernetesPort } from '../../../shared/ports/kubernetes';
 import { silentLogger } from '../../../shared/ports/logger';
 import type { SimCloud } from '../../../shared/sim/cloud';
 import type { SimCluster } from '../../../shared/sim/cluster';
@@ -254,6 +254,53 @@ describe('a drain killed at every step', () => {
       expect(leftover).toEqual([]);
     });
   }
+});
+
+describe('a 409 on the drain taint', () => {
+  it('keeps the drain, evicts nothing until the node is tainted, and finishes once the patch goes through', async () => {
+    addGroup('workers', 2);
+    addWorkload('web', 3, '300m');
+    advance(1_000);
+    let conflicts = 0;
+    const conflicting = new Proxy(cluster, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property === 'setNodeTaint') {
+          return async (...args: Parameters<SimCluster['setNodeTaint']>) => {
+            if (args[2] && conflicts < 3) {
+              conflicts++;
+              throw new ConflictError(
+                `Operation cannot be fulfilled on nodes "${args[0]}": the object has been modified`,
+              );
+            }
+            return target.setNodeTaint(...args);
+          };
+        }
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    let drained: string | undefined;
+    for (let t = 0; t < 16 && conflicts < 3; t++) {
+      const result = await tick(fast(), { kubernetes: conflicting });
+      drained ??= result.scaleDown.started[0]?.node;
+      advance(TICK_MS);
+    }
+    expect(conflicts).toBe(3);
+    if (!drained) throw new Error('no drain started');
+    const record = await state.get(clusterName, drainRecordKey(drained));
+    expect(record?.data).toMatchObject({ node: drained, state: 'tainted' });
+    expect(cluster.disruptionStats().evictions).toBe(0);
+    expect((await cluster.listNodes()).find((n) => n.name === drained)?.taints ?? []).not.toContainEqual(
+      expect.objectContaining({ key: DRAIN_TAINT.key }),
+    );
+
+    await tickFor(5 * MINUTE, fast());
+    expect(await nodeCount()).toBe(1);
+    expect(await desired('workers')).toBe(1);
+    expect(await runningShopPods()).toHaveLength(3);
+    expect(cluster.disruptionStats()).toMatchObject({ podsLost: 0, pdbViolations: 0 });
+    expect(await state.get(clusterName, drainRecordKey(drained))).toBeUndefined();
+  });
 });
 
 describe('spot interruption warnings', () => {

@@ -278,6 +278,7 @@ export function scaleDownInput(overrides: Partial<ScaleDownInput> = {}): ScaleDo
     nodeGroups: new Map(),
     draining: new Set(),
     unneededSince: {},
+    rebalanceSince: {},
     lastScaleUp: {},
     settings: DEFAULT_SCALE_DOWN_SETTINGS,
     now: Date.UTC(2025, 5, 3, 2, 0, 0),

@@ -35,6 +35,7 @@ import {
 const NOW = Date.UTC(2025, 5, 3, 2, 0, 0);
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
 const [ZONE_A, ZONE_B] = ZONES;
 
 interface PoolSpec {
@@ -721,8 +722,16 @@ describe('given fallback pools', () => {
     const result = plan(cluster, { pods });
     expect(removed(result)).toEqual([]);
     expect(result.rebalance).toEqual([
-      { node: 'f1', pool: 'fallback', preferredPool: 'default', pods: ['shop/web-0'] },
+      {
+        node: 'f1',
+        pool: 'fallback',
+        preferredPool: 'default',
+        pods: ['shop/web-0'],
+        since: NOW,
+        due: false,
+      },
     ]);
+    expect(result.rebalanceSince).toEqual({ f1: NOW });
 
     const backedOff = build([
       {
@@ -733,6 +742,38 @@ describe('given fallback pools', () => {
       { name: 'fallback', nodes: ['f1'] },
     ]);
     expect(plan(backedOff, { pods }).rebalance).toEqual([]);
+  });
+
+  it('should make a hint due once the node has been hinted for the unneeded time, and forget it after', () => {
+    const cluster = build(pools);
+    const pods = [pod('web-0', 'f1', '1200m'), pod('busy', 'd1', '1800m')];
+    const early = plan(cluster, { pods, rebalanceSince: { f1: NOW - 9 * MINUTE, gone: NOW - HOUR } });
+    expect(early.rebalance.map((h) => [h.node, h.since, h.due])).toEqual([['f1', NOW - 9 * MINUTE, false]]);
+    expect(early.rebalanceSince).toEqual({ f1: NOW - 9 * MINUTE });
+    const due = plan(cluster, { pods, rebalanceSince: { f1: NOW - 10 * MINUTE } });
+    expect(due.rebalance.map((h) => h.due)).toEqual([true]);
+
+    // Once the preferred pool has room the node drains instead, and its hint is forgotten.
+    const roomy = [pod('web-0', 'f1', '1200m'), pod('light', 'd1', '200m')];
+    const after = plan(cluster, { pods: roomy, rebalanceSince: { f1: NOW - 20 * MINUTE } });
+    expect(after.rebalance).toEqual([]);
+    expect(after.rebalanceSince).toEqual({});
+    expect(after.removeDrain.map((r) => r.node)).toEqual(['f1']);
+  });
+
+  it('should move a fallback node onto a new empty node of the preferred pool rather than remove that node', () => {
+    const cluster = build([
+      { name: 'default', options: { priority: 10 }, nodes: ['d1', 'd-new'] },
+      { name: 'fallback', nodes: ['f1'] },
+    ]);
+    const pods = [pod('web-0', 'f1', '1200m'), pod('busy', 'd1', '1800m')];
+    const result = plan(cluster, { pods });
+    expect(result.removeDrain.map((r) => [r.node, r.pods])).toEqual([['f1', ['shop/web-0']]]);
+    expect(result.removeEmpty).toEqual([]);
+    expect(reasonOf(result, 'd-new')).toBe(
+      'pod shop/web-0 (moving here from f1) would not fit elsewhere: Insufficient cpu',
+    );
+    expect(result.rebalance).toEqual([]);
   });
 });
 

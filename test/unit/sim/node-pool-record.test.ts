@@ -121,7 +121,8 @@ function summary(time: number, overrides: Partial<NodePoolTickSummary> = {}): No
     unplaceable: [],
     limitsReached: [],
     problems: [],
-    scaleDown: { started: [], drains: [], unneeded: 0, blocked: [], staleTaintsRemoved: [] },
+    scaleDown: { started: [], drains: [], unneeded: 0, blocked: [], rebalance: [], staleTaintsRemoved: [] },
+    rebalance: { nodes: [], increases: [], unplaceable: [] },
     counts: { desiredCapacityWrites: 0, stateWrites: 0, events: 0 },
     ...overrides,
   };
@@ -325,6 +326,7 @@ describe('NodePoolRecorder scale-down', () => {
             drains: [],
             unneeded: 0,
             blocked: [],
+            rebalance: [],
             staleTaintsRemoved: [],
             ...scaleDown,
           },
