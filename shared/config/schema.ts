@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type NetworkInput, planNetwork } from '../network/plan';
+import { controlPlaneSchema } from './control-plane';
 import { hpaOverridesSchema, hpaSettingsSchema } from './hpa-settings';
 import { nodePoolsSchema } from './node-pools';
 
@@ -220,6 +221,11 @@ export const clusterSchema = z
     nodePools: nodePoolsSchema
       .optional()
       .describe('The node-pool loop (scale-up, fallback); absent: no node-pool function.'),
+    controlPlane: controlPlaneSchema
+      .optional()
+      .describe(
+        'The control-plane loop (instance-type or EKS tier swaps); absent: no control-plane function.',
+      ),
   })
   .strict();
 

@@ -42,6 +42,12 @@ export interface AutoScalingGroup {
    */
   instanceTypesError?: string;
   purchase: PurchaseOptions;
+  /** The launch template the group launches (not one of a mixed-instances policy), when it has one. */
+  launchTemplate?: { launchTemplateId: string; launchTemplateName?: string; version: string };
+  /** The target groups its instances are registered with (`TargetGroupARNs`); empty when none. */
+  targetGroupArns?: string[];
+  /** Processes suspended on the group (`SuspendedProcesses[].ProcessName`). */
+  suspendedProcesses?: string[];
 }
 
 /** One scaling activity (`DescribeScalingActivities`), newest first. */
