@@ -1,33 +1,21 @@
 import type { ResolvedCluster } from '../config/load';
 import { formatPath } from '../config/load';
-import { type LaunchUnsuccessfulEvent, parseNodePoolEvent } from '../config/node-pool-event';
+import { parseNodePoolEvent } from '../config/node-pool-event';
 import type { NodePoolsConfig } from '../config/node-pools';
 import { networkInputOf } from '../config/schema';
-import { interruptionKey, recordInterruption } from '../loops/node-pool-interruptions';
+import { acceptNodePoolEvent } from '../loops/node-pool-events';
 import { type NodePoolTickSummary, renderNodePoolSummary, runNodePoolTick } from '../loops/node-pool-loop';
 import { type NetworkPlan, planNetwork } from '../network/plan';
-import { DRAIN_RECORD_PREFIX } from '../nodepools/drain';
-import {
-  encodeGroupRecord,
-  type GroupRecord,
-  groupRecordKey,
-  NODE_POOL_STATE_PREFIX,
-  parseGroupRecord,
-} from '../nodepools/failures';
-import { clusterGroups } from '../nodepools/pools';
 import type { AutoScalingPort } from '../ports/auto-scaling';
 import type { Clock } from '../ports/clock';
 import type { Ec2Port } from '../ports/ec2';
 import type { KubernetesPort } from '../ports/kubernetes';
 import type { Logger } from '../ports/logger';
-import { type StateStore, VersionConflictError } from '../ports/state-store';
+import type { StateStore } from '../ports/state-store';
 import { type InvocationResult, runUnderLease } from './invocation';
 
 /** The lease of the node-pool loop (`lease#node-pools`). */
 export const NODE_POOL_LOOP = 'node-pools';
-
-/** Attempts to record a reported failure when the group's state item keeps changing underneath. */
-const RECORD_ATTEMPTS = 3;
 
 export interface NodePoolInvocationDeps {
   config: ResolvedCluster;
@@ -51,7 +39,8 @@ export type NodePoolInvocationResponse =
       dryRun: boolean;
       /**
        * `lease-held`: another invocation runs the loop right now (a reported failure waits in the state
-       * store for its next tick); `ignored`: an event about a group of another cluster.
+       * store for its next tick); `ignored`: an event of another cluster's group or instance, a
+       * duplicate, or a state change of an instance nothing here refers to (`acceptNodePoolEvent`).
        */
       status: InvocationResult<NodePoolTickSummary>['status'] | 'disabled' | 'ignored';
       ticks: NodePoolTickSummary[];
@@ -66,53 +55,6 @@ function networkOf(config: ResolvedCluster): NetworkPlan | undefined {
   // The config schema runs the same plan, so a config that got here plans fine.
   if (!result.ok) throw new Error(`network: ${result.problems.join('; ')}`);
   return result.plan;
-}
-
-/**
- * Stores the failure on the group's state item for the loop's next tick. The tick under the lease acts
- * on it (backoff, desired back, fallback); recording it first is what keeps an event that arrives during
- * a running tick from being lost or acted on twice.
- */
-async function recordReportedFailure(
-  deps: NodePoolInvocationDeps,
-  event: LaunchUnsuccessfulEvent,
-): Promise<void> {
-  const { state, config } = deps;
-  const cluster = config.cluster.name;
-  const asgName = event.detail.AutoScalingGroupName;
-  const at = Date.parse(event.time);
-  const zone = event.detail.Details?.['Availability Zone'];
-  const message = [event.detail.StatusMessage, typeof zone === 'string' ? `(zone ${zone})` : '']
-    .filter(Boolean)
-    .join(' ');
-  for (let attempt = 1; ; attempt++) {
-    const item = await state.get(cluster, groupRecordKey(asgName));
-    const record: GroupRecord = item ? parseGroupRecord(item.data) : { asgName };
-    const next: GroupRecord = {
-      ...record,
-      reportedFailure: { at, message: message || 'launch unsuccessful' },
-    };
-    try {
-      await state.put(cluster, groupRecordKey(asgName), encodeGroupRecord(next), {
-        expectedVersion: item?.version ?? 0,
-        ...(item?.expiresAt !== undefined ? { expiresAt: item.expiresAt } : {}),
-      });
-      return;
-    } catch (error) {
-      if (!(error instanceof VersionConflictError) || attempt >= RECORD_ATTEMPTS) throw error;
-    }
-  }
-}
-
-/** Whether a drain or a recorded interruption refers to the instance (so its state change matters). */
-async function instanceHasState(state: StateStore, cluster: string, instanceId: string): Promise<boolean> {
-  const items = await state.query(cluster, NODE_POOL_STATE_PREFIX);
-  return items.some(
-    (item) =>
-      item.sk === interruptionKey(instanceId) ||
-      (item.sk.startsWith(DRAIN_RECORD_PREFIX) &&
-        (item.data as { instanceId?: unknown } | undefined)?.instanceId === instanceId),
-  );
 }
 
 /**
@@ -154,52 +96,13 @@ export async function runNodePoolInvocation(
     return { ...base, status: 'disabled', summary: `${cluster.name}: ${why}` };
   }
 
-  let maxTicks = requested?.ticks ?? (dryRun && requested?.dryRun ? 1 : undefined);
-  if (event.kind === 'spot-interruption' || event.kind === 'rebalance-recommendation') {
-    const instanceId = event.event.detail['instance-id'];
-    const recorded = dryRun
-      ? { status: 'dry-run' as const }
-      : await recordInterruption(
-          { cluster: cluster.name, autoScaling: deps.autoScaling, state: deps.state, settings },
-          { kind: event.kind, instanceId, at: Date.parse(event.event.time) },
-        );
-    if (recorded.status === 'not-ours' || recorded.status === 'duplicate') {
-      const why =
-        recorded.status === 'not-ours'
-          ? `instance ${instanceId} is not in one of this cluster's groups`
-          : `instance ${instanceId}'s ${event.kind} was recorded already`;
-      return { ...base, status: 'ignored', summary: `${cluster.name}: ${why}; nothing done` };
-    }
-    // One tick now: the drain starts at once (a spot instance has two minutes).
-    maxTicks = 1;
-  }
-  if (event.kind === 'instance-state-change') {
-    const instanceId = event.event.detail['instance-id'];
-    const involved = await instanceHasState(deps.state, cluster.name, instanceId);
-    if (!involved) {
-      return {
-        ...base,
-        status: 'ignored',
-        summary: `${cluster.name}: instance ${instanceId} (${event.event.detail.state}) has no drain or warning here; nothing done`,
-      };
-    }
-    // A tick sees the instance gone, deletes its Node and finishes the drain.
-    maxTicks = 1;
-  }
-  if (event.kind === 'launch-unsuccessful') {
-    const asgName = event.event.detail.AutoScalingGroupName;
-    const groups = clusterGroups(cluster.name, settings, await deps.autoScaling.describeGroups([asgName]));
-    if (groups.length === 0) {
-      return {
-        ...base,
-        status: 'ignored',
-        summary: `${cluster.name}: group ${asgName} is not one of this cluster's node pools; nothing done`,
-      };
-    }
-    if (!dryRun) await recordReportedFailure(deps, event.event);
-    // One tick now, so the fallback starts at once; the schedule brings the next invocation.
-    maxTicks = 1;
-  }
+  const accepted = await acceptNodePoolEvent(
+    { cluster: cluster.name, settings, autoScaling: deps.autoScaling, state: deps.state },
+    event,
+    dryRun,
+  );
+  if (accepted.action === 'ignored') return { ...base, status: 'ignored', summary: accepted.summary };
+  const { maxTicks } = accepted;
 
   const network = networkOf(deps.config);
   let connection: ReturnType<NodePoolInvocationDeps['connect']> | undefined;

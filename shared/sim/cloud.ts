@@ -9,10 +9,13 @@
  * stays below desired, records a failed scaling activity with the status message AWS gives, and retries
  * every `LAUNCH_RETRY_MS` until capacity is restored.
  *
- * Spot knob: `interruptSpotInstance` has EC2 warn that a spot instance will be interrupted and take it
+ * Spot knobs: `interruptSpotInstance` has EC2 warn that a spot instance will be interrupted and take it
  * `SPOT_INTERRUPTION_NOTICE_MS` later (its node leaves then, with whatever pods are still on it; the group
- * replaces it). The warnings wait in `takeInterruptionWarnings` for the simulator's event source, which
- * hands them to the node-pool loop as EventBridge would.
+ * replaces it); `recommendRebalance` has EC2 recommend rebalancing one away from elevated risk (nothing
+ * is taken by it). Every instance that leaves — interrupted, terminated through Auto Scaling, scaled in
+ * — emits a `shutting-down` and, once gone, a `terminated` state change. These EC2 events wait in
+ * `takeInstanceEvents` for the simulator's event source, which delivers them to the node-pool loop as
+ * EventBridge would.
  *
  * Nodes carry the labels and the allocatable of the node-pool loop's template nodes (well-known labels,
  * EKS reservations), the hostname label, and `aws:///<zone>/<instance id>` as provider ID, so the loop
@@ -31,8 +34,14 @@ import type { Clock } from '../ports/clock';
 import type { Node } from '../ports/kubernetes';
 import { ApiCallRecorder, type ApiStats, type ErrorFactory } from './api-calls';
 import type { SimCluster } from './cluster';
+import type {
+  RebalanceRecommendationInstanceEvent,
+  SimInstanceEvent,
+  SpotInterruptionInstanceEvent,
+} from './instance-events';
 import { defaultMaxPods, instanceType, nodeResources } from './instance-types';
 import { mix32 } from './random';
+import { SIM_AWS_ACCOUNT_ID } from './sim-sqs';
 
 export type CapacityType = 'on-demand' | 'spot';
 
@@ -97,6 +106,8 @@ export interface SimInstance {
   goneAt?: number;
   /** When EC2 interrupts it (a spot interruption was warned). */
   interruptAt?: number;
+  /** When EC2 recommended rebalancing it. */
+  rebalanceRecommendedAt?: number;
 }
 
 /** An `EC2 Spot Instance Interruption Warning`, with what the simulator knows of the instance. */
@@ -128,6 +139,8 @@ export interface SimCloudOptions {
   cluster: SimCluster;
   /** @default 'eu-central-1' */
   region?: string;
+  /** The account the instances run in (their events name it). @default SIM_AWS_ACCOUNT_ID */
+  accountId?: string;
   /** @default 1 */
   seed?: number;
 }
@@ -146,6 +159,32 @@ function typesOf(spec: SimGroupSpec): string[] {
 /** An instant as Auto Scaling writes it in causes: `2024-05-01T10:00:00Z`. */
 function awsTime(epochMs: number): string {
   return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** A UUID-shaped id, deterministic in the seed, a counter and a salt (one salt per kind of id). */
+function uuidOf(seed: number, n: number, salt: number): string {
+  const hex = [0, 1, 2, 3]
+    .map((part) =>
+      mix32(seed, n, salt + part)
+        .toString(16)
+        .padStart(8, '0'),
+    )
+    .join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The warning as `interruptSpotInstance` describes it. */
+function warningOf(event: SpotInterruptionInstanceEvent): SpotInterruptionWarning {
+  return {
+    instanceId: event.instanceId,
+    groupName: event.groupName,
+    nodeName: event.nodeName,
+    zone: event.zone,
+    instanceType: event.instanceType,
+    instanceAction: event.instanceAction,
+    warnedAt: event.time,
+    interruptAt: event.interruptAt,
+  };
 }
 
 /**
@@ -177,6 +216,7 @@ export function insufficientCapacityMessage(spec: SimGroupSpec, zone: string): s
  */
 export class SimCloud implements AutoScalingPort {
   readonly region: string;
+  readonly accountId: string;
   private readonly clock: Clock;
   private readonly cluster: SimCluster;
   private readonly seed: number;
@@ -184,16 +224,20 @@ export class SimCloud implements AutoScalingPort {
   private readonly groups = new Map<string, GroupRecord>();
   private readonly unavailable = new Set<string>();
   private readonly activityLog: ScalingActivity[] = [];
-  /** Every warning scheduled, in the order they were asked for; `delivered` once taken. */
-  private readonly interruptions: { warning: SpotInterruptionWarning; delivered: boolean }[] = [];
+  /** Every instance event emitted or scheduled, in the order it was. */
+  private readonly emitted: SimInstanceEvent[] = [];
+  /** Events not handed out by `takeInstanceEvents` yet (a redelivered one again). */
+  private undelivered: SimInstanceEvent[] = [];
   private instanceCounter = 0;
   private activityCounter = 0;
+  private eventCounter = 0;
   private lastReconcileAt: number;
 
   constructor(options: SimCloudOptions) {
     this.clock = options.clock;
     this.cluster = options.cluster;
     this.region = options.region ?? 'eu-central-1';
+    this.accountId = options.accountId ?? SIM_AWS_ACCOUNT_ID;
     this.seed = options.seed ?? 1;
     this.lastReconcileAt = this.clock.now();
   }
@@ -341,7 +385,7 @@ export class SimCloud implements AutoScalingPort {
   }
 
   /**
-   * An interruption warning for a spot instance: visible to `takeInterruptionWarnings` from `warningAt`
+   * An interruption warning for a spot instance: handed out by `takeInstanceEvents` from `warningAt`
    * (default now), and `terminateAfterMs` later EC2 takes the instance. Its node leaves then, and pods
    * still on it are lost (their workloads recreate them unscheduled); the group, whose desired capacity
    * EC2 does not touch, launches a replacement. An instance the loop terminated in the meantime is not
@@ -368,18 +412,42 @@ export class SimCloud implements AutoScalingPort {
       throw new Error(`${instanceId} is on-demand: EC2 interrupts spot only`);
     if (instance.interruptAt !== undefined) throw new Error(`${instanceId} is already being interrupted`);
     instance.interruptAt = warnedAt + terminateAfterMs;
-    const warning: SpotInterruptionWarning = {
-      instanceId,
-      groupName: instance.groupName,
-      nodeName: instance.nodeName,
-      zone: instance.zone,
-      instanceType: instance.instanceType,
+    const event = this.emit({
+      ...this.aboutInstance(instance, warnedAt),
+      kind: 'spot-interruption',
       instanceAction: 'terminate',
-      warnedAt,
       interruptAt: instance.interruptAt,
-    };
-    this.interruptions.push({ warning, delivered: false });
-    return { ...warning };
+    });
+    return warningOf(event);
+  }
+
+  /**
+   * An EC2 Instance Rebalance Recommendation for a spot instance: its capacity pool is at elevated risk
+   * of interruption. Handed out by `takeInstanceEvents` from `at` (default now); by itself EC2 takes
+   * nothing. Throws for an unknown, terminating, on-demand or already recommended instance, or a time in
+   * the past.
+   *
+   * @example
+   * const [atRisk] = cloud.instances('spot-a');
+   * if (atRisk) cloud.recommendRebalance(atRisk.instanceId); // then, maybe, interruptSpotInstance
+   */
+  recommendRebalance(
+    instanceId: string,
+    options: { at?: number } = {},
+  ): RebalanceRecommendationInstanceEvent {
+    const now = this.clock.now();
+    const at = options.at ?? now;
+    if (at < now) throw new Error(`rebalance recommendation at ${at} is in the past (now ${now})`);
+    const found = this.findLiveInstance(instanceId);
+    if (!found) throw new Error(`no running instance ${instanceId}`);
+    const { instance } = found;
+    if (instance.capacityType !== 'spot')
+      throw new Error(`${instanceId} is on-demand: EC2 recommends rebalancing spot only`);
+    if (instance.rebalanceRecommendedAt !== undefined)
+      throw new Error(`${instanceId} was already recommended for rebalancing`);
+    instance.rebalanceRecommendedAt = at;
+    const event = this.emit({ ...this.aboutInstance(instance, at), kind: 'rebalance-recommendation' });
+    return { ...event };
   }
 
   /**
@@ -454,9 +522,9 @@ export class SimCloud implements AutoScalingPort {
         next = Math.min(next, Math.max(group.nextLaunchAttemptAt, this.lastReconcileAt));
       if (live > group.desiredCapacity) next = Math.min(next, this.lastReconcileAt);
     }
-    // A warning due later must wake the event source when it is emitted, not at the next other event.
-    for (const { warning } of this.interruptions) {
-      if (warning.warnedAt > this.lastReconcileAt) next = Math.min(next, warning.warnedAt);
+    // An event due later must wake the event source when it is emitted, not at the next other event.
+    for (const event of this.undelivered) {
+      if (event.time > this.lastReconcileAt) next = Math.min(next, event.time);
     }
     return next;
   }
@@ -471,23 +539,42 @@ export class SimCloud implements AutoScalingPort {
   }
 
   /**
-   * The interruption warnings emitted by now that were not taken yet, oldest first, each handed out once:
-   * what the simulator's event source delivers to the node-pool loop.
+   * The instance events emitted by now that were not taken yet, oldest first (ties in the order EC2
+   * emitted them), each handed out once: what the simulator's event source delivers to the node-pool
+   * loop.
    */
-  takeInterruptionWarnings(): SpotInterruptionWarning[] {
+  takeInstanceEvents(): SimInstanceEvent[] {
     const now = this.clock.now();
-    const due = this.interruptions.filter((entry) => !entry.delivered && entry.warning.warnedAt <= now);
-    for (const entry of due) entry.delivered = true;
-    return due.map((entry) => ({ ...entry.warning })).sort((a, b) => a.warnedAt - b.warnedAt);
+    const due = this.undelivered.filter((event) => event.time <= now);
+    if (due.length === 0) return [];
+    this.undelivered = this.undelivered.filter((event) => event.time > now);
+    return due.sort((a, b) => a.time - b.time).map((event) => ({ ...event }));
+  }
+
+  /**
+   * Hands an event already taken out again, id and time unchanged, as EventBridge may (it delivers at
+   * least once). Throws for an event never emitted.
+   */
+  redeliverInstanceEvent(id: string): void {
+    const event = this.emitted.find((candidate) => candidate.id === id);
+    if (!event) throw new Error(`no instance event ${id}`);
+    this.undelivered.push(event);
+  }
+
+  /** Every instance event emitted by now, taken or not, oldest first (for reports and tests). */
+  instanceEvents(): SimInstanceEvent[] {
+    const now = this.clock.now();
+    return this.emitted
+      .filter((event) => event.time <= now)
+      .sort((a, b) => a.time - b.time)
+      .map((event) => ({ ...event }));
   }
 
   /** Every interruption warning emitted by now, taken or not, oldest first (for reports and tests). */
   interruptionWarnings(): SpotInterruptionWarning[] {
-    const now = this.clock.now();
-    return this.interruptions
-      .filter((entry) => entry.warning.warnedAt <= now)
-      .map((entry) => ({ ...entry.warning }))
-      .sort((a, b) => a.warnedAt - b.warnedAt);
+    return this.instanceEvents().flatMap((event) =>
+      event.kind === 'spot-interruption' ? [warningOf(event)] : [],
+    );
   }
 
   /** A group's instances (copies), terminating ones included. */
@@ -633,17 +720,28 @@ export class SimCloud implements AutoScalingPort {
   }
 
   private record(activity: Omit<ScalingActivity, 'activityId'>): void {
-    const n = this.activityCounter++;
-    const hex = [
-      mix32(this.seed, n, 21),
-      mix32(this.seed, n, 22),
-      mix32(this.seed, n, 23),
-      mix32(this.seed, n, 24),
-    ]
-      .map((part) => part.toString(16).padStart(8, '0'))
-      .join('');
-    const activityId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+    const activityId = uuidOf(this.seed, this.activityCounter++, 21);
     this.activityLog.push({ activityId, ...activity });
+  }
+
+  /** The envelope fields of an event about the instance, emitted at `time`. */
+  private aboutInstance(instance: SimInstance, time: number) {
+    return {
+      // Salted apart from activity ids, so no event shares an id with an activity.
+      id: uuidOf(this.seed, this.eventCounter++, 31),
+      time,
+      instanceId: instance.instanceId,
+      groupName: instance.groupName,
+      nodeName: instance.nodeName,
+      zone: instance.zone,
+      instanceType: instance.instanceType,
+    };
+  }
+
+  private emit<E extends SimInstanceEvent>(event: E): E {
+    this.emitted.push(event);
+    this.undelivered.push(event);
+    return event;
   }
 
   private bringInService(group: GroupRecord, instance: SimInstance): void {
@@ -678,6 +776,16 @@ export class SimCloud implements AutoScalingPort {
     if (instance.state === 'InService') this.cluster.removeNode(instance.nodeName);
     instance.state = 'Terminating';
     instance.goneAt = now + TERMINATION_MS;
+    this.emit({
+      ...this.aboutInstance(instance, now),
+      kind: 'instance-state-change',
+      state: 'shutting-down',
+    });
+    this.emit({
+      ...this.aboutInstance(instance, instance.goneAt),
+      kind: 'instance-state-change',
+      state: 'terminated',
+    });
     this.record({
       groupName: group.spec.name,
       startTime: now,

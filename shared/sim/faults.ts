@@ -30,7 +30,20 @@ export interface SpotInterruptionFault {
   terminateAfterMs?: number;
 }
 
-export type ScenarioFault = CapacityFault | SpotInterruptionFault;
+/**
+ * EC2 recommends rebalancing a spot instance (its capacity pool is at elevated risk of interruption);
+ * nothing is taken by it. The instance is the one named, else the oldest in-service spot instance of the
+ * group neither being interrupted nor recommended already.
+ */
+export interface RebalanceRecommendationFault {
+  atMs: number;
+  kind: 'rebalance-recommendation';
+  /** The Auto Scaling group whose instance is at risk. */
+  group: string;
+  instanceId?: string;
+}
+
+export type ScenarioFault = CapacityFault | SpotInterruptionFault | RebalanceRecommendationFault;
 
 /** A fault as it happened, for results and reports. */
 export interface AppliedFault {
@@ -45,6 +58,10 @@ export function describeFault(fault: ScenarioFault, applied?: string): string {
   if (fault.kind === 'spot-interruption') {
     const instance = applied ?? fault.instanceId ?? 'a spot instance';
     return `spot interruption warning: ${instance} in ${fault.group}`;
+  }
+  if (fault.kind === 'rebalance-recommendation') {
+    const instance = applied ?? fault.instanceId ?? 'a spot instance';
+    return `rebalance recommendation: ${instance} in ${fault.group}`;
   }
   const offering = `${fault.instanceType} ${fault.capacityType} in ${fault.zone}`;
   return `${offering}: ${fault.available ? 'capacity restored' : 'no capacity'}`;
@@ -67,8 +84,8 @@ export function scheduleFaults(faults: readonly ScenarioFault[], durationMs: num
 }
 
 /**
- * Applies one fault to the cloud. Returns what it acted on when the fault picks it (the interrupted
- * instance), undefined when it found nothing to act on.
+ * Applies one fault to the cloud. Returns what it acted on when the fault picks it (the interrupted or
+ * recommended instance), undefined when it found nothing to act on.
  */
 export function applyFault(cloud: SimCloud, fault: ScenarioFault): string | undefined {
   if (fault.kind === 'spot-interruption') {
@@ -87,6 +104,21 @@ export function applyFault(cloud: SimCloud, fault: ScenarioFault): string | unde
       fault.terminateAfterMs !== undefined ? { terminateAfterMs: fault.terminateAfterMs } : {},
     );
     return `${victim.instanceId} (node ${victim.nodeName})`;
+  }
+  if (fault.kind === 'rebalance-recommendation') {
+    const atRisk = cloud
+      .instances(fault.group)
+      .find(
+        (instance) =>
+          instance.capacityType === 'spot' &&
+          instance.state === 'InService' &&
+          instance.interruptAt === undefined &&
+          instance.rebalanceRecommendedAt === undefined &&
+          (fault.instanceId === undefined || instance.instanceId === fault.instanceId),
+      );
+    if (!atRisk) return undefined;
+    cloud.recommendRebalance(atRisk.instanceId);
+    return `${atRisk.instanceId} (node ${atRisk.nodeName})`;
   }
   cloud.setCapacityAvailable(
     { instanceType: fault.instanceType, zone: fault.zone, capacityType: fault.capacityType },

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
+import { parseNodePoolEvent } from '../config/node-pool-event';
 import { type NodePoolsConfig, nodePoolsSchema } from '../config/node-pools';
-import { recordInterruption, SPOT_NOTICE_MS } from '../loops/node-pool-interruptions';
+import { acceptNodePoolEvent, type NodePoolEventAcceptance } from '../loops/node-pool-events';
 import { type NodePoolTickSummary, runNodePoolTick } from '../loops/node-pool-loop';
 import { KUBELET_DEFAULT_MAX_PODS } from '../network/plan';
 import { resolvePools } from '../nodepools/pools';
@@ -11,8 +12,9 @@ import { type Logger, silentLogger } from '../ports/logger';
 import type { StateStore } from '../ports/state-store';
 import { DEFAULT_BOOT_SECONDS } from './cloud';
 import type { SimController } from './driver';
+import { eventBridgeEvent, type SimInstanceEvent } from './instance-events';
 import { NodePoolRecorder } from './node-pool-record';
-import type { DisruptionOutcome } from './result';
+import type { DisruptionOutcome, InstanceEventStatus } from './result';
 import type { SimWorld } from './world';
 
 export interface NodePoolControllerOptions {
@@ -35,6 +37,12 @@ interface TickReads {
   instanceTypes?: Map<string, InstanceTypeInfo>;
 }
 
+/** What became of a spot warning or rebalance recommendation, in the report's words. */
+function statusOf(acceptance: NodePoolEventAcceptance): InstanceEventStatus {
+  if (acceptance.action === 'tick') return acceptance.recorded ? 'recorded' : 'dry-run';
+  return acceptance.reason === 'untracked' ? 'ignored' : acceptance.reason;
+}
+
 /**
  * The port with some methods replaced; every other member is the port's own, bound to it, so the
  * wrapper behaves exactly like the port for everything it does not watch.
@@ -52,9 +60,12 @@ function watched<T extends object>(port: T, replaced: Partial<T>): T {
 /**
  * The real node-pool loop as a simulator controller: the same `runNodePoolTick` a Lambda runs, against
  * the world's cluster, Auto Scaling, EC2 and network plan, with the settings of the scenario and
- * whatever state store the caller chose (DynamoDB on dynalite for `npm start`). It records what each
- * tick read and decided (nodes per pool against their lower bound, scale-ups, failures, where the pods it
- * saw unschedulable went) into the result's `nodePools`.
+ * whatever state store the caller chose (DynamoDB on dynalite for `npm start`). EC2's instance events
+ * (spot warnings, rebalance recommendations, state changes) reach it the way they reach the Lambda: as
+ * EventBridge JSON through `parseNodePoolEvent` and `acceptNodePoolEvent`, which decide whether a tick
+ * starts at once. It records what each tick read and decided (nodes per pool against their lower bound,
+ * scale-ups, failures, where the pods it saw unschedulable went) and what became of each spot warning
+ * and rebalance recommendation into the result's `nodePools`.
  *
  * @example
  * const result = await runSimulation(world, {
@@ -117,6 +128,17 @@ export function nodePoolController(world: SimWorld, options: NodePoolControllerO
     },
   });
 
+  /** The event as EventBridge hands it to the Lambda, through the Lambda's own parsing and handling. */
+  const deliver = async (event: SimInstanceEvent): Promise<NodePoolEventAcceptance> => {
+    const payload = eventBridgeEvent(event, { account: world.cloud.accountId, region: world.cloud.region });
+    const parsed = parseNodePoolEvent(payload);
+    if (!parsed.ok) {
+      const problems = parsed.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+      throw new Error(`the simulated ${event.kind} event ${event.id} does not parse: ${problems}`);
+    }
+    return acceptNodePoolEvent({ cluster, settings, autoScaling: world.cloud, state }, parsed.event, dryRun);
+  };
+
   return {
     name: 'node-pools',
     intervalMs,
@@ -154,27 +176,29 @@ export function nodePoolController(world: SimWorld, options: NodePoolControllerO
     },
     async deliverEvents() {
       if (!settings.enabled) return false;
-      const warnings = world.cloud.takeInterruptionWarnings();
-      for (const warning of warnings) {
-        const recording = await recordInterruption(
-          { cluster, autoScaling: world.cloud, state, settings },
-          { kind: 'spot-interruption', instanceId: warning.instanceId, at: warning.warnedAt },
-        );
+      let tickNow = false;
+      for (const event of world.cloud.takeInstanceEvents()) {
+        const acceptance = await deliver(event);
+        if (acceptance.action === 'tick') tickNow = true;
+        // A state change only finishes what a warning or drain started; the run lists those instead.
+        if (event.kind === 'instance-state-change') continue;
+        const status = statusOf(acceptance);
         const pool =
-          resolvedPoolOfGroup.get(warning.groupName) ??
-          (recording.status === 'not-ours' ? '(not ours)' : warning.groupName);
+          resolvedPoolOfGroup.get(event.groupName) ??
+          (status === 'not-ours' ? '(not ours)' : event.groupName);
         recorder.interruption(
           {
-            instanceId: warning.instanceId,
-            node: warning.nodeName,
-            warnedAt: warning.warnedAt,
-            deadline: warning.warnedAt + SPOT_NOTICE_MS,
-            status: recording.status,
+            kind: event.kind,
+            instanceId: event.instanceId,
+            node: event.nodeName,
+            warnedAt: event.time,
+            ...(event.kind === 'spot-interruption' ? { deadline: event.interruptAt } : {}),
+            status,
           },
           pool,
         );
       }
-      return warnings.length > 0 && !dryRun;
+      return tickNow;
     },
     sample: (now) => recorder.sample(now),
     finish: (end) => {

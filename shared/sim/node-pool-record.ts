@@ -11,6 +11,7 @@ import { ZONE_LABEL } from '../nodepools/template-node';
 import type { AutoScalingGroup, ScalingActivity } from '../ports/auto-scaling';
 import type { Container, Node, Pod } from '../ports/kubernetes';
 import { parseMilliNumber, parseQuantityNumber } from '../units/quantity';
+import { PodMove } from './pod-moves';
 import type {
   DisruptionOutcome,
   FallbackEpisode,
@@ -126,6 +127,8 @@ export class NodePoolRecorder {
   /** Nodes a drain already removed: terminate and delete-node may come in different ticks. */
   private readonly removed = new Set<string>();
   private readonly interruptions: InterruptionOutcome[] = [];
+  /** Spot warnings whose pods are still being followed to their replacements. */
+  private moves: { outcome: InterruptionOutcome; move: PodMove }[] = [];
   /** Pods of a workload share their containers array, so their requests are computed once. */
   private readonly requestCache = new WeakMap<readonly Container[], Requests>();
 
@@ -232,21 +235,32 @@ export class NodePoolRecorder {
 
     this.recordDecisions(summary, poolOfGroup);
     this.recordScaleDown(summary);
+    this.followMoves(time, tick.pods);
     this.lastUnplaceable = summary.unplaceable.length;
     this.countReasons(summary);
   }
 
-  /** A spot interruption warning delivered to the loop (between ticks, as EventBridge would). */
+  /**
+   * A spot interruption warning or rebalance recommendation delivered to the loop (between ticks, as
+   * EventBridge would). For a spot warning the loop recorded, the following ticks measure when the
+   * node's pods were Ready elsewhere.
+   */
   interruption(outcome: InterruptionOutcome, pool: string): void {
-    this.interruptions.push(outcome);
+    const kept = { ...outcome };
+    this.interruptions.push(kept);
     this.decisions.push({
       time: outcome.warnedAt,
       kind: 'interruption',
+      event: outcome.kind,
       pool,
       node: outcome.node,
       instanceId: outcome.instanceId,
-      deadline: outcome.deadline,
+      ...(outcome.deadline !== undefined ? { deadline: outcome.deadline } : {}),
+      status: outcome.status,
     });
+    if (outcome.kind === 'spot-interruption' && outcome.status === 'recorded') {
+      this.moves.push({ outcome: kept, move: new PodMove(outcome.node, outcome.warnedAt) });
+    }
   }
 
   /** Holds the latest tick's values for the sample instant `now`. */
@@ -300,7 +314,7 @@ export class NodePoolRecorder {
         .sort((a, b) => b.ticks - a.ticks || (a.reason < b.reason ? -1 : 1)),
       scaleDown: { ...this.scaleDown },
       disruption: { ...disruption },
-      interruptions: [...this.interruptions],
+      interruptions: this.interruptions.map((outcome) => ({ ...outcome })),
     };
     run.fallbacks = fallbackEpisodes(run, end, activities);
     return run;
@@ -387,6 +401,16 @@ export class NodePoolRecorder {
     const zone = node?.labels[ZONE_LABEL];
     if (zone) record.zone = zone;
     if (node) record.nodeJoinedAt = node.creationTimestamp;
+  }
+
+  private followMoves(time: number, pods: readonly Pod[]): void {
+    if (this.moves.length === 0) return;
+    for (const { outcome, move } of this.moves) {
+      move.observe(time, pods);
+      if (move.podsToMove !== undefined) outcome.podsToMove = move.podsToMove;
+      if (move.readyElsewhereAt !== undefined) outcome.podsReadyElsewhereAt = move.readyElsewhereAt;
+    }
+    this.moves = this.moves.filter(({ move }) => !move.settled);
   }
 
   private recordDecisions(summary: NodePoolTickSummary, poolOfGroup: ReadonlyMap<string, NodePool>): void {

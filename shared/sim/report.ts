@@ -22,7 +22,7 @@ import {
   summarizeRun,
   summarizeServices,
 } from './report-stats';
-import type { NodePoolDecision, SimulationResult } from './result';
+import type { InterruptionOutcome, NodePoolDecision, SimulationResult } from './result';
 
 export interface ReportOptions {
   /** @default `tideplane simulation: <scenario>` */
@@ -288,10 +288,13 @@ function decisionCells(
       return ['fault', '', '', decision.description];
     case 'interruption':
       return [
-        'spot interruption warning',
+        interruptionLabel(decision.event),
         decision.pool,
         decision.node,
-        `${decision.instanceId}, taken at ${formatLocalClock(decision.deadline, utcOffsetMinutes)}`,
+        `${decision.instanceId}: ${decision.status}` +
+          (decision.deadline !== undefined
+            ? `; taken at ${formatLocalClock(decision.deadline, utcOffsetMinutes)}`
+            : ''),
       ];
     case 'drain-started':
       return ['drain started', decision.pool, decision.node, decision.reason];
@@ -333,6 +336,43 @@ function decisionTable(result: SimulationResult, maxRows: number): string {
     '<table><thead><tr><th class="name">time</th><th class="name">event</th><th class="name">pool</th>' +
     `<th class="name">group / node</th><th class="name">detail</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
     more
+  );
+}
+
+function interruptionLabel(kind: InterruptionOutcome['kind']): string {
+  return kind === 'spot-interruption' ? 'spot interruption warning' : 'rebalance recommendation';
+}
+
+/** For a recorded spot warning: how long its node's pods took to be Ready elsewhere, in words. */
+function podMoveText(outcome: InterruptionOutcome): string {
+  if (outcome.kind !== 'spot-interruption' || outcome.status !== 'recorded') return '';
+  if (outcome.podsToMove === undefined) return 'pods not seen';
+  if (outcome.podsToMove === 0) return 'no pods to move';
+  if (outcome.podsReadyElsewhereAt === undefined)
+    return `${outcome.podsToMove} pods, not all Ready elsewhere`;
+  return `${outcome.podsToMove} pods Ready elsewhere after ${formatSeconds(outcome.podsReadyElsewhereAt - outcome.warnedAt)}`;
+}
+
+function interruptionTable(result: SimulationResult): string {
+  const outcomes = result.nodePools?.interruptions ?? [];
+  if (outcomes.length === 0) return '';
+  const offset = result.scenario.utcOffsetMinutes;
+  const rows = outcomes.map(
+    (outcome) =>
+      '<tr>' +
+      `<td class="name">${formatLocalClock(outcome.warnedAt, offset)}</td>` +
+      `<td class="name">${escapeHtml(interruptionLabel(outcome.kind))}</td>` +
+      `<td class="name">${escapeHtml(`${outcome.instanceId} (${outcome.node})`)}</td>` +
+      `<td class="name">${escapeHtml(outcome.status)}</td>` +
+      `<td class="name">${outcome.deadline !== undefined ? formatLocalClock(outcome.deadline, offset) : '–'}</td>` +
+      `<td class="name">${escapeHtml(podMoveText(outcome) || '–')}</td>` +
+      '</tr>',
+  );
+  return (
+    '<h3>Spot warnings and rebalance recommendations</h3>' +
+    '<table><thead><tr><th class="name">time</th><th class="name">event</th><th class="name">instance (node)</th>' +
+    '<th class="name">status</th><th class="name">taken at</th><th class="name">pods</th></tr></thead>' +
+    `<tbody>${rows.join('')}</tbody></table>`
   );
 }
 
@@ -412,6 +452,7 @@ export function renderReport(result: SimulationResult, options: ReportOptions = 
           '<h2>Node pools</h2>',
           fallbackParagraph(result, pools),
           poolTable(pools),
+          interruptionTable(result),
           `<div class="grid cluster">${poolFigures.join('')}</div>`,
           '<h3>Decisions</h3>',
           decisionTable(result, options.maxDecisionRows ?? DEFAULT_MAX_DECISION_ROWS),
@@ -510,8 +551,23 @@ export function renderSummary(result: SimulationResult): string {
       `(peak pending ${run.peakPendingPods}), nodes ${run.minNodes === run.maxNodes ? run.minNodes : `${run.minNodes}–${run.maxNodes}`}`,
     `Kubernetes API requests ${formatNumber(run.kubernetesRequests)}${perTick}, controller errors ${run.controllerErrors}`,
     ...nodePoolLines(summarizeNodePools(result)),
+    ...interruptionLines(result),
   ];
   return lines.join('\n');
+}
+
+/** One line per spot warning or rebalance recommendation the loop got. */
+function interruptionLines(result: SimulationResult): string[] {
+  const offset = result.scenario.utcOffsetMinutes;
+  return (result.nodePools?.interruptions ?? []).map((outcome) => {
+    const moved = podMoveText(outcome);
+    return (
+      `${interruptionLabel(outcome.kind)} ${formatLocalClock(outcome.warnedAt, offset)}: ` +
+      `${outcome.instanceId} (${outcome.node}) ${outcome.status}` +
+      (outcome.deadline !== undefined ? `, taken at ${formatLocalClock(outcome.deadline, offset)}` : '') +
+      (moved ? `; ${moved}` : '')
+    );
+  });
 }
 
 function nodePoolLines(summary: NodePoolSummary | undefined): string[] {

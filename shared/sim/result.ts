@@ -127,7 +127,16 @@ export type NodePoolDecision =
   | { time: number; kind: 'drain-started'; pool: string; node: string; reason: string }
   | { time: number; kind: 'node-removed'; pool: string; node: string; reason: string }
   | { time: number; kind: 'drain-aborted'; pool: string; node: string; reason: string }
-  | { time: number; kind: 'interruption'; pool: string; node: string; instanceId: string; deadline: number };
+  | {
+      time: number;
+      kind: 'interruption';
+      event: InterruptionOutcome['kind'];
+      pool: string;
+      node: string;
+      instanceId: string;
+      deadline?: number;
+      status: InstanceEventStatus;
+    };
 
 /** Drains over the run, counted from the loop's tick summaries. */
 export interface ScaleDownCounts {
@@ -154,14 +163,31 @@ export interface DisruptionOutcome {
   pdbViolationsByLoop: number;
 }
 
-/** A spot interruption warning as delivered to the loop. */
+/**
+ * What became of an EC2 event about one instance, as the node-pool loop got it: `recorded` for its next
+ * tick (started at once), `duplicate` (recorded already), `not-ours` (no group of the cluster holds
+ * the instance), `dry-run` (a dry-run loop records nothing), `ignored` (anything else the loop turned
+ * down).
+ */
+export type InstanceEventStatus = 'recorded' | 'duplicate' | 'not-ours' | 'dry-run' | 'ignored';
+
+/** A spot interruption warning or a rebalance recommendation as delivered to the loop. */
 export interface InterruptionOutcome {
+  kind: 'spot-interruption' | 'rebalance-recommendation';
   instanceId: string;
   node: string;
+  /** When EC2 emitted the event (epoch ms). */
   warnedAt: number;
-  deadline: number;
-  /** What `recordInterruption` answered. */
-  status: string;
+  /** When EC2 takes the instance (spot warnings only). */
+  deadline?: number;
+  status: InstanceEventStatus;
+  /**
+   * Pods (other than daemons) on the node when the loop first looked after the event, and when the last
+   * of them had a replacement of its workload Ready on another node; measured for spot warnings the loop
+   * recorded. Absent: not measured, or not every pod got a replacement within the measuring window.
+   */
+  podsToMove?: number;
+  podsReadyElsewhereAt?: number;
 }
 
 /** A pod the node-pool loop saw unschedulable, and where it went. */

@@ -467,9 +467,22 @@ describe('SimCloud.interruptSpotInstance', () => {
       warnedAt: START,
       interruptAt: START + SPOT_INTERRUPTION_NOTICE_MS,
     });
-    expect(cloud.takeInterruptionWarnings()).toEqual([warning]);
-    // Each warning is handed out once.
-    expect(cloud.takeInterruptionWarnings()).toEqual([]);
+    expect(cloud.takeInstanceEvents()).toEqual([
+      {
+        kind: 'spot-interruption',
+        id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+        time: START,
+        instanceId: victim?.instanceId,
+        groupName: 'workers',
+        nodeName: victim?.nodeName,
+        zone: 'eu-central-1a',
+        instanceType: 'm5.xlarge',
+        instanceAction: 'terminate',
+        interruptAt: START + SPOT_INTERRUPTION_NOTICE_MS,
+      },
+    ]);
+    // Each event is handed out once.
+    expect(cloud.takeInstanceEvents()).toEqual([]);
     expect(cloud.interruptionWarnings()).toEqual([warning]);
     expect(cloud.nextEventAt()).toBe(START + SPOT_INTERRUPTION_NOTICE_MS);
 
@@ -499,14 +512,19 @@ describe('SimCloud.interruptSpotInstance', () => {
       warningAt: START + 60_000,
       terminateAfterMs: 30_000,
     });
-    expect(cloud.takeInterruptionWarnings()).toEqual([]);
+    expect(cloud.takeInstanceEvents()).toEqual([]);
     expect(cloud.interruptionWarnings()).toEqual([]);
     expect(cloud.nextEventAt()).toBe(START + 60_000);
     clock.advance(60_000);
     cloud.reconcile();
     expect(cloud.nextEventAt()).toBe(START + 90_000);
-    expect(cloud.takeInterruptionWarnings()).toMatchObject([
-      { instanceId: victim?.instanceId, warnedAt: START + 60_000, interruptAt: START + 90_000 },
+    expect(cloud.takeInstanceEvents()).toMatchObject([
+      {
+        kind: 'spot-interruption',
+        instanceId: victim?.instanceId,
+        time: START + 60_000,
+        interruptAt: START + 90_000,
+      },
     ]);
   });
 
@@ -548,5 +566,142 @@ describe('SimCloud.interruptSpotInstance', () => {
     );
     cloud.interruptSpotInstance(spot?.instanceId ?? '');
     expect(() => cloud.interruptSpotInstance(spot?.instanceId ?? '')).toThrow(/already being interrupted/);
+  });
+});
+
+describe('SimCloud instance events', () => {
+  it('should hand out a rebalance recommendation, a spot warning and the state changes of the instance EC2 takes once each, oldest first', async () => {
+    const { clock, cloud } = world();
+    const [victim, other] = cloud.instances('workers');
+    if (!victim || !other) throw new Error('no instances');
+    const about = {
+      instanceId: victim.instanceId,
+      groupName: 'workers',
+      nodeName: victim.nodeName,
+      zone: 'eu-central-1a',
+      instanceType: 'm5.xlarge',
+    };
+    const recommendation = cloud.recommendRebalance(victim.instanceId);
+    clock.advance(60_000);
+    cloud.interruptSpotInstance(victim.instanceId);
+    // Not the order they were asked for: a later-dated recommendation of the other instance comes last.
+    cloud.recommendRebalance(other.instanceId, { at: START + 90_000 });
+
+    expect(cloud.takeInstanceEvents()).toEqual([
+      { ...about, kind: 'rebalance-recommendation', id: recommendation.id, time: START },
+      {
+        ...about,
+        kind: 'spot-interruption',
+        id: expect.any(String),
+        time: START + 60_000,
+        instanceAction: 'terminate',
+        interruptAt: START + 60_000 + SPOT_INTERRUPTION_NOTICE_MS,
+      },
+    ]);
+    expect(cloud.takeInstanceEvents()).toEqual([]);
+    // The later recommendation wakes the event source at its time.
+    expect(cloud.nextEventAt()).toBe(START + 90_000);
+    clock.advance(30_000);
+    cloud.reconcile();
+    expect(cloud.takeInstanceEvents()).toMatchObject([
+      { kind: 'rebalance-recommendation', instanceId: other.instanceId, time: START + 90_000 },
+    ]);
+
+    // EC2 takes the instance: it starts shutting down at once and is terminated once gone.
+    const takenAt = START + 60_000 + SPOT_INTERRUPTION_NOTICE_MS;
+    clock.advanceTo(takenAt);
+    cloud.reconcile();
+    expect(cloud.takeInstanceEvents()).toEqual([
+      {
+        ...about,
+        kind: 'instance-state-change',
+        id: expect.any(String),
+        time: takenAt,
+        state: 'shutting-down',
+      },
+    ]);
+    expect(cloud.nextEventAt()).toBe(takenAt + TERMINATION_MS);
+    clock.advance(TERMINATION_MS);
+    cloud.reconcile();
+    expect(cloud.takeInstanceEvents()).toMatchObject([
+      {
+        kind: 'instance-state-change',
+        instanceId: victim.instanceId,
+        time: takenAt + TERMINATION_MS,
+        state: 'terminated',
+      },
+    ]);
+    expect(cloud.takeInstanceEvents()).toEqual([]);
+
+    const all = cloud.instanceEvents();
+    expect(all.map((event) => [event.kind, event.time - START])).toEqual([
+      ['rebalance-recommendation', 0],
+      ['spot-interruption', 60_000],
+      ['rebalance-recommendation', 90_000],
+      ['instance-state-change', takenAt - START],
+      ['instance-state-change', takenAt + TERMINATION_MS - START],
+    ]);
+    expect(new Set(all.map((event) => event.id)).size).toBe(all.length);
+  });
+
+  it('should emit state changes for instances Auto Scaling terminates, on request and on scale-in', async () => {
+    const { clock, cloud } = world({ desiredCapacity: 3 });
+    const [first, , third] = cloud.instances('workers');
+    if (!first || !third) throw new Error('no instances');
+    await cloud.terminateInstance(first.instanceId, true);
+    // Scale-in takes the newest instance.
+    await cloud.setDesiredCapacity('workers', 1);
+    expect(cloud.takeInstanceEvents()).toMatchObject([
+      { kind: 'instance-state-change', instanceId: first.instanceId, state: 'shutting-down', time: START },
+      { kind: 'instance-state-change', instanceId: third.instanceId, state: 'shutting-down', time: START },
+    ]);
+    clock.advance(TERMINATION_MS);
+    cloud.reconcile();
+    expect(cloud.takeInstanceEvents()).toMatchObject([
+      { instanceId: first.instanceId, state: 'terminated', time: START + TERMINATION_MS },
+      { instanceId: third.instanceId, state: 'terminated', time: START + TERMINATION_MS },
+    ]);
+    expect(cloud.instances('workers')).toHaveLength(1);
+  });
+
+  it('should hand a redelivered event out again with its id and time', () => {
+    const { clock, cloud } = world();
+    const [victim] = cloud.instances('workers');
+    const event = cloud.recommendRebalance(victim?.instanceId ?? '');
+    expect(cloud.takeInstanceEvents()).toEqual([event]);
+    clock.advance(5_000);
+    cloud.redeliverInstanceEvent(event.id);
+    expect(cloud.takeInstanceEvents()).toEqual([event]);
+    expect(cloud.takeInstanceEvents()).toEqual([]);
+    expect(() => cloud.redeliverInstanceEvent('no-such-event')).toThrow(/no instance event/);
+  });
+
+  it('should refuse to recommend rebalancing on-demand, unknown, terminating or recommended instances, or in the past', async () => {
+    const { clock, cloud } = world();
+    cloud.addGroup({
+      name: 'on-demand',
+      minSize: 0,
+      maxSize: 1,
+      desiredCapacity: 1,
+      availabilityZones: ['eu-central-1a'],
+      instanceType: 'm5.xlarge',
+      capacityType: 'on-demand',
+    });
+    const [spot, leaving] = cloud.instances('workers');
+    const [onDemand] = cloud.instances('on-demand');
+    expect(() => cloud.recommendRebalance(onDemand?.instanceId ?? '')).toThrow(/on-demand/);
+    expect(() => cloud.recommendRebalance('i-nothere')).toThrow(/no running instance/);
+    await cloud.terminateInstance(leaving?.instanceId ?? '', false);
+    expect(() => cloud.recommendRebalance(leaving?.instanceId ?? '')).toThrow(/no running instance/);
+    clock.advance(1_000);
+    expect(() => cloud.recommendRebalance(spot?.instanceId ?? '', { at: START })).toThrow(/in the past/);
+    cloud.recommendRebalance(spot?.instanceId ?? '');
+    expect(() => cloud.recommendRebalance(spot?.instanceId ?? '')).toThrow(/already recommended/);
+    // A recommendation takes nothing: the instance stays in service.
+    clock.advance(SPOT_INTERRUPTION_NOTICE_MS * 10);
+    cloud.reconcile();
+    expect(cloud.instances('workers').find((i) => i.instanceId === spot?.instanceId)?.state).toBe(
+      'InService',
+    );
   });
 });

@@ -371,20 +371,98 @@ describe('NodePoolRecorder scale-down', () => {
     expect(run.disruption.podsLost).toBe(0);
   });
 
-  it('should put interruption warnings on the timeline and keep them in the run', () => {
+  it('should put spot warnings and rebalance recommendations on the timeline with their status', () => {
     const recorder = new NodePoolRecorder(15_000, 120);
+    const recommendation = {
+      kind: 'rebalance-recommendation' as const,
+      instanceId: 'i-8',
+      node: 'n8',
+      warnedAt: T0 - 60 * SECOND,
+      status: 'duplicate' as const,
+    };
     const warning = {
+      kind: 'spot-interruption' as const,
       instanceId: 'i-9',
       node: 'n9',
       warnedAt: T0,
       deadline: T0 + 120_000,
-      status: 'recorded',
+      status: 'not-ours' as const,
     };
-    recorder.interruption(warning, 'spot');
+    recorder.interruption(recommendation, 'spot');
+    recorder.interruption(warning, '(not ours)');
     const run = recorder.finish(T0 + 60_000, () => []);
-    expect(run.interruptions).toEqual([warning]);
+    // Only a warning the loop recorded is followed to its pods' replacements.
+    expect(run.interruptions).toEqual([recommendation, warning]);
     expect(run.decisions).toEqual([
-      { time: T0, kind: 'interruption', pool: 'spot', node: 'n9', instanceId: 'i-9', deadline: T0 + 120_000 },
+      {
+        time: T0 - 60 * SECOND,
+        kind: 'interruption',
+        event: 'rebalance-recommendation',
+        pool: 'spot',
+        node: 'n8',
+        instanceId: 'i-8',
+        status: 'duplicate',
+      },
+      {
+        time: T0,
+        kind: 'interruption',
+        event: 'spot-interruption',
+        pool: '(not ours)',
+        node: 'n9',
+        instanceId: 'i-9',
+        deadline: T0 + 120_000,
+        status: 'not-ours',
+      },
     ]);
+  });
+
+  it("should measure from the ticks when a recorded spot warning's pods were Ready on other nodes", () => {
+    const recorder = new NodePoolRecorder(15_000, 120);
+    recorder.interruption(
+      {
+        kind: 'spot-interruption',
+        instanceId: 'i-9',
+        node: 'n9',
+        warnedAt: T0,
+        deadline: T0 + 120_000,
+        status: 'recorded',
+      },
+      'spot',
+    );
+    const owned = (p: Pod, owner: string, created = T0): Pod => ({
+      ...p,
+      creationTimestamp: created,
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: owner, uid: owner, controller: true },
+      ],
+    });
+    const ready = (p: Pod, at: number): Pod => ({
+      ...p,
+      conditions: [...p.conditions, { type: 'Ready', status: 'True', lastTransitionTime: at }],
+    });
+    const onVictim = [
+      owned(pod('web-1', '100m', '128Mi', { node: 'n9' }), 'web', T0 - 3_600_000),
+      owned(pod('api-1', '100m', '128Mi', { node: 'n9' }), 'api', T0 - 3_600_000),
+      {
+        ...pod('agent-9', '50m', '64Mi', { node: 'n9' }),
+        ownerReferences: [
+          { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'ds', controller: true },
+        ],
+      },
+    ];
+    const observe = (time: number, pods: Pod[]) =>
+      recorder.observe({ summary: summary(time), nodes: [], pods, groups: [], pools: [] });
+    // The tick the warning started saw the node's pods before evicting them.
+    observe(T0, onVictim);
+    observe(T0 + 15 * SECOND, [
+      ready(owned(pod('web-2', '100m', '128Mi', { node: 'n1' }), 'web', T0 + SECOND), T0 + 12 * SECOND),
+      owned(pod('api-2', '100m', '128Mi', { node: 'n2' }), 'api', T0 + SECOND),
+    ]);
+    observe(T0 + 30 * SECOND, [
+      ready(owned(pod('web-2', '100m', '128Mi', { node: 'n1' }), 'web', T0 + SECOND), T0 + 12 * SECOND),
+      ready(owned(pod('api-2', '100m', '128Mi', { node: 'n2' }), 'api', T0 + SECOND), T0 + 27 * SECOND),
+    ]);
+    const [outcome] = recorder.finish(T0 + 60_000, () => []).interruptions;
+    expect(outcome).toMatchObject({ podsToMove: 2, podsReadyElsewhereAt: T0 + 27 * SECOND });
   });
 });
