@@ -86,14 +86,31 @@ export async function recordInterruption(
     at: event.at,
     ...(event.kind === 'spot-interruption' ? { deadline: event.at + SPOT_NOTICE_MS } : {}),
   };
+  const key = interruptionKey(event.instanceId);
+  const expiresAt = Math.floor(event.at / 1000) + INTERRUPTION_TTL_SECONDS;
   try {
-    await deps.state.put(deps.cluster, interruptionKey(event.instanceId), record, {
-      expectedVersion: 0,
-      expiresAt: Math.floor(event.at / 1000) + INTERRUPTION_TTL_SECONDS,
-    });
+    await deps.state.put(deps.cluster, key, record, { expectedVersion: 0, expiresAt });
   } catch (error) {
-    if (error instanceof VersionConflictError) return { status: 'duplicate', asgName: group.name };
-    throw error;
+    if (!(error instanceof VersionConflictError)) throw error;
+    // A spot warning often follows a rebalance recommendation for the same instance (EC2 sends the
+    // recommendation first when it can): the warning still brings its deadline and marks the offering.
+    const existing = await deps.state.get(deps.cluster, key);
+    const earlier = interruptionSchema.safeParse(existing?.data);
+    if (
+      event.kind !== 'spot-interruption' ||
+      !existing ||
+      !earlier.success ||
+      earlier.data.kind !== 'rebalance-recommendation'
+    ) {
+      return { status: 'duplicate', asgName: group.name };
+    }
+    try {
+      // Without `drainedNode`, the next tick hands the deadline to the drain the recommendation started.
+      await deps.state.put(deps.cluster, key, record, { expectedVersion: existing.version, expiresAt });
+    } catch (upgradeError) {
+      if (upgradeError instanceof VersionConflictError) return { status: 'duplicate', asgName: group.name };
+      throw upgradeError;
+    }
   }
   const instance = group.instances.find((i) => i.instanceId === event.instanceId);
   const ttlMs = deps.settings.unavailableOfferingSeconds * 1000;

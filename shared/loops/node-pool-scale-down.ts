@@ -405,7 +405,24 @@ export async function runScaleDownStep(input: ScaleDownStepInput): Promise<Scale
     for (const pending of pendingInterruptions(input.stored, input.nodes)) {
       const { interruption, node } = pending;
       const pool = input.pools.find((p) => p.groups.some((g) => g.asgName === interruption.asgName));
-      if (node && pool && !drains.some((d) => d.drain.node === node.name)) {
+      const running = node ? drains.find((d) => d.drain.node === node.name) : undefined;
+      if (running && interruption.deadline !== undefined && running.drain.deadline === undefined) {
+        // A drain a rebalance recommendation started: the spot warning now sets its deadline, so
+        // everything is evicted at once and grace periods end before EC2 takes the instance.
+        const drain = { ...running.drain, deadline: interruption.deadline };
+        try {
+          const written = await state.put(cluster, drainRecordKey(drain.node), encodeDrainRecord(drain), {
+            expectedVersion: running.version,
+            expiresAt: Math.floor(now / 1000) + DRAIN_TTL_SECONDS,
+          });
+          input.counts.stateWrites++;
+          running.version = written.version;
+          running.drain = drain;
+        } catch (error) {
+          if (!(error instanceof VersionConflictError)) throw error;
+        }
+      }
+      if (node && pool && !running) {
         const created = await createDrain(
           state,
           cluster,

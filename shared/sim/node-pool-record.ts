@@ -175,7 +175,7 @@ export class NodePoolRecorder {
     for (const pool of tick.pools) {
       for (const group of pool.groups) desiredOf.set(group.asgName, group.desiredCapacity);
     }
-    for (const increase of summary.increases) {
+    for (const increase of [...summary.increases, ...summary.rebalance.increases]) {
       if (increase.result === 'applied') desiredOf.set(increase.asgName, increase.to);
     }
     for (const failure of summary.failures) {
@@ -428,7 +428,8 @@ export class NodePoolRecorder {
       });
       if (pool) this.totalsOf(pool).outcome.failures++;
     }
-    for (const increase of summary.increases) {
+    const rebalancing = new Set(summary.rebalance.increases);
+    for (const increase of [...summary.increases, ...summary.rebalance.increases]) {
       this.decisions.push({
         time: summary.time,
         kind: 'scale-up',
@@ -439,6 +440,7 @@ export class NodePoolRecorder {
         to: increase.to,
         pods: increase.pods.length,
         result: increase.result,
+        ...(rebalancing.has(increase) ? { rebalance: true as const } : {}),
       });
       const pool = poolOfGroup.get(increase.asgName);
       if (pool && increase.result === 'applied') {

@@ -270,10 +270,10 @@ function decisionCells(
   switch (decision.kind) {
     case 'scale-up':
       return [
-        decision.result === 'applied' ? 'scale-up' : `scale-up (${decision.result})`,
+        `${decision.rebalance ? 'rebalance ' : ''}scale-up${decision.result === 'applied' ? '' : ` (${decision.result})`}`,
         decision.pool,
         decision.asgName,
-        `${decision.from} → ${decision.to} for ${decision.pods} pod(s)`,
+        `${decision.from} → ${decision.to} for ${decision.pods} pod(s)${decision.rebalance ? ' on fallback nodes' : ''}`,
       ];
     case 'failure':
       return [

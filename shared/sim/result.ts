@@ -111,6 +111,8 @@ export type NodePoolDecision =
       pods: number;
       /** `applied`, `would-apply`, `skipped` or `failed` (see the loop's `AppliedIncrease`). */
       result: string;
+      /** Grown so that fallback nodes can move back (their pods are running, not pending). */
+      rebalance?: true;
     }
   | {
       time: number;

@@ -336,4 +336,50 @@ describe('spot interruption warnings', () => {
     expect(cluster.disruptionStats().podsLost).toBe(0);
     expect((await cluster.listNodes()).some((n) => n.name === victim.nodeName)).toBe(false);
   });
+
+  it('gives a drain a rebalance recommendation started the deadline of a later spot warning for the same instance', async () => {
+    addGroup('spot', 2, 'spot');
+    addWorkload('batch', 2, '300m', {
+      tolerations: [{ key: 'node.kubernetes.io/lifecycle', value: 'spot', effect: 'NoSchedule' }],
+      disruptionBudget: { minAvailable: 2 },
+    });
+    advance(1_000);
+    const [victim] = cloud.instances('spot');
+    if (!victim) throw new Error('no instance');
+    const settings = fast({ scaleDown: { enabled: false } });
+    const deps = { cluster: clusterName, autoScaling: cloud, state, settings };
+    const recommended = {
+      kind: 'rebalance-recommendation' as const,
+      instanceId: victim.instanceId,
+      at: clock.now(),
+    };
+    expect(await recordInterruption(deps, recommended)).toMatchObject({ status: 'recorded' });
+    const first = await tick(settings);
+    expect(first.scaleDown.started).toMatchObject([
+      { node: victim.nodeName, reason: 'rebalance recommendation' },
+    ]);
+    const before = await state.get(clusterName, drainRecordKey(victim.nodeName));
+    expect(before?.data).not.toHaveProperty('deadline');
+    // The budget keeps the pods (minAvailable 2 of 2): the recommendation's drain waits.
+    advance(TICK_MS);
+    await tick(settings);
+
+    const warning = cloud.interruptSpotInstance(victim.instanceId);
+    const warned = {
+      kind: 'spot-interruption' as const,
+      instanceId: victim.instanceId,
+      at: warning.warnedAt,
+    };
+    expect(await recordInterruption(deps, warned)).toMatchObject({ status: 'recorded' });
+    expect(await recordInterruption(deps, warned)).toMatchObject({ status: 'duplicate' });
+    expect((await state.query(clusterName, 'pool#offering#')).map((i) => i.sk)).toEqual([
+      'pool#offering#m5.xlarge#eu-central-1a#spot',
+    ]);
+    await tick(settings);
+    const after = await state.get(clusterName, drainRecordKey(victim.nodeName));
+    expect(after?.data).toMatchObject({
+      deadline: warning.warnedAt + 120_000,
+      reason: 'rebalance recommendation',
+    });
+  });
 });

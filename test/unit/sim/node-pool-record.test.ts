@@ -212,6 +212,38 @@ describe('NodePoolRecorder', () => {
     ]);
     expect(run.decisions).toEqual([expect.objectContaining({ kind: 'scale-up', asgName: 'fallback-a' })]);
   });
+
+  it('should put a rebalance growth of the preferred pool on the timeline and count it as a scale-up', () => {
+    const recorder = new NodePoolRecorder(15 * SECOND, 120);
+    const pools = [pool('default', 0, ['default-a']), pool('fallback', -10, ['fallback-a'], 1)];
+    const groups = [group('default-a', ['i-1']), group('fallback-a', ['i-2'])];
+    const nodes = [node('n1', 'i-1', 'eu-central-1a'), node('n2', 'i-2', 'eu-central-1a')];
+    recorder.sample(T0);
+    const increase = {
+      pool: 'default',
+      asgName: 'default-a',
+      zone: 'eu-central-1a',
+      from: 1,
+      to: 2,
+      pods: ['shop/web-0'],
+      result: 'applied' as const,
+    };
+    recorder.observe({
+      summary: summary(T0, {
+        rebalance: { preferredPool: 'default', nodes: ['n2'], increases: [increase], unplaceable: [] },
+      }),
+      nodes,
+      pods: [pod('web-0', '1000m', '1Gi', { node: 'n2' })],
+      groups,
+      pools,
+    });
+    const run = recorder.finish(T0 + 3_600 * SECOND, () => []);
+    expect(run.decisions).toEqual([
+      expect.objectContaining({ kind: 'scale-up', asgName: 'default-a', from: 1, to: 2, rebalance: true }),
+    ]);
+    expect(run.pools[0]).toMatchObject({ name: 'default', scaleUps: 1, nodesAdded: 1 });
+    expect(run.series.default?.desired).toEqual([2]);
+  });
 });
 
 describe('fallbackEpisodes', () => {
