@@ -167,6 +167,11 @@ export const controlPlaneSchema = z
           .min(1)
           .default(CONTROL_PLANE_DEFAULTS.swap.unavailableTypeMinutes),
         drainTimeoutSeconds: z.number().int().min(0).default(CONTROL_PLANE_DEFAULTS.swap.drainTimeoutSeconds),
+        eksUpdateTimeoutMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .default(CONTROL_PLANE_DEFAULTS.swap.eksUpdateTimeoutMinutes),
       })
       .strict()
       .prefault({}),

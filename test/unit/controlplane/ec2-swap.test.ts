@@ -80,7 +80,7 @@ function observe(
 ): Ec2SwapObservation {
   return {
     groups: new Map([['cp', group(cp)]]),
-    targets: new Map<string, TargetState[]>([
+    targets: new Map<string, readonly TargetState[]>([
       ['i-old1', ['healthy']],
       ['i-old2', ['healthy']],
     ]),
@@ -122,7 +122,7 @@ function withHealthyNew(extra: Partial<ObservedGroup> = {}): Ec2SwapObservation 
         }),
       ],
     ]),
-    targets: new Map<string, TargetState[]>([
+    targets: new Map<string, readonly TargetState[]>([
       ['i-old1', ['healthy']],
       ['i-old2', ['healthy']],
       ['i-new1', ['healthy']],
@@ -158,7 +158,7 @@ describe('preparing', () => {
       launchTemplateId: 'lt-1',
       sourceVersion: 7,
       instanceType: 'm6i.2xlarge',
-      clientToken: 'swap-1-cp',
+      clientToken: 'swap-1-g0',
     });
   });
 
@@ -244,7 +244,7 @@ describe('replacing one instance', () => {
     const observation = withHealthyNew();
     const sick = {
       ...observation,
-      targets: new Map<string, TargetState[]>([...observation.targets, ['i-old2', ['unhealthy']]]),
+      targets: new Map<string, readonly TargetState[]>([...observation.targets, ['i-old2', ['unhealthy']]]),
     };
     const step = nextEc2SwapStep({ ...deregistering, replacing: notYet }, sick, NOW + 5 * MINUTE, SETTINGS);
     expect(step.action).toMatchObject({
@@ -257,7 +257,7 @@ describe('replacing one instance', () => {
     const surged = nextEc2SwapStep(prepared(), observe({}, PREPARED), NOW, SETTINGS).swap;
     const deregistering = nextEc2SwapStep(surged, withHealthyNew(), NOW + 4 * MINUTE, SETTINGS).swap;
     const draining = withHealthyNew();
-    const targets = new Map<string, TargetState[]>([...draining.targets, ['i-old1', ['draining']]]);
+    const targets = new Map<string, readonly TargetState[]>([...draining.targets, ['i-old1', ['draining']]]);
     const waiting = nextEc2SwapStep(
       deregistering,
       { ...draining, targets },
@@ -269,7 +269,9 @@ describe('replacing one instance', () => {
       until: NOW + 4 * MINUTE + 30 * SECOND,
       reason: 'connections to i-old1 draining from the load balancer',
     });
-    const gone = new Map<string, TargetState[]>([...draining.targets].filter(([id]) => id !== 'i-old1'));
+    const gone = new Map<string, readonly TargetState[]>(
+      [...draining.targets].filter(([id]) => id !== 'i-old1'),
+    );
     const taint = nextEc2SwapStep(deregistering, { ...draining, targets: gone }, NOW + 5 * MINUTE, SETTINGS);
     expect(taint.action).toEqual({ kind: 'drain', node: 'cp-1', action: { kind: 'taint' } });
     expect(taint.swap.replacing?.drain).toMatchObject({
@@ -298,7 +300,9 @@ describe('replacing one instance', () => {
     const surged = nextEc2SwapStep(prepared(), observe({}, PREPARED), NOW, SETTINGS).swap;
     const deregistering = nextEc2SwapStep(surged, withHealthyNew(), NOW + 4 * MINUTE, SETTINGS).swap;
     const healthy = withHealthyNew();
-    const targets = new Map<string, TargetState[]>([...healthy.targets].filter(([id]) => id !== 'i-old1'));
+    const targets = new Map<string, readonly TargetState[]>(
+      [...healthy.targets].filter(([id]) => id !== 'i-old1'),
+    );
     const tainting = nextEc2SwapStep(deregistering, { ...healthy, targets }, NOW + 5 * MINUTE, SETTINGS).swap;
     const afterTerminate = {
       ...healthy,
@@ -359,7 +363,9 @@ describe('replacing one instance', () => {
     const healthy = withHealthyNew();
     const noNode = {
       ...healthy,
-      targets: new Map<string, TargetState[]>([...healthy.targets].filter(([id]) => id !== 'i-old1')),
+      targets: new Map<string, readonly TargetState[]>(
+        [...healthy.targets].filter(([id]) => id !== 'i-old1'),
+      ),
       nodes: new Map([...healthy.nodes].filter(([id]) => id !== 'i-old1')),
     };
     const first = nextEc2SwapStep(deregistering, noNode, NOW + 5 * MINUTE, SETTINGS);
@@ -420,8 +426,10 @@ describe('failures', () => {
 
   it('should roll back a new instance that is not healthy in time, terminating it first', () => {
     const surged = nextEc2SwapStep(prepared(), observe({}, PREPARED), NOW, SETTINGS).swap;
-    const sick = withHealthyNew();
-    sick.readyz.set('i-new1', { ready: false, detail: '[-]etcd failed' });
+    const sick = {
+      ...withHealthyNew(),
+      readyz: new Map([['i-new1', { ready: false, detail: '[-]etcd failed' }]]),
+    };
     expect(nextEc2SwapStep(surged, sick, NOW + 14 * MINUTE, SETTINGS).action.kind).toBe('wait');
     const step = nextEc2SwapStep(surged, sick, NOW + 15 * MINUTE, SETTINGS);
     expect(step.swap.failure).toBe(
@@ -438,7 +446,9 @@ describe('failures', () => {
     const surged = nextEc2SwapStep(prepared(), observe({}, PREPARED), NOW, SETTINGS).swap;
     const deregistering = nextEc2SwapStep(surged, withHealthyNew(), NOW + 4 * MINUTE, SETTINGS).swap;
     const healthy = withHealthyNew();
-    const targets = new Map<string, TargetState[]>([...healthy.targets].filter(([id]) => id !== 'i-old1'));
+    const targets = new Map<string, readonly TargetState[]>(
+      [...healthy.targets].filter(([id]) => id !== 'i-old1'),
+    );
     const tainting = nextEc2SwapStep(deregistering, { ...healthy, targets }, NOW + 5 * MINUTE, SETTINGS).swap;
     const stuckPod: Pod = {
       namespace: 'kube-system',
