@@ -7,7 +7,7 @@ export interface ProbeResult {
   ready: boolean;
   /** The HTTP status, when an answer came. */
   status?: number;
-  /** Why not ready: the body's first failed check, a TLS or connection error, a timeout. */
+  /** Why not ready: the body's failed checks (`etcd failed: ...; ...`), a TLS or connection error, a timeout. */
   detail?: string;
 }
 

@@ -10,7 +10,8 @@
  * (`DescribeLaunchConfigurations`). A numbered template version never changes, so it is cached for the
  * adapter's life; `$Latest` and `$Default` can move at any time and are asked at most once per
  * `describeGroups`. A template or version that is gone leaves the group's types empty (reported by the
- * loop, not thrown).
+ * loop, not thrown). The group's own launch template, target groups and suspended processes are passed
+ * through as they are, for the control-plane swap.
  *
  * Throttling is retried by the SDK first (build the clients with AUTO_SCALING_CLIENT_RETRY); what is
  * left is thrown as an `AutoScalingError` whose `reason` tells the loop whether next tick may help.
@@ -153,6 +154,23 @@ function templateOf(group: SdkAutoScalingGroup): LaunchTemplateSpecification | u
   return spec?.LaunchTemplateId || spec?.LaunchTemplateName ? spec : undefined;
 }
 
+/**
+ * The group's own launch template, as `AutoScalingGroup.launchTemplate`: not a mixed-instances policy's
+ * (real groups never have both; a fake that reports both is read as mixed), and only with its ID, which
+ * the control-plane swap needs to make a new version.
+ */
+export function launchTemplateOf(group: SdkAutoScalingGroup): Pick<AutoScalingGroup, 'launchTemplate'> {
+  const spec = group.LaunchTemplate;
+  if (!spec?.LaunchTemplateId || group.MixedInstancesPolicy) return {};
+  return {
+    launchTemplate: {
+      launchTemplateId: spec.LaunchTemplateId,
+      ...(spec.LaunchTemplateName ? { launchTemplateName: spec.LaunchTemplateName } : {}),
+      version: spec.Version || DEFAULT_TEMPLATE_VERSION,
+    },
+  };
+}
+
 function templateKey(template: { id?: string; name?: string }, version: string): string {
   return template.id ? `id:${template.id}#${version}` : `name:${template.name}#${version}`;
 }
@@ -246,6 +264,11 @@ export class AwsAutoScaling implements AutoScalingPort {
         instanceTypes,
         ...(instanceTypesError && instanceTypes.length === 0 ? { instanceTypesError } : {}),
         purchase: purchaseOptionsOf(group, launchSpec?.spot ?? false),
+        ...launchTemplateOf(group),
+        targetGroupArns: [...(group.TargetGroupARNs ?? [])],
+        suspendedProcesses: (group.SuspendedProcesses ?? []).flatMap((p) =>
+          p.ProcessName ? [p.ProcessName] : [],
+        ),
       });
     }
     return result;

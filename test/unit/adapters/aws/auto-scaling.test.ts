@@ -226,6 +226,9 @@ describe('AwsAutoScaling.describeGroups', () => {
         onDemandPercentageAboveBase: 25,
         spotAllocationStrategy: 'price-capacity-optimized',
       },
+      // A mixed-instances policy's template is not the group's own launch template.
+      targetGroupArns: [],
+      suspendedProcesses: [],
     });
     // The overrides name the types: the template is not asked.
     expect(templateInputs()).toEqual([]);
