@@ -173,7 +173,7 @@ function prepare(swap: Ec2SwapRecord, observation: Ec2SwapObservation): Ec2SwapS
   if (unsuspended.length > 0) {
     return { action: { kind: 'suspend', groups: unsuspended, processes: HELD_PROCESSES }, swap };
   }
-  for (const group of swap.groups) {
+  for (const [index, group] of swap.groups.entries()) {
     if (group.newVersion === undefined) {
       return {
         action: {
@@ -182,8 +182,8 @@ function prepare(swap: Ec2SwapRecord, observation: Ec2SwapObservation): Ec2SwapS
           launchTemplateId: group.launchTemplateId,
           sourceVersion: group.originalVersionNumber,
           instanceType: swap.to,
-          // Same token on a retry: EC2 returns the version the first call created.
-          clientToken: `${swap.id}-${group.name}`.slice(0, 128),
+          // Same token on a retry: EC2 returns the version the first call created (tokens: 64 chars).
+          clientToken: `${swap.id}-g${index}`,
         },
         swap,
       };
