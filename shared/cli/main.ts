@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerControlPlaneLadderCommand } from './control-plane-ladder-command';
 import { registerEventsCommand } from './events-command';
 import { registerExplainCommand } from './explain-command';
 import { registerNetworkCommand } from './network-command';
@@ -15,6 +16,7 @@ export function buildCli(): Command {
   registerSimulateCommand(program);
   registerEventsCommand(program);
   registerNetworkCommand(program);
+  registerControlPlaneLadderCommand(program);
   return program;
 }
 

@@ -4,14 +4,21 @@
  *
  * Requests are counted as the real adapter sends them: it caches every answer (unknown types included)
  * for its life, asks `DescribeInstanceTypes` for at most 100 new types a call, and asks a batch again
- * without the unknown types EC2 names.
+ * without the unknown types EC2 names; listing the catalogue or the offerings is one page (the table is
+ * far smaller than a page).
+ *
+ * Offerings: every type in every zone, unless a test or scenario restricts a type to some zones
+ * (`restrictOfferings`), like EC2's "not offered in eu-central-1c".
  */
-import type { Ec2Port, InstanceTypeInfo } from '../ports/ec2';
+import type { Ec2Port, InstanceTypeFilter, InstanceTypeInfo } from '../ports/ec2';
 import { ApiCallRecorder, type ApiStats, type ErrorFactory } from './api-calls';
 import { INSTANCE_TYPES } from './instance-types';
 
 /** `DescribeInstanceTypes` takes at most this many names a call. */
 export const SIM_INSTANCE_TYPES_PER_CALL = 100;
+
+/** The zones of the simulator's region (`SimCloud`'s default, eu-central-1), for offerings asked without zones. */
+export const SIM_REGION_ZONES: readonly string[] = ['eu-central-1a', 'eu-central-1b', 'eu-central-1c'];
 
 type PortMethod = keyof Ec2Port;
 
@@ -25,6 +32,13 @@ export class SimEc2 implements Ec2Port {
   private readonly api = new ApiCallRecorder();
   /** Types the real adapter would have asked about already, and so answer from its cache. */
   private readonly asked = new Set<string>();
+  /** Instance type → the only zones that offer it; types not here are offered everywhere. */
+  private readonly offeredOnly = new Map<string, readonly string[]>();
+  private readonly regionZones: readonly string[];
+
+  constructor(options: { regionZones?: readonly string[] } = {}) {
+    this.regionZones = options.regionZones ?? SIM_REGION_ZONES;
+  }
 
   async describeInstanceTypes(types: string[]): Promise<Map<string, InstanceTypeInfo>> {
     const fresh = [...new Set(types)].filter((type) => type !== '' && !this.asked.has(type));
@@ -44,6 +58,34 @@ export class SimEc2 implements Ec2Port {
       if (info) result.set(type, { ...info, architectures: [...info.architectures] });
     }
     return result;
+  }
+
+  async listInstanceTypes(filter: InstanceTypeFilter): Promise<InstanceTypeInfo[]> {
+    this.api.call('listInstanceTypes', { DescribeInstanceTypes: 1 });
+    const architecture = filter.architecture;
+    const listed = Object.values(INSTANCE_TYPES)
+      .filter((info) => !architecture || info.architectures.includes(architecture))
+      .filter((info) => !filter.currentGenerationOnly || info.currentGeneration !== false);
+    // The real adapter caches what it lists, so a later describeInstanceTypes of these sends nothing.
+    for (const info of listed) this.asked.add(info.instanceType);
+    return listed.map((info) => ({ ...info, architectures: [...info.architectures] }));
+  }
+
+  async describeInstanceTypeOfferings(zones: string[]): Promise<Map<string, string[]>> {
+    this.api.call('describeInstanceTypeOfferings', { DescribeInstanceTypeOfferings: 1 });
+    const asked = zones.length > 0 ? [...new Set(zones)] : [...this.regionZones].sort();
+    const result = new Map<string, string[]>();
+    for (const type of Object.keys(INSTANCE_TYPES)) {
+      const only = this.offeredOnly.get(type);
+      const offered = only ? asked.filter((zone) => only.includes(zone)) : [...asked];
+      if (offered.length > 0) result.set(type, offered);
+    }
+    return result;
+  }
+
+  /** From now on EC2 offers `instanceType` only in `zones` (none: nowhere). */
+  restrictOfferings(instanceType: string, zones: readonly string[]): void {
+    this.offeredOnly.set(instanceType, [...zones]);
   }
 
   stats(): ApiStats {

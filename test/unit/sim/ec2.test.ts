@@ -87,4 +87,33 @@ describe('SimEc2', () => {
     expect(ec2.stats().calls.describeInstanceTypes).toBe(1);
     expect((await ec2.describeInstanceTypes(['m5.large'])).size).toBe(1);
   });
+
+  it('should list the table by architecture, every type current generation as the table says nothing', async () => {
+    const ec2 = new SimEc2();
+    const arm = await ec2.listInstanceTypes({ architecture: 'arm64', currentGenerationOnly: true });
+    expect(arm.map((info) => info.instanceType)).toEqual(['m6g.xlarge']);
+    const x86 = await ec2.listInstanceTypes({ architecture: 'x86_64' });
+    expect(x86.map((info) => info.instanceType)).toContain('m5.xlarge');
+    expect(x86.map((info) => info.instanceType)).not.toContain('m6g.xlarge');
+    expect(ec2.stats().requests.DescribeInstanceTypes).toBe(2);
+    // The adapter caches what it lists: describing a listed type afterwards sends nothing.
+    await ec2.describeInstanceTypes(['m5.xlarge']);
+    expect(ec2.stats().requests.DescribeInstanceTypes).toBe(2);
+  });
+
+  it('should offer every type in every zone asked for, unless restricted', async () => {
+    const ec2 = new SimEc2();
+    ec2.restrictOfferings('m5.xlarge', ['eu-central-1a']);
+    const offerings = await ec2.describeInstanceTypeOfferings(['eu-central-1b', 'eu-central-1a']);
+    expect(offerings.get('c5.xlarge')).toEqual(['eu-central-1b', 'eu-central-1a']);
+    expect(offerings.get('m5.xlarge')).toEqual(['eu-central-1a']);
+    expect(offerings.size).toBe(Object.keys(INSTANCE_TYPES).length);
+    expect((await ec2.describeInstanceTypeOfferings(['eu-central-1c'])).has('m5.xlarge')).toBe(false);
+    expect((await ec2.describeInstanceTypeOfferings([])).get('m5.large')).toEqual([
+      'eu-central-1a',
+      'eu-central-1b',
+      'eu-central-1c',
+    ]);
+    expect(ec2.stats().requests.DescribeInstanceTypeOfferings).toBe(3);
+  });
 });

@@ -1,4 +1,6 @@
 import {
+  DescribeInstanceTypeOfferingsCommand,
+  type DescribeInstanceTypeOfferingsCommandInput,
   DescribeInstanceTypesCommand,
   type DescribeInstanceTypesCommandInput,
   type DescribeInstanceTypesCommandOutput,
@@ -8,7 +10,14 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { Ec2Adapter, MAX_INSTANCE_TYPES_PER_CALL, unknownTypesIn } from '../../../../shared/adapters/aws/ec2';
+import {
+  Ec2Adapter,
+  MAX_INSTANCE_TYPES_PER_CALL,
+  MAX_LIST_PAGES,
+  toInstanceTypeInfo,
+  toOfferings,
+  unknownTypesIn,
+} from '../../../../shared/adapters/aws/ec2';
 import { isThrottle } from '../../../../shared/adapters/aws/errors';
 import { Ec2Error } from '../../../../shared/ports/ec2';
 
@@ -16,6 +25,8 @@ const ec2 = mockClient(EC2Client);
 const adapter = () => new Ec2Adapter(new EC2Client({ region: 'eu-central-1' }));
 const inputs = (): DescribeInstanceTypesCommandInput[] =>
   ec2.commandCalls(DescribeInstanceTypesCommand).map((c) => c.args[0].input);
+const offeringInputs = (): DescribeInstanceTypeOfferingsCommandInput[] =>
+  ec2.commandCalls(DescribeInstanceTypeOfferingsCommand).map((c) => c.args[0].input);
 
 /** An SDK instance type as EC2 answers it (trimmed to the fields the adapter reads, plus one more). */
 function sdkType(name: string, extra: Partial<SdkInstanceTypeInfo> = {}): SdkInstanceTypeInfo {
@@ -88,6 +99,8 @@ describe('Ec2Adapter.describeInstanceTypes', () => {
       architectures: ['x86_64'],
       maxNetworkInterfaces: 3,
       ipv4AddressesPerInterface: 10,
+      currentGeneration: true,
+      accelerators: 0,
     });
     expect(result.get('g5.xlarge')).toEqual({
       instanceType: 'g5.xlarge',
@@ -98,6 +111,8 @@ describe('Ec2Adapter.describeInstanceTypes', () => {
       architectures: ['x86_64'],
       maxNetworkInterfaces: 4,
       ipv4AddressesPerInterface: 15,
+      currentGeneration: true,
+      accelerators: 0,
     });
     expect(result.get('m6g.xlarge')?.architectures).toEqual(['arm64']);
   });
@@ -218,6 +233,229 @@ describe('Ec2Adapter.describeInstanceTypes', () => {
   it('asks nothing for no types', async () => {
     expect((await adapter().describeInstanceTypes([])).size).toBe(0);
     expect(inputs()).toEqual([]);
+  });
+});
+
+describe('toInstanceTypeInfo', () => {
+  it('maps the flags the control-plane ladder filters on', () => {
+    expect(
+      toInstanceTypeInfo(
+        sdkType('t3.large', { BurstablePerformanceSupported: true, BareMetal: false, Hypervisor: 'nitro' }),
+      ),
+    ).toMatchObject({ currentGeneration: true, burstable: true, bareMetal: false, hypervisor: 'nitro' });
+    const metal = toInstanceTypeInfo(
+      sdkType('m7i.metal-24xl', { BareMetal: true, CurrentGeneration: false }),
+    );
+    expect(metal).toMatchObject({ bareMetal: true, currentGeneration: false });
+    expect(metal).not.toHaveProperty('hypervisor');
+  });
+
+  it('leaves flags EC2 did not send unset rather than guessing', () => {
+    const info = toInstanceTypeInfo({
+      InstanceType: 'x1.big' as SdkInstanceTypeInfo['InstanceType'],
+      VCpuInfo: { DefaultVCpus: 2 },
+      MemoryInfo: { SizeInMiB: 1 },
+    });
+    expect(info).not.toHaveProperty('currentGeneration');
+    expect(info).not.toHaveProperty('burstable');
+    expect(info).not.toHaveProperty('bareMetal');
+    expect(info?.accelerators).toBe(0);
+  });
+
+  it('counts accelerators over inference, FPGA and media devices, Inferentia once', () => {
+    // inf1.6xlarge as EC2 describes it: 4 Inferentia chips, both as inference accelerators and Neuron devices.
+    const inf1 = sdkType('inf1.6xlarge', {
+      InferenceAcceleratorInfo: { Accelerators: [{ Count: 4, Name: 'Inferentia', Manufacturer: 'AWS' }] },
+      NeuronInfo: { NeuronDevices: [{ Count: 4, Name: 'Inferentia' }] },
+    });
+    expect(toInstanceTypeInfo(inf1)?.accelerators).toBe(4);
+    const trn1 = sdkType('trn1.32xlarge', {
+      NeuronInfo: { NeuronDevices: [{ Count: 16, Name: 'Trainium' }] },
+    });
+    expect(toInstanceTypeInfo(trn1)?.accelerators).toBe(16);
+    const f2 = sdkType('f2.12xlarge', { FpgaInfo: { Fpgas: [{ Count: 2, Name: 'VU47P' }] } });
+    expect(toInstanceTypeInfo(f2)?.accelerators).toBe(2);
+    const vt1 = sdkType('vt1.6xlarge', {
+      MediaAcceleratorInfo: { Accelerators: [{ Count: 2, Name: 'U30' }] },
+    });
+    expect(toInstanceTypeInfo(vt1)?.accelerators).toBe(2);
+  });
+});
+
+describe('Ec2Adapter.listInstanceTypes', () => {
+  it('asks with EC2’s filters and the largest page, and converts the answer', async () => {
+    ec2.on(DescribeInstanceTypesCommand).resolves({
+      InstanceTypes: [sdkType('m7g.large', { ProcessorInfo: { SupportedArchitectures: ['arm64'] } })],
+    });
+    const result = await adapter().listInstanceTypes({ architecture: 'arm64', currentGenerationOnly: true });
+    expect(inputs()).toEqual([
+      {
+        MaxResults: 100,
+        Filters: [
+          { Name: 'processor-info.supported-architecture', Values: ['arm64'] },
+          { Name: 'current-generation', Values: ['true'] },
+        ],
+      },
+    ]);
+    expect(result.map((info) => [info.instanceType, info.architectures])).toEqual([['m7g.large', ['arm64']]]);
+  });
+
+  it('sends no filters when none are asked for', async () => {
+    ec2.on(DescribeInstanceTypesCommand).resolves({ InstanceTypes: [] });
+    expect(await adapter().listInstanceTypes({})).toEqual([]);
+    expect(inputs()).toEqual([{ MaxResults: 100 }]);
+  });
+
+  it('follows NextToken with the same filters, in EC2’s order', async () => {
+    ec2
+      .on(DescribeInstanceTypesCommand)
+      .resolvesOnce({ InstanceTypes: [sdkType('m7i.large'), sdkType('c7i.large')], NextToken: 'p2' })
+      .resolvesOnce({ InstanceTypes: [sdkType('r7i.large')], NextToken: '' });
+    const result = await adapter().listInstanceTypes({ currentGenerationOnly: true });
+    const filters = [{ Name: 'current-generation', Values: ['true'] }];
+    expect(inputs()).toEqual([
+      { MaxResults: 100, Filters: filters },
+      { MaxResults: 100, Filters: filters, NextToken: 'p2' },
+    ]);
+    expect(result.map((info) => info.instanceType)).toEqual(['m7i.large', 'c7i.large', 'r7i.large']);
+  });
+
+  it('fills the per-type cache, so describing a listed type asks nothing', async () => {
+    ec2.on(DescribeInstanceTypesCommand).resolves({ InstanceTypes: [sdkType('m7i.large')] });
+    const a = adapter();
+    await a.listInstanceTypes({});
+    const calls = inputs().length;
+    expect((await a.describeInstanceTypes(['m7i.large'])).get('m7i.large')?.vcpus).toBe(2);
+    expect(inputs().length).toBe(calls);
+  });
+
+  it(`gives up after ${MAX_LIST_PAGES} pages`, async () => {
+    ec2
+      .on(DescribeInstanceTypesCommand)
+      .resolves({ InstanceTypes: [sdkType('m7i.large')], NextToken: 'again' });
+    await expect(adapter().listInstanceTypes({})).rejects.toMatchObject({
+      name: 'Ec2Error',
+      reason: 'Unavailable',
+      message: `DescribeInstanceTypes: more than ${MAX_LIST_PAGES} pages`,
+    });
+    expect(inputs()).toHaveLength(MAX_LIST_PAGES);
+  });
+
+  it('surfaces failures as an Ec2Error with the operation and reason', async () => {
+    ec2.on(DescribeInstanceTypesCommand).rejects(
+      new EC2ServiceException({
+        name: 'RequestLimitExceeded',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 503 },
+        message: 'Request limit exceeded.',
+      }),
+    );
+    await expect(adapter().listInstanceTypes({})).rejects.toMatchObject({
+      name: 'Ec2Error',
+      reason: 'Throttled',
+      message: 'DescribeInstanceTypes: Request limit exceeded.',
+    });
+  });
+});
+
+describe('Ec2Adapter.describeInstanceTypeOfferings', () => {
+  const offering = (type: string, zone: string) => ({
+    InstanceType: type as SdkInstanceTypeInfo['InstanceType'],
+    LocationType: 'availability-zone' as const,
+    Location: zone,
+  });
+
+  it('asks by availability zone for the zones given, once each, and keeps their order', async () => {
+    ec2.on(DescribeInstanceTypeOfferingsCommand).resolves({
+      InstanceTypeOfferings: [
+        offering('m7i.large', 'eu-central-1c'),
+        offering('m7i.large', 'eu-central-1a'),
+        offering('m5zn.large', 'eu-central-1a'),
+      ],
+    });
+    const result = await adapter().describeInstanceTypeOfferings([
+      'eu-central-1c',
+      'eu-central-1a',
+      'eu-central-1c',
+    ]);
+    expect(offeringInputs()).toEqual([
+      {
+        LocationType: 'availability-zone',
+        MaxResults: 1000,
+        Filters: [{ Name: 'location', Values: ['eu-central-1c', 'eu-central-1a'] }],
+      },
+    ]);
+    expect(result).toEqual(
+      new Map([
+        ['m7i.large', ['eu-central-1c', 'eu-central-1a']],
+        ['m5zn.large', ['eu-central-1a']],
+      ]),
+    );
+  });
+
+  it('given no zones, asks for every zone and sorts each type’s zones', async () => {
+    ec2.on(DescribeInstanceTypeOfferingsCommand).resolves({
+      InstanceTypeOfferings: [offering('m7i.large', 'eu-central-1b'), offering('m7i.large', 'eu-central-1a')],
+    });
+    const result = await adapter().describeInstanceTypeOfferings([]);
+    expect(offeringInputs()).toEqual([{ LocationType: 'availability-zone', MaxResults: 1000 }]);
+    expect(result.get('m7i.large')).toEqual(['eu-central-1a', 'eu-central-1b']);
+  });
+
+  it('follows NextToken with the same question', async () => {
+    ec2
+      .on(DescribeInstanceTypeOfferingsCommand)
+      .resolvesOnce({ InstanceTypeOfferings: [offering('m7i.large', 'eu-central-1a')], NextToken: 'p2' })
+      .resolvesOnce({ InstanceTypeOfferings: [offering('m7i.large', 'eu-central-1b')] });
+    const result = await adapter().describeInstanceTypeOfferings(['eu-central-1a', 'eu-central-1b']);
+    const question = {
+      LocationType: 'availability-zone',
+      MaxResults: 1000,
+      Filters: [{ Name: 'location', Values: ['eu-central-1a', 'eu-central-1b'] }],
+    };
+    expect(offeringInputs()).toEqual([question, { ...question, NextToken: 'p2' }]);
+    expect(result.get('m7i.large')).toEqual(['eu-central-1a', 'eu-central-1b']);
+  });
+
+  it('surfaces failures as an Ec2Error naming DescribeInstanceTypeOfferings', async () => {
+    ec2.on(DescribeInstanceTypeOfferingsCommand).rejects(
+      new EC2ServiceException({
+        name: 'UnauthorizedOperation',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+        message: 'You are not authorized to perform this operation.',
+      }),
+    );
+    await expect(adapter().describeInstanceTypeOfferings(['eu-central-1a'])).rejects.toMatchObject({
+      name: 'Ec2Error',
+      reason: 'Forbidden',
+      message: 'DescribeInstanceTypeOfferings: You are not authorized to perform this operation.',
+    });
+  });
+
+  it(`gives up after ${MAX_LIST_PAGES} pages`, async () => {
+    ec2.on(DescribeInstanceTypeOfferingsCommand).resolves({ InstanceTypeOfferings: [], NextToken: 'again' });
+    await expect(adapter().describeInstanceTypeOfferings([])).rejects.toMatchObject({
+      reason: 'Unavailable',
+    });
+    expect(offeringInputs()).toHaveLength(MAX_LIST_PAGES);
+  });
+});
+
+describe('toOfferings', () => {
+  it('ignores offerings outside the zones asked for and repeated ones', () => {
+    expect(
+      toOfferings(
+        [
+          { InstanceType: 'm7i.large', Location: 'eu-central-1a' },
+          { InstanceType: 'm7i.large', Location: 'eu-central-1a' },
+          { InstanceType: 'm7i.large', Location: 'eu-central-1b' },
+          { InstanceType: 'c7i.large', Location: 'eu-central-1b' },
+          { Location: 'eu-central-1a' },
+        ],
+        ['eu-central-1a'],
+      ),
+    ).toEqual(new Map([['m7i.large', ['eu-central-1a']]]));
   });
 });
 
