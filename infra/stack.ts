@@ -4,9 +4,11 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { ResolvedCluster } from '../shared/config/load';
+import { ClusterControlPlaneFunction } from './constructs/cluster-control-plane-function';
 import { ClusterHpaFunction, type LogLevel } from './constructs/cluster-hpa-function';
 import { ClusterNodePoolFunction } from './constructs/cluster-node-pool-function';
 import { ClusterSchedule } from './constructs/cluster-schedule';
+import { ControlPlaneAlarms } from './constructs/control-plane-alarms';
 import { InstanceEventRules } from './constructs/instance-event-rules';
 import { LaunchFailureRule } from './constructs/launch-failure-rule';
 import { StateTable } from './constructs/state-table';
@@ -47,6 +49,10 @@ export interface ClusterLoops {
   readonly nodePoolsLaunchFailures?: LaunchFailureRule;
   /** Absent when the launch-failure rule is (no group, so no node of the loop's to drain or clean up). */
   readonly nodePoolsInstanceEvents?: InstanceEventRules;
+  /** Present when the cluster's config has `controlPlane`. */
+  readonly controlPlane?: ClusterControlPlaneFunction;
+  readonly controlPlaneSchedule?: ClusterSchedule;
+  readonly controlPlaneAlarms?: ControlPlaneAlarms;
 }
 
 /**
@@ -56,7 +62,9 @@ export interface ClusterLoops {
  *
  * Construct ids are stable: `State`, `Schedules`, `Clusters/<cluster>/Hpa|HpaSchedule` and, for a
  * cluster with `nodePools`, `Clusters/<cluster>/NodePools|NodePoolsSchedule|NodePoolsLaunchFailures|
- * NodePoolsInstanceEvents`, so adding a cluster or a loop never replaces another's resources.
+ * NodePoolsInstanceEvents`, and for one with `controlPlane`, `Clusters/<cluster>/ControlPlane|
+ * ControlPlaneSchedule|ControlPlaneAlarms`, so adding a cluster or a loop never replaces another's
+ * resources.
  *
  * @example
  * const stack = new TideplaneStack(app, 'tideplane-prod-eu-central-1', {
@@ -128,9 +136,48 @@ export class TideplaneStack extends Stack {
         hpa,
         hpaSchedule,
         ...this.addNodePoolLoop(scope, resolved, props),
+        ...this.addControlPlaneLoop(scope, resolved, props),
       });
     }
     this.clusters = clusters;
+  }
+
+  /** The control-plane loop of a cluster whose config has `controlPlane`; nothing for one without. */
+  private addControlPlaneLoop(
+    scope: Construct,
+    resolved: ResolvedCluster,
+    props: TideplaneStackProps,
+  ): Pick<ClusterLoops, 'controlPlane' | 'controlPlaneSchedule' | 'controlPlaneAlarms'> {
+    const { cluster } = resolved;
+    const settings = cluster.controlPlane;
+    if (!settings) return {};
+    const enabled = cluster.enabled && settings.enabled;
+    const controlPlane = new ClusterControlPlaneFunction(scope, 'ControlPlane', {
+      cluster: resolved,
+      table: this.table,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...(props.logLevel ? { logLevel: props.logLevel } : {}),
+    });
+    const controlPlaneSchedule = new ClusterSchedule(scope, 'ControlPlaneSchedule', {
+      cluster: cluster.name,
+      loop: 'control-plane',
+      target: controlPlane.function,
+      enabled,
+      scheduleGroup: this.scheduleGroup,
+    });
+    const controlPlaneAlarms = new ControlPlaneAlarms(scope, 'ControlPlaneAlarms', {
+      cluster: cluster.name,
+      settings,
+      target: controlPlane.function,
+      enabled,
+    });
+    new CfnOutput(scope, 'ControlPlaneRoleArn', {
+      value: controlPlane.role.roleArn,
+      description:
+        `Role of cluster ${cluster.name}'s control-plane function: bind it to the shipped tideplane ClusterRole ` +
+        '(lists nodes and kube-system pods; taints and deletes nodes; evicts pods; creates Events)',
+    });
+    return { controlPlane, controlPlaneSchedule, controlPlaneAlarms };
   }
 
   /** The node-pool loop of a cluster whose config has `nodePools`; nothing for one without. */

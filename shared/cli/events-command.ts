@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { controlPlaneRequestSchema } from '../config/control-plane-event';
 import { hpaEventSchema } from '../config/hpa-event';
 import { nodePoolRequestSchema } from '../config/node-pool-event';
 
@@ -13,6 +14,7 @@ export function registerEventsCommand(program: Command): void {
       const schemas: Record<string, z.ZodType> = {
         hpa: hpaEventSchema,
         'node-pools': nodePoolRequestSchema,
+        'control-plane': controlPlaneRequestSchema,
       };
       const schema = schemas[name];
       if (!schema) {

@@ -57,10 +57,22 @@ export const ec2ControlPlaneSchema = z
       .array(asgName)
       .min(1)
       .describe('The control-plane Auto Scaling groups (one for all zones, or kOps’s one per zone).'),
+    launchTemplateIds: z
+      .array(z.string().regex(/^lt-[0-9a-f]{8,17}$/, 'a launch template id like lt-0123456789abcdef0'))
+      .min(1)
+      .describe('The groups’ launch templates: the only ones the function may version and launch from.'),
+    instanceRoleArns: z
+      .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN'))
+      .default([])
+      .describe(
+        'The role(s) of the templates’ instance profile: pointing a group at a template version passes it.',
+      ),
     targetGroupArns: z
       .array(targetGroupArn)
       .optional()
-      .describe('The API load balancer’s target groups. Default: the groups’ own TargetGroupARNs.'),
+      .describe(
+        'The API load balancer’s target groups. Default: the groups’ own TargetGroupARNs (then the function may deregister from any target group of the account and region).',
+      ),
     readyzPort: z.number().int().min(1).max(65535).default(443).describe('Where each API server listens.'),
     nodeLabel: z
       .string()
@@ -86,6 +98,11 @@ export const eksControlPlaneSchema = z
 export const controlPlaneSchema = z
   .object({
     enabled: z.boolean().default(true),
+    alarmTopicArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'an SNS topic ARN')
+      .optional()
+      .describe('Where the swap-failure alarm notifies (an existing topic).'),
     dryRun: z.boolean().default(false),
     intervalSeconds: z.number().int().min(5).max(300).default(CONTROL_PLANE_DEFAULTS.intervalSeconds),
     ec2: ec2ControlPlaneSchema.optional(),

@@ -303,9 +303,18 @@ export class MalformedObjectError extends Error {
   override readonly name = 'MalformedObjectError';
 }
 
+export interface PodFilter {
+  nodeName?: string;
+  namespace?: string;
+}
+
 export interface KubernetesPort {
-  /** All pods of the cluster in one list (paginated internally). Idempotent. */
-  listPods(): Promise<Pod[]>;
+  /**
+   * All pods of the cluster in one list (paginated internally), or only those of one node (a field
+   * selector on `spec.nodeName`, so a drain does not read a thousand nodes' pods) and/or one namespace.
+   * Idempotent.
+   */
+  listPods(filter?: PodFilter): Promise<Pod[]>;
 
   /** All nodes in one list. Idempotent. */
   listNodes(): Promise<Node[]>;

@@ -25,6 +25,7 @@ import {
   type PersistentVolumeClaim,
   type Pod,
   type PodDisruptionBudget,
+  type PodFilter,
   type PodMetrics,
   type PodScheduling,
   type Scale,
@@ -312,9 +313,15 @@ export class SimCluster implements KubernetesPort {
 
   // ---- Kubernetes port -------------------------------------------------------------------------
 
-  async listPods(): Promise<Pod[]> {
+  async listPods(filter: PodFilter = {}): Promise<Pod[]> {
     this.call('listPods', 'list pods');
-    return Array.from(this.pods, (pod) => pod.view);
+    const pods = Array.from(this.pods, (pod) => pod.view);
+    if (filter.nodeName === undefined && filter.namespace === undefined) return pods;
+    return pods.filter(
+      (pod) =>
+        (filter.nodeName === undefined || pod.nodeName === filter.nodeName) &&
+        (filter.namespace === undefined || pod.namespace === filter.namespace),
+    );
   }
 
   async listNodes(): Promise<Node[]> {

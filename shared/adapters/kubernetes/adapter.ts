@@ -27,6 +27,7 @@ import {
   type PersistentVolumeClaim,
   type Pod,
   type PodDisruptionBudget,
+  type PodFilter,
   type PodMetrics,
   type Scale,
   type ScaleTargetKey,
@@ -215,10 +216,23 @@ export class KubernetesAdapter implements KubernetesPort {
     this.client.resetStats();
   }
 
-  async listPods(): Promise<Pod[]> {
+  async listPods(filter: PodFilter = {}): Promise<Pod[]> {
     try {
+      const fieldSelector = filter.nodeName !== undefined ? `spec.nodeName=${filter.nodeName}` : undefined;
+      const namespace = filter.namespace;
       const pods = await listAllPages((_continue) =>
-        this.client.core.listPodForAllNamespaces({ limit: this.pageSize, _continue }),
+        namespace !== undefined
+          ? this.client.core.listNamespacedPod({
+              namespace,
+              limit: this.pageSize,
+              _continue,
+              ...(fieldSelector ? { fieldSelector } : {}),
+            })
+          : this.client.core.listPodForAllNamespaces({
+              limit: this.pageSize,
+              _continue,
+              ...(fieldSelector ? { fieldSelector } : {}),
+            }),
       );
       return pods.map(toPod);
     } catch (error) {

@@ -146,6 +146,14 @@ export class PrometheusCollector implements Collector {
     return { server, query: query.trim() };
   }
 
+  /**
+   * One instant query's single value, for callers outside the HPA's metric pipeline (the control-plane
+   * loop's latency signal). Throws `MetricError`.
+   */
+  async instantQuery(server: string, query: string, now: number, signal: AbortSignal): Promise<ScalarSample> {
+    return this.query(server.replace(/\/+$/, ''), query, now, signal);
+  }
+
   private async query(
     server: string,
     query: string,

@@ -8,6 +8,7 @@ describe('tideplane events', () => {
   it.each([
     ['hpa', ['cluster', 'dryRun', 'ticks', 'autoscaler']],
     ['node-pools', ['cluster', 'dryRun', 'ticks']],
+    ['control-plane', ['cluster', 'dryRun', 'ticks', 'clearFailedSwap']],
   ])('given %s, should print the JSON Schema of its console test event', (name, fields) => {
     const run = tideplane('events', name);
     expect(run.status).toBe(0);
@@ -19,6 +20,6 @@ describe('tideplane events', () => {
   it('given an unknown function, should name the known ones and exit 1', () => {
     const run = tideplane('events', 'quotas');
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('unknown function "quotas"; known: hpa, node-pools');
+    expect(run.stderr).toContain('unknown function "quotas"; known: hpa, node-pools, control-plane');
   });
 });
