@@ -6,7 +6,7 @@
  */
 import { controlPlaneAlarmNames } from '../controlplane/alarm-names';
 import { type AlarmView, type Decision, decideSwap } from '../controlplane/decision';
-import { nextEc2SwapStep, rollBack } from '../controlplane/ec2-swap';
+import { type Ec2SwapAction, nextEc2SwapStep, rollBack } from '../controlplane/ec2-swap';
 import { nextEksSwapStep, recordEksUpdate } from '../controlplane/eks-swap';
 import { tierCandidatesFrom } from '../controlplane/eks-tier-ladder';
 import { buildLadder, candidatesFrom, type Ladder } from '../controlplane/ladder';
@@ -36,6 +36,7 @@ import {
   readGroups,
   targetGroupsOf,
 } from './control-plane-ec2';
+import { nodeEvent } from './node-pool-scale-down';
 
 export const CONTROL_PLANE_COMPONENT = 'control-plane';
 export const CONTROL_PLANE_STATE_PREFIX = 'cp#';
@@ -62,7 +63,9 @@ export interface ControlPlaneTickSummary {
   swap?: { id: string; from: string; to: string; state: string; step: string; failure?: string };
   /** A swap that finished this tick, with its outcome. */
   finished?: { id: string; outcome: string; failure?: string };
-  counts: { stateWrites: number; actions: number };
+  /** On a dry run that would start a swap: its steps, in order. */
+  plan?: string[];
+  counts: { stateWrites: number; actions: number; events: number };
 }
 
 /** A refusal no retry fixes: the adapters' errors carry `reason: 'Forbidden'` for AccessDenied. */
@@ -210,6 +213,29 @@ async function finishSwap(
   });
 }
 
+/** Events on the control-plane nodes a step touched, so `kubectl describe node` tells the swap's story. */
+async function reportOnNodes(
+  deps: ControlPlaneLoopDeps,
+  action: Ec2SwapAction,
+  swap: SwapRecord,
+  nodes: ReadonlyMap<string, { name: string }>,
+  now: number,
+  counts: ControlPlaneTickSummary['counts'],
+): Promise<void> {
+  if (action.kind !== 'deregister' || swap.kind !== 'ec2') return;
+  const node = nodes.get(action.instanceId)?.name;
+  if (!node) return;
+  const replacement = swap.replacing?.newInstanceId ?? 'a new instance';
+  await nodeEvent(
+    { kubernetes: deps.kubernetes, log: deps.log, nodes: [], now, counts },
+    node,
+    'Normal',
+    'ControlPlaneSwap',
+    `replaced by ${replacement} (${swap.to}), now healthy behind the load balancer; leaving it, then drained and terminated (tideplane swap ${swap.id}: ${swap.from} → ${swap.to})`,
+    CONTROL_PLANE_COMPONENT,
+  );
+}
+
 /** Moves a running swap one step: observe, decide the step, persist, act. */
 async function advance(
   deps: ControlPlaneLoopDeps,
@@ -241,6 +267,7 @@ async function advance(
             version = await persistSwap(deps, after, version, counts);
             swap = after;
           }
+          await reportOnNodes(deps, next.action, swap, observation.nodes, now, counts);
         } catch (error) {
           if (!isForbidden(error)) throw error;
           // No retry makes a refused call pass: roll back what was done (or stop, if rolling back is refused).
@@ -260,6 +287,20 @@ async function advance(
       }
     } else {
       swap = next.swap;
+    }
+    if (isFinished(swap) && swap.state !== 'done' && !deps.dryRun) {
+      const where = swap.replacing?.newInstanceId ?? swap.replacing?.old;
+      const node = where ? observation.nodes.get(where)?.name : undefined;
+      if (node) {
+        await nodeEvent(
+          { kubernetes: deps.kubernetes, log: deps.log, nodes: [], now, counts },
+          node,
+          'Warning',
+          swap.state === 'failed' ? 'ControlPlaneSwapFailed' : 'ControlPlaneSwapRolledBack',
+          `control-plane swap ${swap.from} → ${swap.to} ${swap.state} (tideplane): ${swap.failure ?? ''}`,
+          CONTROL_PLANE_COMPONENT,
+        );
+      }
     }
   } else {
     const eks = deps.eks;
@@ -401,7 +442,7 @@ export async function runControlPlaneTick(
     dryRun: deps.dryRun,
     kind,
     alarms: [],
-    counts: { stateWrites: 0, actions: 0 },
+    counts: { stateWrites: 0, actions: 0, events: 0 },
   };
   const stored = await readState(deps);
 
@@ -529,6 +570,7 @@ export async function runControlPlaneTick(
         };
   if (deps.dryRun) {
     summary.swap = { id, from: swap.from, to: swap.to, state: swap.state, step: 'would start' };
+    summary.plan = planOf(swap);
     return summary;
   }
   let version: number;
@@ -562,6 +604,29 @@ export async function runControlPlaneTick(
   return summary;
 }
 
+/** The steps a new swap will take, for a dry run. */
+export function planOf(swap: SwapRecord): string[] {
+  if (swap.kind === 'eks') {
+    return [
+      `UpdateClusterConfig ${swap.eksCluster}: controlPlaneScalingConfig.tier ${swap.from} → ${swap.to}`,
+      'follow DescribeUpdate until Successful (Failed or Cancelled: the tier is skipped for a while)',
+    ];
+  }
+  const groups = swap.groups.map((group) => group.name).join(', ');
+  return [
+    `suspend AZRebalance, AlarmNotification, ScheduledActions on ${groups}`,
+    ...swap.groups.map(
+      (group) =>
+        `new version of ${group.launchTemplateId} from version ${group.originalVersionNumber} with ${swap.to}; point ${group.name} at it`,
+    ),
+    ...swap.toReplace.map(
+      ({ instanceId, group }) =>
+        `${group}: surge one ${swap.to} (desired + 1), wait until it is InService, /readyz, healthy in the target groups and its Node Ready; deregister ${instanceId} (never below ${swap.healthyAtStart} healthy API servers), wait out the deregistration delay, drain its node, terminate it with decrement, delete its Node`,
+    ),
+    `restore the groups' maximum and resume their processes`,
+  ];
+}
+
 /** A tick as a person reads it in the Lambda console or the CLI. */
 export function renderControlPlaneSummary(tick: ControlPlaneTickSummary): string {
   const mode = tick.dryRun ? ' (dry run: nothing changed)' : '';
@@ -588,5 +653,6 @@ export function renderControlPlaneSummary(tick: ControlPlaneTickSummary): string
     );
   }
   if (tick.finished) lines.push(`  swap ${tick.finished.id} finished: ${tick.finished.outcome}`);
+  for (const [index, step] of (tick.plan ?? []).entries()) lines.push(`  would ${index + 1}. ${step}`);
   return lines.join('\n');
 }

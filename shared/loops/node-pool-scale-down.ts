@@ -183,6 +183,7 @@ export async function nodeEvent(
   type: 'Normal' | 'Warning',
   reason: string,
   message: string,
+  component: string = COMPONENT,
 ): Promise<void> {
   const uid = input.nodes.find((n) => n.name === node)?.uid;
   try {
@@ -192,7 +193,7 @@ export async function nodeEvent(
       reason,
       message,
       time: input.now,
-      reportingComponent: COMPONENT,
+      reportingComponent: component,
     });
     input.counts.events++;
   } catch (error) {

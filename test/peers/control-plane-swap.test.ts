@@ -51,6 +51,7 @@ const TICK_MS = 15_000;
 class MirroredNodes {
   readonly deleted = new Set<string>();
   readonly tainted = new Set<string>();
+  readonly events: { node: string; reason: string; component?: string }[] = [];
   private readonly seen = new Map<string, { instanceId: string; availabilityZone: string }>();
   constructor(private readonly groups: AwsAutoScaling) {}
 
@@ -92,7 +93,13 @@ class MirroredNodes {
       deleteNode: async (name) => {
         this.deleted.add(name);
       },
-      createEvent: async () => undefined,
+      createEvent: async (event) => {
+        this.events.push({
+          node: event.involvedObject.name,
+          reason: event.reason,
+          ...(event.reportingComponent ? { component: event.reportingComponent } : {}),
+        });
+      },
     };
     return port as KubernetesPort;
   }
@@ -262,6 +269,13 @@ describe('a control-plane swap through the AWS adapters against moto', () => {
     expect(await healthy()).toBe(3);
     // Each old node was drained (tainted) and its Node deleted; the swap is history now.
     expect([...mirrored.deleted].sort()).toEqual(oldInstances.map((id) => `node-${id}`).sort());
+    expect(
+      mirrored.events
+        .filter((e) => e.reason === 'ControlPlaneSwap')
+        .map((e) => e.node)
+        .sort(),
+    ).toEqual(oldInstances.map((id) => `node-${id}`).sort());
+    expect(new Set(mirrored.events.map((e) => e.component))).toEqual(new Set(['control-plane']));
     const swap = parseSwapRecord((await state.get(CLUSTER, SWAP_KEY))?.data);
     expect(swap).toMatchObject({ state: 'done', from: 'm7i.xlarge', to: 'm7i.2xlarge' });
     if (swap.kind === 'ec2') expect(swap.replaced.map((r) => r.old).sort()).toEqual([...oldInstances].sort());

@@ -156,6 +156,11 @@ describe('runControlPlaneInvocation: ticks', () => {
     if (!response.ok) return;
     expect(response.ticks).toHaveLength(1);
     expect(response.ticks[0]?.swap).toMatchObject({ from: 'tier-xl', to: 'tier-2xl', step: 'would start' });
+    expect(response.ticks[0]?.plan).toEqual([
+      'UpdateClusterConfig prod-1: controlPlaneScalingConfig.tier tier-xl → tier-2xl',
+      'follow DescribeUpdate until Successful (Failed or Cancelled: the tier is skipped for a while)',
+    ]);
+    expect(response.summary).toContain('  would 1. UpdateClusterConfig prod-1');
     expect(calls.filter((call) => call.startsWith('updateScalingTier'))).toEqual([]);
     expect((await state.query('prod-1', 'cp#')).length).toBe(0);
   });
