@@ -403,7 +403,10 @@ describe('node-pool scale-down through the real adapters: API server, Auto Scali
       { node: busyNode, reason: 'utilization 0.64 (cpu) is not below the threshold 0.5' },
     ]);
     expect(first.requests).toEqual(READS);
-    expect((await store.get(CLUSTER, 'pool#unneeded'))?.data).toEqual({ since: { [emptyNode]: at(0) } });
+    expect((await store.get(CLUSTER, 'pool#unneeded'))?.data).toEqual({
+      since: { [emptyNode]: at(0) },
+      rebalanceSince: {},
+    });
 
     const waiting = await tick(CLUSTER, at(30));
     expect(waiting.summary.scaleDown).toMatchObject({ started: [], drains: [], unneeded: 1 });
