@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { drainRecordSchema } from '../nodepools/drain';
-import { CorruptStateError } from '../nodepools/failures';
+import { parseStoredData } from '../units/stored-data';
 
 export const SWAP_KEY = 'cp#swap';
 export const SWAP_HISTORY_KEY = 'cp#history';
@@ -121,24 +121,14 @@ export const swapHistorySchema = z.object({
 });
 export type SwapHistory = z.infer<typeof swapHistorySchema>;
 
-function parse<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
-  const parsed = schema.safeParse(data);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    return path ? `${path}: ${issue.message}` : issue.message;
-  });
-  throw new CorruptStateError(`not a valid ${what}: ${issues.join('; ')}`);
-}
-
 /** A stored swap, validated; throws `CorruptStateError` saying what is wrong. */
 export function parseSwapRecord(data: unknown): SwapRecord {
-  return parse(swapRecordSchema, data, 'control-plane swap record');
+  return parseStoredData(swapRecordSchema, 'control-plane swap record', data);
 }
 
 /** Stored history, validated; throws `CorruptStateError`. */
 export function parseSwapHistory(data: unknown): SwapHistory {
-  return parse(swapHistorySchema, data, 'control-plane swap history');
+  return parseStoredData(swapHistorySchema, 'control-plane swap history', data);
 }
 
 /** A JSON-safe copy (zod's parse drops undefined fields; the store must never see them). */

@@ -14,7 +14,8 @@
 
 import { z } from 'zod';
 import type { EvictionResult, Node, Pod, Taint } from '../ports/kubernetes';
-import { CorruptStateError, NODE_POOL_STATE_PREFIX } from './failures';
+import { parseStoredData } from '../units/stored-data';
+import { NODE_POOL_STATE_PREFIX } from './failures';
 import { podKey } from './pool';
 import { isTerminal } from './scheduling';
 
@@ -563,11 +564,5 @@ export function encodeDrainRecord(drain: DrainRecord): DrainRecord {
  * @example parseDrainRecord({ node: 'n1', state: 'sleeping' }) // throws CorruptStateError('not a valid drain record: ...')
  */
 export function parseDrainRecord(data: unknown): DrainRecord {
-  const parsed = drainRecordSchema.safeParse(data);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    return path ? `${path}: ${issue.message}` : issue.message;
-  });
-  throw new CorruptStateError(`not a valid drain record: ${issues.join('; ')}`);
+  return parseStoredData(drainRecordSchema, 'drain record', data);
 }

@@ -10,6 +10,7 @@
 
 import { z } from 'zod';
 import type { AutoScalingGroup, ScalingActivity } from '../ports/auto-scaling';
+import { CorruptStateError, parseStoredData } from '../units/stored-data';
 import type { CapacityType } from './pool';
 
 export interface BackoffSettings {
@@ -428,20 +429,7 @@ export const groupRecordSchema = z.object({
   lastScaleUpAt: epochMs.optional(),
 });
 
-/** A stored item that is not what its key says it is (hand-edited, or written by a buggy version). */
-export class CorruptStateError extends Error {
-  override readonly name = 'CorruptStateError';
-}
-
-function parse<T>(schema: z.ZodType<T>, what: string, data: unknown): T {
-  const parsed = schema.safeParse(data);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    return path ? `${path}: ${issue.message}` : issue.message;
-  });
-  throw new CorruptStateError(`not a valid ${what}: ${issues.join('; ')}`);
-}
+export { CorruptStateError };
 
 /** A group record as a JSON-safe plain object (no undefined fields, no shared arrays). */
 export function encodeGroupRecord(record: GroupRecord): GroupRecord {
@@ -461,7 +449,7 @@ export function encodeGroupRecord(record: GroupRecord): GroupRecord {
  * // throws CorruptStateError('not a valid group record: inFlight.since: ...')
  */
 export function parseGroupRecord(data: unknown): GroupRecord {
-  return parse(groupRecordSchema, 'group record', data);
+  return parseStoredData(groupRecordSchema, 'group record', data);
 }
 
 /** An unavailable offering as a JSON-safe plain object. */
@@ -477,5 +465,5 @@ export function encodeUnavailableOffering(offering: UnavailableOffering): Unavai
 
 /** A stored unavailable offering, validated; throws `CorruptStateError`. */
 export function parseUnavailableOffering(data: unknown): UnavailableOffering {
-  return parse(unavailableOfferingSchema, 'unavailable offering', data);
+  return parseStoredData(unavailableOfferingSchema, 'unavailable offering', data);
 }

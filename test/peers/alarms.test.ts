@@ -1,8 +1,7 @@
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsAlarms } from '../../shared/adapters/aws/alarms';
-import { AUTO_SCALING_CLIENT_RETRY } from '../../shared/adapters/aws/auto-scaling';
-import { type MotoServer, startMoto } from './harness/moto';
+import { type MotoServer, motoClientConfig, startMoto } from './harness/moto';
 
 // The alarms adapter against moto's CloudWatch: the real wire format of DescribeAlarms, and an alarm's
 // StateReasonData as SetAlarmState stored it. moto 5.2.5 does not evaluate alarms (their state changes
@@ -49,12 +48,7 @@ describe('AwsAlarms against moto', () => {
 
   beforeAll(async () => {
     moto = await startMoto();
-    cloudWatch = new CloudWatchClient({
-      endpoint: moto.endpoint,
-      region: moto.region,
-      credentials: moto.credentials,
-      ...AUTO_SCALING_CLIENT_RETRY,
-    });
+    cloudWatch = new CloudWatchClient(motoClientConfig(moto));
     port = new AwsAlarms(cloudWatch);
     await putCpuAlarm(HIGH, 80, 'GreaterThanThreshold');
     await putCpuAlarm(LOW, 20, 'LessThanThreshold');

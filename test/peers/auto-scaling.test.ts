@@ -10,9 +10,9 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTO_SCALING_CLIENT_RETRY, AwsAutoScaling } from '../../shared/adapters/aws/auto-scaling';
+import { AwsAutoScaling } from '../../shared/adapters/aws/auto-scaling';
 import { AutoScalingError } from '../../shared/ports/auto-scaling';
-import { type MotoServer, startMoto } from './harness/moto';
+import { type MotoServer, motoClientConfig, startMoto } from './harness/moto';
 
 // The Auto Scaling adapter against moto's server: real query/XML wire format for Auto Scaling and EC2,
 // real pagination tokens, launch templates with versions. What moto does not implement (scaling
@@ -39,12 +39,7 @@ describe('AwsAutoScaling against moto', () => {
 
   beforeAll(async () => {
     moto = await startMoto();
-    const config = {
-      endpoint: moto.endpoint,
-      region: moto.region,
-      credentials: moto.credentials,
-      ...AUTO_SCALING_CLIENT_RETRY,
-    };
+    const config = motoClientConfig(moto);
     autoScalingClient = new AutoScalingClient(config);
     ec2Client = new EC2Client(config);
     autoScalingClient.middlewareStack.add(

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsAlarms } from '../../shared/adapters/aws/alarms';
-import { AUTO_SCALING_CLIENT_RETRY, AwsAutoScaling } from '../../shared/adapters/aws/auto-scaling';
+import { AwsAutoScaling } from '../../shared/adapters/aws/auto-scaling';
 import { Ec2Adapter } from '../../shared/adapters/aws/ec2';
 import { AwsEc2Instances } from '../../shared/adapters/aws/ec2-instances';
 import { AwsGroupUpdates } from '../../shared/adapters/aws/group-updates';
@@ -28,7 +28,7 @@ import type { KubernetesPort, Node } from '../../shared/ports/kubernetes';
 import { silentLogger } from '../../shared/ports/logger';
 import { SimStateStore } from '../../shared/sim/state-store';
 import { VirtualClock } from '../../shared/sim/virtual-clock';
-import { type MotoServer, startMoto } from './harness/moto';
+import { type MotoServer, motoClientConfig, startMoto } from './harness/moto';
 
 // A whole control-plane swap through the real AWS adapters against moto's Auto Scaling, EC2 (launch
 // templates, instances, the instance-type catalogue and offerings), ELBv2 and CloudWatch alarms: the
@@ -118,12 +118,7 @@ describe('a control-plane swap through the AWS adapters against moto', () => {
 
   beforeAll(async () => {
     moto = await startMoto();
-    const config = {
-      endpoint: moto.endpoint,
-      region: moto.region,
-      credentials: moto.credentials,
-      ...AUTO_SCALING_CLIENT_RETRY,
-    };
+    const config = motoClientConfig(moto);
     clients = {
       autoScaling: new AutoScalingClient(config),
       ec2: new EC2Client(config),

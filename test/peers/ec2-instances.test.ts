@@ -1,8 +1,7 @@
 import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTO_SCALING_CLIENT_RETRY } from '../../shared/adapters/aws/auto-scaling';
 import { AwsEc2Instances } from '../../shared/adapters/aws/ec2-instances';
-import { type MotoServer, startMoto } from './harness/moto';
+import { type MotoServer, motoClientConfig, startMoto } from './harness/moto';
 
 // The EC2 instances adapter against moto's EC2: the query wire format of DescribeInstances with its
 // reservations, and EC2's whole-call refusal of unknown IDs (`InvalidInstanceID.NotFound`, worded as EC2
@@ -23,12 +22,7 @@ describe('AwsEc2Instances against moto', () => {
 
   beforeAll(async () => {
     moto = await startMoto();
-    ec2 = new EC2Client({
-      endpoint: moto.endpoint,
-      region: moto.region,
-      credentials: moto.credentials,
-      ...AUTO_SCALING_CLIENT_RETRY,
-    });
+    ec2 = new EC2Client(motoClientConfig(moto));
     ec2.middlewareStack.add(
       (next, context) => async (args) => {
         if (context.commandName === 'DescribeInstancesCommand') describeRequests++;

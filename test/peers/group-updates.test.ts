@@ -10,11 +10,11 @@ import {
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTO_SCALING_CLIENT_RETRY, AwsAutoScaling } from '../../shared/adapters/aws/auto-scaling';
+import { AwsAutoScaling } from '../../shared/adapters/aws/auto-scaling';
 import { AwsGroupUpdates } from '../../shared/adapters/aws/group-updates';
 import { AutoScalingError } from '../../shared/ports/auto-scaling';
 import { SWAP_SUSPENDED_PROCESSES } from '../../shared/ports/group-updates';
-import { type MotoServer, startMoto } from './harness/moto';
+import { type MotoServer, motoClientConfig, startMoto } from './harness/moto';
 
 // The group-updates adapter against moto's Auto Scaling, read back through the Auto Scaling adapter's
 // describeGroups: the fields the control-plane swap reads (its own launch template, target groups,
@@ -40,12 +40,7 @@ describe('AwsGroupUpdates against moto', () => {
 
   beforeAll(async () => {
     moto = await startMoto();
-    const config = {
-      endpoint: moto.endpoint,
-      region: moto.region,
-      credentials: moto.credentials,
-      ...AUTO_SCALING_CLIENT_RETRY,
-    };
+    const config = motoClientConfig(moto);
     autoScalingClient = new AutoScalingClient(config);
     ec2 = new EC2Client(config);
     elb = new ElasticLoadBalancingV2Client(config);

@@ -4,10 +4,9 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTO_SCALING_CLIENT_RETRY } from '../../shared/adapters/aws/auto-scaling';
 import { AwsLaunchTemplates } from '../../shared/adapters/aws/launch-templates';
 import { LaunchTemplateError } from '../../shared/ports/launch-templates';
-import { type MotoServer, startMoto } from './harness/moto';
+import { type MotoServer, motoClientConfig, startMoto } from './harness/moto';
 
 // The launch-templates adapter against moto's EC2: the query wire format of DescribeLaunchTemplateVersions
 // and CreateLaunchTemplateVersion, `$Latest`/`$Default`/numbers, and EC2's not-found codes. moto 5.2.5
@@ -26,12 +25,7 @@ describe('AwsLaunchTemplates against moto', () => {
 
   beforeAll(async () => {
     moto = await startMoto();
-    ec2 = new EC2Client({
-      endpoint: moto.endpoint,
-      region: moto.region,
-      credentials: moto.credentials,
-      ...AUTO_SCALING_CLIENT_RETRY,
-    });
+    ec2 = new EC2Client(motoClientConfig(moto));
     port = new AwsLaunchTemplates(ec2);
     const created = await ec2.send(
       new CreateLaunchTemplateCommand({

@@ -6,13 +6,12 @@ import {
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTO_SCALING_CLIENT_RETRY } from '../../shared/adapters/aws/auto-scaling';
 import {
   AwsLoadBalancing,
   DEFAULT_DEREGISTRATION_DELAY_SECONDS,
 } from '../../shared/adapters/aws/load-balancing';
 import { LoadBalancingError } from '../../shared/ports/load-balancing';
-import { type MotoServer, startMoto } from './harness/moto';
+import { type MotoServer, motoClientConfig, startMoto } from './harness/moto';
 
 // The load-balancing adapter against moto's ELBv2: the query wire format and its error codes
 // (`TargetGroupNotFound` without the SDK's `Exception` suffix), registrations with and without a port
@@ -37,12 +36,7 @@ describe('AwsLoadBalancing against moto', () => {
 
   beforeAll(async () => {
     moto = await startMoto();
-    const config = {
-      endpoint: moto.endpoint,
-      region: moto.region,
-      credentials: moto.credentials,
-      ...AUTO_SCALING_CLIENT_RETRY,
-    };
+    const config = motoClientConfig(moto);
     ec2 = new EC2Client(config);
     elb = new ElasticLoadBalancingV2Client(config);
     elb.middlewareStack.add(

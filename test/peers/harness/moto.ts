@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { AUTO_SCALING_CLIENT_RETRY } from '../../../shared/adapters/aws/auto-scaling';
 
 /** The moto release `test/peers/scripts/moto.sh` installs by default; keep the two in step. */
 export const MOTO_VERSION = '5.2.5';
@@ -166,4 +167,19 @@ function freePort(): Promise<number> {
       server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
     });
   });
+}
+
+/**
+ * What an AWS SDK v3 client needs to talk to the server, with the adapters' own retry settings (so a
+ * test sees the retries production makes).
+ *
+ * @example const ec2 = new EC2Client(motoClientConfig(moto));
+ */
+export function motoClientConfig(moto: MotoServer) {
+  return {
+    endpoint: moto.endpoint,
+    region: moto.region,
+    credentials: moto.credentials,
+    ...AUTO_SCALING_CLIENT_RETRY,
+  };
 }
