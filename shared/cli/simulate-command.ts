@@ -2,7 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { startLocalDynamo } from '../adapters/dynamodb/local';
 import { DynamoDbStateStore } from '../adapters/dynamodb/state-store';
-import { runSimulation, type SimProgress } from '../sim/driver';
+import { controlPlaneController } from '../sim/control-plane/controller';
+import { runSimulation, type SimController, type SimProgress } from '../sim/driver';
 import { hpaController } from '../sim/hpa-controller';
 import { nodePoolController } from '../sim/node-pool-controller';
 import { renderReport, renderSummary } from '../sim/report';
@@ -16,14 +17,14 @@ interface SimulateOptions {
 }
 
 /**
- * `tideplane simulate`: what `npm start` runs. The real HPA and node-pool loops and the DynamoDB store on
- * a virtual day.
+ * `tideplane simulate`: what `npm start` runs. The real HPA, node-pool and (for a scenario with a control
+ * plane) control-plane loops and the DynamoDB store on a virtual day.
  */
 export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
     .description(
-      'Replay a simulated day through the real HPA and node-pool loops (state in an in-process DynamoDB)',
+      'Replay a simulated day through the real HPA, node-pool and control-plane loops (state in an in-process DynamoDB)',
     )
     .option('--scenario <name>', `scenario: ${Object.keys(SCENARIOS).join(', ')}`, 'default-day')
     .option('--hours <hours>', 'simulate only the first N hours')
@@ -53,8 +54,9 @@ export function registerSimulateCommand(program: Command): void {
         console.log(
           `tideplane simulate: ${scenario.name} — ${scenario.services.length} services, state in local DynamoDB`,
         );
-        const controllers = [hpaController(world, { state })];
+        const controllers: SimController[] = [hpaController(world, { state })];
         if (scenario.nodePools) controllers.push(nodePoolController(world, { state }));
+        if (scenario.controlPlane) controllers.push(controlPlaneController(world, { state }));
         const result = await runSimulation(world, {
           controllers,
           ...(hours ? { durationMs: hours * 3_600_000 } : {}),

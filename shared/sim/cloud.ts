@@ -145,7 +145,19 @@ export interface SimCloudOptions {
   seed?: number;
 }
 
-type PortMethod = keyof AutoScalingPort;
+/** `updateGroup` is `UpdateAutoScalingGroup`, which the control-plane swap needs (see `SimGroupUpdate`). */
+type PortMethod = keyof AutoScalingPort | 'updateGroup';
+
+/**
+ * What `UpdateAutoScalingGroup` changes in the simulator: sizes, and the instance type later launches
+ * use (the control-plane simulation resolves a launch template version to it).
+ */
+export interface SimGroupUpdate {
+  minSize?: number;
+  maxSize?: number;
+  desiredCapacity?: number;
+  instanceType?: string;
+}
 
 function poolKey(pool: CapacityPool): string {
   return `${pool.instanceType}/${pool.zone}/${pool.capacityType}`;
@@ -339,6 +351,44 @@ export class SimCloud implements AutoScalingPort {
     );
     // The replacement (without decrement) starts within seconds, as after SetDesiredCapacity.
     this.reconcile();
+  }
+
+  /**
+   * `UpdateAutoScalingGroup`, as Auto Scaling applies it: a new minimum above the desired capacity raises
+   * it, a new maximum below it lowers it (when no desired capacity is given), anything else outside
+   * min/max is refused; a new instance type is what the group launches from now on (running instances
+   * keep theirs). Counted like the port's calls, with the failure knob (`failNext('updateGroup')`).
+   */
+  async updateGroup(groupName: string, update: SimGroupUpdate): Promise<void> {
+    this.call('updateGroup', 'UpdateAutoScalingGroup');
+    const group = this.groups.get(groupName);
+    if (!group) {
+      throw new AutoScalingError(
+        'NotFound',
+        `UpdateAutoScalingGroup: AutoScalingGroup name not found - AutoScalingGroup ${groupName} not found`,
+      );
+    }
+    const minSize = update.minSize ?? group.minSize;
+    const maxSize = update.maxSize ?? group.maxSize;
+    let desired = update.desiredCapacity ?? group.desiredCapacity;
+    if (update.desiredCapacity === undefined) desired = Math.min(Math.max(desired, minSize), maxSize);
+    if (minSize > maxSize || desired < minSize || desired > maxSize || !Number.isInteger(desired)) {
+      throw new AutoScalingError(
+        'Invalid',
+        `UpdateAutoScalingGroup: Desired capacity:${desired} must be between the specified min size:${minSize} and max size:${maxSize}`,
+      );
+    }
+    if (update.instanceType !== undefined) {
+      instanceType(update.instanceType);
+      group.spec = { ...group.spec, instanceType: update.instanceType };
+    }
+    group.minSize = minSize;
+    group.maxSize = maxSize;
+    if (desired !== group.desiredCapacity) {
+      group.desiredCapacity = desired;
+      group.nextLaunchAttemptAt = this.clock.now();
+      this.reconcile();
+    }
   }
 
   // ---- the world --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 import type { Logger } from '../ports/logger';
 import { silentLogger } from '../ports/logger';
 import { type ApiStats, diffStats, sumStats } from './api-calls';
+import type { ControlPlaneRun } from './control-plane/run';
 import type { ControllerOutcome, NodePoolRun, ServiceOutcome, SimulationResult } from './result';
 import { Sampler } from './sampler';
 import type { Scenario } from './scenario';
@@ -39,6 +40,7 @@ export interface SimController {
 /** Parts of a result only a controller can tell. */
 export interface SimControllerResults {
   nodePools?: NodePoolRun;
+  controlPlane?: ControlPlaneRun;
 }
 
 export interface SimProgress {

@@ -14,6 +14,8 @@ import {
   serviceChart,
   timeAxis,
 } from './charts';
+import { controlPlaneChartTitles } from './control-plane/charts';
+import { controlPlaneLines, renderControlPlaneSection } from './control-plane/report-section';
 import {
   type NodePoolSummary,
   type RunSummary,
@@ -460,6 +462,17 @@ export function renderReport(result: SimulationResult, options: ReportOptions = 
         ]
       : [];
 
+  const controlPlaneSection = result.controlPlane
+    ? [
+        renderControlPlaneSection(result.controlPlane, {
+          hours: axis.hours,
+          time,
+          size: clusterSize,
+          utcOffsetMinutes: scenario.utcOffsetMinutes,
+        }),
+      ]
+    : [];
+
   const clusterFigures = clusterCharts(result, axis.hours).map((chart) =>
     figure(renderTimeChart(chart, clusterSize, time)),
   );
@@ -501,6 +514,7 @@ export function renderReport(result: SimulationResult, options: ReportOptions = 
     serviceTable(services),
     '<h2>Cluster</h2>',
     `<div class="grid cluster">${clusterFigures.join('')}</div>`,
+    ...controlPlaneSection,
     ...poolSection,
     '<h2>Requests per second vs pods</h2>',
     `<div class="grid services">${serviceFigures.join('')}</div>`,
@@ -518,6 +532,7 @@ export function reportChartTitles(result: SimulationResult): string[] {
     CLUSTER_CHART_TITLES.nodes,
     CLUSTER_CHART_TITLES.pending,
     CLUSTER_CHART_TITLES.cpu,
+    ...(result.controlPlane ? controlPlaneChartTitles(result.controlPlane) : []),
     ...(result.nodePools
       ? [NODE_HOURS_CHART_TITLE, ...result.nodePools.pools.map((pool) => poolChartTitle(pool))]
       : []),
@@ -552,6 +567,7 @@ export function renderSummary(result: SimulationResult): string {
     `Kubernetes API requests ${formatNumber(run.kubernetesRequests)}${perTick}, controller errors ${run.controllerErrors}`,
     ...nodePoolLines(summarizeNodePools(result)),
     ...interruptionLines(result),
+    ...(result.controlPlane ? controlPlaneLines(result.controlPlane, scenario.utcOffsetMinutes) : []),
   ];
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@
  */
 import type { FailureKind } from '../nodepools/failures';
 import type { ApiStats } from './api-calls';
+import type { ControlPlaneRun } from './control-plane/run';
 import type { AppliedFault } from './faults';
 
 export interface ServiceSeries {
@@ -285,4 +286,6 @@ export interface SimulationResult {
   faults: AppliedFault[];
   /** When the node-pool loop ran. */
   nodePools?: NodePoolRun;
+  /** When the control-plane loop ran. */
+  controlPlane?: ControlPlaneRun;
 }

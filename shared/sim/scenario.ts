@@ -9,6 +9,7 @@ import type { NetworkInput } from '../network/plan';
 import type { CrossVersionObjectReference, HorizontalPodAutoscalerSpec } from '../ports/autoscaling-v2';
 import type { AutoscalerKind } from '../ports/kubernetes';
 import type { SimGroupSpec } from './cloud';
+import type { SimControlPlaneSpec } from './control-plane/spec';
 import type { DaemonSetSpec } from './daemon-set';
 import type { ScenarioFault } from './faults';
 import type { SchedulingPolicy } from './scheduler';
@@ -59,4 +60,6 @@ export interface Scenario {
   network?: NetworkInput;
   /** Changes to the world at offsets from the start (capacity running out, coming back). */
   faults?: ScenarioFault[];
+  /** The cluster's control plane and its load, for the control-plane loop (absent: not simulated). */
+  controlPlane?: SimControlPlaneSpec;
 }

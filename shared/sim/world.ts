@@ -8,6 +8,7 @@ import { type NetworkPlan, planNetwork } from '../network/plan';
 import { scaleTargetKeyString } from '../ports/kubernetes';
 import { SimCloud } from './cloud';
 import { SimCluster } from './cluster';
+import { SimControlPlane } from './control-plane/control-plane';
 import { SimEc2 } from './ec2';
 import { type AppliedFault, applyFault, describeFault, type ScenarioFault, scheduleFaults } from './faults';
 import { SimMetrics } from './metrics';
@@ -42,6 +43,8 @@ export class SimWorld {
   readonly state: SimStateStore;
   readonly ec2: SimEc2;
   readonly network: NetworkPlan | undefined;
+  /** The control plane and its load, when the scenario has one (see control-plane/control-plane.ts). */
+  readonly controlPlane: SimControlPlane | undefined;
   /** Faults not applied yet, in order. */
   private readonly pendingFaults: ScenarioFault[];
   private readonly faultLog: AppliedFault[] = [];
@@ -102,6 +105,19 @@ export class SimWorld {
       region,
       loadBalancer: albLoadBalancerName(scenario.clusterName),
     });
+    this.controlPlane = scenario.controlPlane
+      ? new SimControlPlane(scenario.controlPlane, {
+          clock: this.clock,
+          cloud: this.cloud,
+          cluster: this.cluster,
+          clusterName: scenario.clusterName,
+          region,
+          accountId: this.cloud.accountId,
+          seed: scenario.seed,
+          utcOffsetMinutes: scenario.utcOffsetMinutes,
+          ec2: this.ec2,
+        })
+      : undefined;
     this.reconcile();
   }
 
@@ -114,13 +130,19 @@ export class SimWorld {
     this.cloud.reconcile();
     this.cluster.reconcile();
     this.cloudwatch.observe();
+    this.controlPlane?.reconcile();
   }
 
   /** When the world next changes by itself, a fault included (Infinity if never). */
   nextEventAt(): number {
     const fault = this.pendingFaults[0];
     const faultAt = fault ? this.scenario.start + fault.atMs : Number.POSITIVE_INFINITY;
-    return Math.min(this.cloud.nextEventAt(), this.cluster.nextEventAt(), faultAt);
+    return Math.min(
+      this.cloud.nextEventAt(),
+      this.cluster.nextEventAt(),
+      faultAt,
+      this.controlPlane?.nextEventAt() ?? Number.POSITIVE_INFINITY,
+    );
   }
 
   /** The faults that happened so far, in order. */

@@ -1,6 +1,7 @@
 /** Named scenarios, for the command line (`--scenario <name>`). */
 import type { Scenario } from '../scenario';
 import { createCapacityShortageScenario } from './capacity-shortage';
+import { createControlPlaneDayScenario } from './control-plane-day';
 import { createDefaultDayScenario } from './default-day';
 import { createSpotInterruptionScenario } from './spot-interruption';
 import { createZonalVolumeScenario } from './zonal-volume';
@@ -10,4 +11,5 @@ export const SCENARIOS: Readonly<Record<string, () => Scenario>> = Object.freeze
   'capacity-shortage': () => createCapacityShortageScenario(),
   'zonal-volume': () => createZonalVolumeScenario(),
   'spot-interruption': () => createSpotInterruptionScenario(),
+  'control-plane-day': () => createControlPlaneDayScenario(),
 });

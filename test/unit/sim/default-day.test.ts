@@ -34,6 +34,7 @@ describe('default-day scenario', () => {
       'capacity-shortage',
       'zonal-volume',
       'spot-interruption',
+      'control-plane-day',
     ]);
     expect(scenario.durationMs).toBe(24 * 3_600_000);
     expect(scenario.tickIntervalMs).toBe(15_000);
