@@ -8,7 +8,8 @@
  * - Down when every low-load alarm is in ALARM and no scale-up signal holds; one rung, never below the
  *   floor (the candidates the caller gives already stop there).
  * - Never while a swap runs or a failed one waits for a person; not within the cooldown after the last
- *   swap (longer before going down); not when the swap would reverse direction after `maxReversals`
+ *   swap that changed something (longer before going down; a rolled-back swap changed nothing, so the
+ *   next rung may follow at once); not when the swap would reverse direction after `maxReversals`
  *   reversals within the flapping window (up, down, up: two reversals).
  * - Types (or tiers) that recently failed are skipped: the next candidate on the ladder is tried.
  */
@@ -133,7 +134,10 @@ export function decideSwap(input: DecisionInput): Decision {
 
   if (input.blockedBy) return { action: 'hold', wanted: direction, reason: `${reason}; ${input.blockedBy}` };
 
-  const last = [...input.history].sort((a, b) => b.finishedAt - a.finishedAt)[0];
+  // A rolled-back swap changed nothing: the next rung may be tried at once (its type is skipped).
+  const last = [...input.history]
+    .filter((entry) => entry.outcome !== 'rolled-back')
+    .sort((a, b) => b.finishedAt - a.finishedAt)[0];
   if (last) {
     const cooldown = direction === 'up' ? input.cooldownUpMs : input.cooldownDownMs;
     const since = now - last.finishedAt;

@@ -517,13 +517,15 @@ function rollBackStep(swap: Ec2SwapRecord, observation: Ec2SwapObservation, now:
   }
   for (const group of swap.groups) {
     const seen = observation.groups.get(group.name);
-    if (seen && group.newVersion !== undefined && seen.launchTemplate?.version !== group.originalVersion) {
+    // Back to the original version by number: `$Latest` now names the version this swap created.
+    const original = String(group.originalVersionNumber);
+    if (seen && group.newVersion !== undefined && seen.launchTemplate?.version !== original) {
       return {
         action: {
           kind: 'point-group',
           group: group.name,
           launchTemplateId: group.launchTemplateId,
-          version: group.originalVersion,
+          version: original,
         },
         swap,
       };

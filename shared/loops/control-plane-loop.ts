@@ -165,7 +165,8 @@ async function audit(
   await deps.state
     .put(
       deps.cluster,
-      `decision#control-plane#${new Date(now).toISOString()}#${swap.id}`,
+      // The step in the key: a tick that starts a swap records the start and its first step.
+      `decision#control-plane#${new Date(now).toISOString()}#${swap.id}#${what.split(/[:\s]/)[0]}`,
       { swap: swap.id, from: swap.from, to: swap.to, state: swap.state, what, reason: swap.reason },
       { expectedVersion: 0, expiresAt: Math.floor(now / 1000) + AUDIT_TTL_SECONDS },
     )

@@ -138,9 +138,13 @@ describe('decideSwap: what holds a swap back', () => {
     expect(decideSwap(input({ ...low, history: [swapDone('up', NOW - 120 * MINUTE)] })).action).toBe('swap');
   });
 
-  it('should count a rolled-back swap for the cooldown', () => {
-    const history = [{ ...swapDone('up', NOW - 5 * MINUTE), outcome: 'rolled-back' as const }];
-    expect(decideSwap(input({ ...high, history })).action).toBe('hold');
+  it('should try the next rung at once after a rollback (it changed nothing), but not after a failure', () => {
+    const rolledBack = [{ ...swapDone('up', NOW - 5 * MINUTE), outcome: 'rolled-back' as const }];
+    expect(
+      decideSwap(input({ ...high, history: rolledBack, unavailable: { 'm6i.2xlarge': NOW + HOUR } })),
+    ).toMatchObject({ action: 'swap', to: 'm6i.4xlarge' });
+    const failed = [{ ...swapDone('up', NOW - 5 * MINUTE), outcome: 'failed' as const }];
+    expect(decideSwap(input({ ...high, history: failed })).action).toBe('hold');
   });
 
   it('should stop a third reversal within the flapping window, and allow it once the window passed', () => {
