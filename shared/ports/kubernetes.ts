@@ -29,6 +29,15 @@ export interface Container {
   limits: ResourceList;
 }
 
+export interface ContainerStatus {
+  name: string;
+  restartCount: number;
+  /** `lastState.terminated.reason`, e.g. `OOMKilled`. */
+  lastTerminationReason?: string;
+  /** `lastState.terminated.finishedAt`, epoch ms. */
+  lastTerminationAt?: number;
+}
+
 export interface OwnerReference {
   apiVersion: string;
   kind: string;
@@ -117,6 +126,11 @@ export interface Pod {
   deletionTimestamp?: number;
   conditions: PodCondition[];
   containers: Container[];
+  /**
+   * Per container, how it last ended when it restarted (`OOMKilled`, `Error`, …) and when; only
+   * containers that restarted are listed. The VPA loop reads OOM kills from here.
+   */
+  containerStatuses?: ContainerStatus[];
   /** Init containers; those with `restartPolicy: Always` are sidecars and count towards requests. */
   initContainers: (Container & { restartPolicy?: string })[];
   ownerReferences: OwnerReference[];
