@@ -90,6 +90,15 @@ describe('PrometheusCollector against a real Prometheus', () => {
     expect(value(result).milliValue).toBe(42_500);
   });
 
+  it('given an instant query outside the HPA pipeline (the control plane’s latency), should return its value', async () => {
+    const now = Date.now();
+    const sample = await collector.instantQuery(`${prom.url}/`, 'tp_ratio', now, AbortSignal.timeout(5_000));
+    expect(sample).toEqual({ milliValue: 1_100, timestamp: now });
+    await expect(
+      collector.instantQuery(prom.url, 'tp_absent_series', now, AbortSignal.timeout(5_000)),
+    ).rejects.toMatchObject({ reason: 'NotFound' });
+  });
+
   it('given an aggregation to one series, should return the aggregate', async () => {
     const result = await collector.collect(external({ query: 'sum(tp_queue_depth)' }), never());
     expect(value(result).milliValue).toBe(49_500);
