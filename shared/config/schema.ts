@@ -3,6 +3,7 @@ import { type NetworkInput, planNetwork } from '../network/plan';
 import { controlPlaneSchema } from './control-plane';
 import { hpaOverridesSchema, hpaSettingsSchema } from './hpa-settings';
 import { nodePoolsSchema } from './node-pools';
+import { vpaSchema } from './vpa';
 
 const dnsLabel = z
   .string()

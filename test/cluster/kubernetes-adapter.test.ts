@@ -2158,13 +2158,21 @@ describe('the tideplane ClusterRole', () => {
 
   it.each([
     ['delete a Deployment', 'DELETE', `/apis/apps/v1/namespaces/${NS[0]}/deployments/web-0`, undefined],
+    // GET and patch of workloads are the VPA loop's (test/cluster/vpa-adapter.test.ts); replacing,
+    // creating and watching them are not.
     [
-      'change a Deployment spec',
-      'PATCH',
+      'replace a Deployment (PUT)',
+      'PUT',
       `/apis/apps/v1/namespaces/${NS[0]}/deployments/web-0`,
       { spec: { replicas: 9 } },
     ],
-    ['read a Deployment directly', 'GET', `/apis/apps/v1/namespaces/${NS[0]}/deployments/web-0`, undefined],
+    [
+      'create a Deployment',
+      'POST',
+      `/apis/apps/v1/namespaces/${NS[0]}/deployments`,
+      { metadata: { name: 'x' } },
+    ],
+    ['watch Deployments', 'GET', '/apis/apps/v1/deployments?watch=true&timeoutSeconds=1', undefined],
     [
       'create a pod',
       'POST',
@@ -2223,12 +2231,7 @@ describe('the tideplane ClusterRole', () => {
     ],
     ['delete a PersistentVolume', 'DELETE', '/api/v1/persistentvolumes/tp-pv-label', undefined],
     ['watch DaemonSets', 'GET', '/apis/apps/v1/daemonsets?watch=true&timeoutSeconds=1', undefined],
-    [
-      'change a DaemonSet',
-      'PATCH',
-      '/apis/apps/v1/namespaces/tp-sched/daemonsets/node-agent',
-      { spec: { template: { spec: { nodeSelector: { a: 'b' } } } } },
-    ],
+    ['delete a DaemonSet', 'DELETE', '/apis/apps/v1/namespaces/tp-sched/daemonsets/node-agent', undefined],
     ['list events', 'GET', `/apis/events.k8s.io/v1/namespaces/${NS[0]}/events`, undefined],
     ['write core v1 events', 'POST', `/api/v1/namespaces/${NS[0]}/events`, { metadata: { name: 'e' } }],
     ['list ingresses', 'GET', '/apis/networking.k8s.io/v1/ingresses', undefined],

@@ -146,7 +146,7 @@ export interface KubernetesAdapterOptions {
   scaleConcurrency?: number;
 }
 
-interface ListPage<T> {
+export interface ListPage<T> {
   items: T[];
   metadata?: { _continue?: string; continue?: string };
 }
@@ -155,7 +155,7 @@ interface ListPage<T> {
  * Reads every page of a list. A continue token that expired (410 Gone) restarts the list once from
  * the beginning, as client-go's pager falls back to a full list.
  */
-async function listAllPages<T>(
+export async function listAllPages<T>(
   fetchPage: (continueToken: string | undefined) => Promise<ListPage<T>>,
 ): Promise<T[]> {
   let items: T[] = [];

@@ -6,6 +6,7 @@
  */
 import type {
   V1Container,
+  V1ContainerStatus,
   V1DaemonSet,
   V1LabelSelector,
   V1Node,
@@ -24,6 +25,7 @@ import type {
   AutoscalerKind,
   AutoscalerObject,
   Container,
+  ContainerStatus,
   DaemonSet,
   Node,
   NodeSelectorRequirement,
@@ -203,12 +205,34 @@ function initContainer(c: V1Container): Container & { restartPolicy?: string } {
   return { ...container(c), restartPolicy: c.restartPolicy };
 }
 
+/**
+ * The containers that restarted, with how each last ended: the kubelet keeps the previous run's
+ * `lastState.terminated` (an `OOMKilled` reason, when it ended) until the next restart, which is where the
+ * VPA loop learns of OOM kills. Containers that never restarted are left out, so that the thousands of
+ * healthy pods carry nothing.
+ */
+function restartedContainers(statuses: readonly V1ContainerStatus[] | undefined): ContainerStatus[] {
+  return (statuses ?? [])
+    .filter((s) => s.restartCount > 0)
+    .map((s) => {
+      const terminated = s.lastState?.terminated;
+      const finishedAt = toEpochMs(terminated?.finishedAt);
+      return {
+        name: s.name,
+        restartCount: s.restartCount,
+        ...(terminated?.reason ? { lastTerminationReason: terminated.reason } : {}),
+        ...(finishedAt !== undefined ? { lastTerminationAt: finishedAt } : {}),
+      };
+    });
+}
+
 export function toPod(pod: V1Pod): Pod {
   const meta = pod.metadata ?? {};
   const phase = pod.status?.phase;
   const scheduling = toPodScheduling(pod.spec, meta.name);
   const grace = pod.spec?.terminationGracePeriodSeconds;
   const localVolumes = localVolumeNames(pod.spec);
+  const containerStatuses = restartedContainers(pod.status?.containerStatuses);
   return {
     namespace: meta.namespace ?? '',
     name: meta.name ?? '',
@@ -228,6 +252,7 @@ export function toPod(pod: V1Pod): Pod {
       reason: c.reason,
     })),
     containers: (pod.spec?.containers ?? []).map(container),
+    ...(containerStatuses.length > 0 ? { containerStatuses } : {}),
     initContainers: (pod.spec?.initContainers ?? []).map(initContainer),
     ownerReferences: (meta.ownerReferences ?? []).map((o) => ({
       apiVersion: o.apiVersion,
