@@ -227,6 +227,9 @@ export const clusterSchema = z
       .describe(
         'The control-plane loop (instance-type or EKS tier swaps); absent: no control-plane function.',
       ),
+    vpa: vpaSchema
+      .optional()
+      .describe('The VPA loop (recommendations and updates); absent: no VPA function.'),
   })
   .strict();
 
