@@ -8,6 +8,7 @@ import { ClusterControlPlaneFunction } from './constructs/cluster-control-plane-
 import { ClusterHpaFunction, type LogLevel } from './constructs/cluster-hpa-function';
 import { ClusterNodePoolFunction } from './constructs/cluster-node-pool-function';
 import { ClusterSchedule } from './constructs/cluster-schedule';
+import { ClusterVpaFunction } from './constructs/cluster-vpa-function';
 import { ControlPlaneAlarms } from './constructs/control-plane-alarms';
 import { InstanceEventRules } from './constructs/instance-event-rules';
 import { LaunchFailureRule } from './constructs/launch-failure-rule';
@@ -53,6 +54,9 @@ export interface ClusterLoops {
   readonly controlPlane?: ClusterControlPlaneFunction;
   readonly controlPlaneSchedule?: ClusterSchedule;
   readonly controlPlaneAlarms?: ControlPlaneAlarms;
+  /** Present when the cluster's config has `vpa`. */
+  readonly vpa?: ClusterVpaFunction;
+  readonly vpaSchedule?: ClusterSchedule;
 }
 
 /**
@@ -63,8 +67,8 @@ export interface ClusterLoops {
  * Construct ids are stable: `State`, `Schedules`, `Clusters/<cluster>/Hpa|HpaSchedule` and, for a
  * cluster with `nodePools`, `Clusters/<cluster>/NodePools|NodePoolsSchedule|NodePoolsLaunchFailures|
  * NodePoolsInstanceEvents`, and for one with `controlPlane`, `Clusters/<cluster>/ControlPlane|
- * ControlPlaneSchedule|ControlPlaneAlarms`, so adding a cluster or a loop never replaces another's
- * resources.
+ * ControlPlaneSchedule|ControlPlaneAlarms`, and for one with `vpa`, `Clusters/<cluster>/Vpa|VpaSchedule`,
+ * so adding a cluster or a loop never replaces another's resources.
  *
  * @example
  * const stack = new TideplaneStack(app, 'tideplane-prod-eu-central-1', {
@@ -137,9 +141,41 @@ export class TideplaneStack extends Stack {
         hpaSchedule,
         ...this.addNodePoolLoop(scope, resolved, props),
         ...this.addControlPlaneLoop(scope, resolved, props),
+        ...this.addVpaLoop(scope, resolved, props),
       });
     }
     this.clusters = clusters;
+  }
+
+  /** The VPA loop of a cluster whose config has `vpa`; nothing for one without. */
+  private addVpaLoop(
+    scope: Construct,
+    resolved: ResolvedCluster,
+    props: TideplaneStackProps,
+  ): Pick<ClusterLoops, 'vpa' | 'vpaSchedule'> {
+    const { cluster } = resolved;
+    const settings = cluster.vpa;
+    if (!settings) return {};
+    const vpa = new ClusterVpaFunction(scope, 'Vpa', {
+      cluster: resolved,
+      table: this.table,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...(props.logLevel ? { logLevel: props.logLevel } : {}),
+    });
+    const vpaSchedule = new ClusterSchedule(scope, 'VpaSchedule', {
+      cluster: cluster.name,
+      loop: 'vpa',
+      target: vpa.function,
+      enabled: cluster.enabled && settings.enabled,
+      scheduleGroup: this.scheduleGroup,
+    });
+    new CfnOutput(scope, 'VpaRoleArn', {
+      value: vpa.role.roleArn,
+      description:
+        `Role of cluster ${cluster.name}'s VPA function: bind it to the shipped tideplane ClusterRole ` +
+        '(lists pods, pod metrics and VPAs; writes VPA status; patches workload pod templates; creates Events)',
+    });
+    return { vpa, vpaSchedule };
   }
 
   /** The control-plane loop of a cluster whose config has `controlPlane`; nothing for one without. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { controlPlaneRequestSchema } from '../config/control-plane-event';
 import { hpaEventSchema } from '../config/hpa-event';
 import { nodePoolRequestSchema } from '../config/node-pool-event';
+import { vpaRequestSchema } from '../config/vpa-event';
 
 /** JSON Schemas of the functions' console test events, from the same zod schemas the handlers use. */
 export function registerEventsCommand(program: Command): void {
@@ -15,6 +16,7 @@ export function registerEventsCommand(program: Command): void {
         hpa: hpaEventSchema,
         'node-pools': nodePoolRequestSchema,
         'control-plane': controlPlaneRequestSchema,
+        vpa: vpaRequestSchema,
       };
       const schema = schemas[name];
       if (!schema) {

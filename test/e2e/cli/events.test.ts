@@ -9,6 +9,7 @@ describe('tideplane events', () => {
     ['hpa', ['cluster', 'dryRun', 'ticks', 'autoscaler']],
     ['node-pools', ['cluster', 'dryRun', 'ticks']],
     ['control-plane', ['cluster', 'dryRun', 'ticks', 'clearFailedSwap']],
+    ['vpa', ['cluster', 'dryRun', 'ticks']],
   ])('given %s, should print the JSON Schema of its console test event', (name, fields) => {
     const run = tideplane('events', name);
     expect(run.status).toBe(0);
@@ -20,6 +21,6 @@ describe('tideplane events', () => {
   it('given an unknown function, should name the known ones and exit 1', () => {
     const run = tideplane('events', 'quotas');
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('unknown function "quotas"; known: hpa, node-pools, control-plane');
+    expect(run.stderr).toContain('unknown function "quotas"; known: hpa, node-pools, control-plane, vpa');
   });
 });

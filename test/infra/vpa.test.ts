@@ -1,0 +1,57 @@
+/**
+ * The VPA loop in the stack: a function and a schedule per cluster with `vpa`, and no AWS permission
+ * beyond what every loop function has (everything it changes is in the cluster).
+ */
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/build-app';
+import { ACCOUNT, NO_BUNDLING, REGION, vpcCluster } from './support/clusters';
+import { type Json, resource, roleStatements, single } from './support/template';
+
+function config(clusters: Json[]): Json {
+  return { version: 1, accounts: [{ id: ACCOUNT, regions: [{ name: REGION, clusters }] }] };
+}
+
+describe('given a cluster with vpa and one without', () => {
+  const built = buildApp(
+    config([vpcCluster({ vpa: { oomPolicy: 'fast' } }), vpcCluster({ name: 'plain', vpa: undefined })]),
+    { context: NO_BUNDLING },
+  );
+  const stack = single(built.stacks);
+  const template = Template.fromStack(stack);
+
+  it('should create the VPA function and its every-minute schedule only where vpa is configured', () => {
+    const loops = stack.clusters.get('vpc-cluster');
+    if (!loops?.vpa || !loops.vpaSchedule) throw new Error('no VPA loop');
+    expect(resource(template, loops.vpa.function).Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      MemorySize: 512,
+    });
+    expect(resource(template, loops.vpaSchedule.schedule).Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Target: { Input: JSON.stringify({ cluster: 'vpc-cluster' }) },
+    });
+    expect(stack.clusters.get('plain')?.vpa).toBeUndefined();
+  });
+
+  it('should grant the function nothing in AWS beyond its logs, its partition, its secret and the VPC', () => {
+    const loops = stack.clusters.get('vpc-cluster');
+    if (!loops?.vpa) throw new Error('no VPA loop');
+    const statements = roleStatements(template, loops.vpa.role);
+    // The VPC attachment's statements are every VPC function's (tested with the loop function).
+    const own = statements.filter((s) => !s.Sid?.includes('VpcNetworkInterfaces'));
+    expect(statements.length - own.length).toBe(3);
+    for (const action of own.flatMap((s) => [s.Action].flat())) {
+      expect(action).toMatch(
+        /^(logs:(CreateLogStream|PutLogEvents)|dynamodb:\w+|secretsmanager:GetSecretValue)$/,
+      );
+    }
+  });
+
+  it('should pass cdk-nag AwsSolutions', () => {
+    expect(new AwsSolutionsChecks().validateScope(built.app).violations).toEqual([]);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+});
