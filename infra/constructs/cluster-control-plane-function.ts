@@ -190,6 +190,7 @@ export class ClusterControlPlaneFunction extends ClusterLoopFunction {
       entry: props.entry ?? CONTROL_PLANE_HANDLER_ENTRY,
       memorySize: props.memorySize ?? 256,
       loop: 'control-plane',
+      configSections: ['controlPlane'],
       serviceName: CONTROL_PLANE_SERVICE_NAME,
       permissions: controlPlanePermissions(cluster.name, settings),
     });

@@ -62,6 +62,7 @@ export class ClusterHpaFunction extends ClusterLoopFunction {
       ...props,
       entry: props.entry ?? HPA_HANDLER_ENTRY,
       loop: 'HPA',
+      configSections: ['hpa', 'metrics'],
       serviceName: HPA_SERVICE_NAME,
       secretArns: metricSourceSecrets(metrics),
       permissions: metricSourcePermissions(metrics),

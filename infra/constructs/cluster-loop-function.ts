@@ -53,6 +53,22 @@ const ESM_REQUIRE_BANNER =
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
+/** The per-loop sections of a cluster's config. */
+export const LOOP_SECTIONS = ['hpa', 'metrics', 'nodePools', 'controlPlane', 'vpa'] as const;
+export type LoopSection = (typeof LOOP_SECTIONS)[number];
+
+/**
+ * The resolved cluster as one function needs it: the cluster's own settings and only its loop's
+ * sections (the handler parses it with the same schema, where every loop section is optional).
+ *
+ * @example configFor(resolved, ['nodePools']).cluster.hpa // undefined
+ */
+export function configFor(resolved: ResolvedCluster, sections: readonly LoopSection[]): ResolvedCluster {
+  const cluster: Record<string, unknown> = { ...resolved.cluster };
+  for (const section of LOOP_SECTIONS) if (!sections.includes(section)) delete cluster[section];
+  return { ...resolved, cluster: cluster as ResolvedCluster['cluster'] };
+}
+
 /** What every loop function lets its user tune; each loop's construct documents its own defaults. */
 export interface ClusterLoopFunctionOptions {
   /** The cluster this function runs the loop for. */
@@ -98,6 +114,11 @@ export interface ClusterLoopFunctionProps extends ClusterLoopFunctionOptions {
   readonly entry: string;
   /** Names the loop in descriptions and errors, e.g. `HPA` or `node-pool`. */
   readonly loop: string;
+  /**
+   * The loop sections of the cluster config this function reads; the others are left out of its
+   * environment (Lambda allows 4 KB for all of it, and a cluster with every loop configured is bigger).
+   */
+  readonly configSections: readonly LoopSection[];
   /** Powertools service name of the function's logs and metrics. */
   readonly serviceName: string;
   /**
@@ -268,7 +289,7 @@ export class ClusterLoopFunction extends Construct {
 
     const environment: Record<string, string> = {
       [LOOP_ENV.table]: table.tableName,
-      [LOOP_ENV.cluster]: JSON.stringify(resolved),
+      [LOOP_ENV.cluster]: JSON.stringify(configFor(resolved, props.configSections)),
       [LOOP_ENV.serviceName]: props.serviceName,
       [LOOP_ENV.logLevel]: props.logLevel ?? 'INFO',
       [LOOP_ENV.metricsNamespace]: METRICS_NAMESPACE,

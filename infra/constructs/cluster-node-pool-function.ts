@@ -68,6 +68,7 @@ export class ClusterNodePoolFunction extends ClusterLoopFunction {
       ...props,
       entry: props.entry ?? NODE_POOLS_HANDLER_ENTRY,
       loop: 'node-pool',
+      configSections: ['nodePools'],
       serviceName: NODE_POOLS_SERVICE_NAME,
       permissions: [
         {

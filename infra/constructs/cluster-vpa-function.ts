@@ -32,6 +32,7 @@ export class ClusterVpaFunction extends ClusterLoopFunction {
       ...props,
       entry: props.entry ?? VPA_HANDLER_ENTRY,
       loop: 'VPA',
+      configSections: ['vpa'],
       serviceName: VPA_SERVICE_NAME,
     });
   }

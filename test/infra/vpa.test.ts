@@ -55,3 +55,34 @@ describe('given a cluster with vpa and one without', () => {
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
   });
 });
+
+describe('given a cluster with every loop', () => {
+  it('should give each function only its own loop’s section of the config (Lambda allows 4 KB of environment)', () => {
+    const built = buildApp(
+      config([
+        vpcCluster({
+          vpa: {},
+          nodePools: { pools: [{ name: 'default', asgs: ['a', 'b', 'c'] }] },
+          controlPlane: { eks: {} },
+          hpa: { tolerance: 0.2 },
+        }),
+      ]),
+      { context: NO_BUNDLING },
+    );
+    const stack = single(built.stacks);
+    const template = Template.fromStack(stack);
+    const loops = stack.clusters.get('vpc-cluster');
+    if (!loops?.vpa || !loops.nodePools || !loops.controlPlane) throw new Error('missing loops');
+    const sectionsOf = (fn: Parameters<typeof resource>[1]) => {
+      const env = (
+        resource(template, fn).Properties as { Environment: { Variables: Record<string, string> } }
+      ).Environment.Variables;
+      const cluster = JSON.parse(env.TIDEPLANE_CLUSTER as string).cluster as Record<string, unknown>;
+      return ['hpa', 'metrics', 'nodePools', 'controlPlane', 'vpa'].filter((key) => key in cluster);
+    };
+    expect(sectionsOf(loops.hpa.function)).toEqual(['hpa']);
+    expect(sectionsOf(loops.nodePools.function)).toEqual(['nodePools']);
+    expect(sectionsOf(loops.controlPlane.function)).toEqual(['controlPlane']);
+    expect(sectionsOf(loops.vpa.function)).toEqual(['vpa']);
+  });
+});
