@@ -3,6 +3,7 @@ import { type NetworkInput, planNetwork } from '../network/plan';
 import { controlPlaneSchema } from './control-plane';
 import { hpaOverridesSchema, hpaSettingsSchema } from './hpa-settings';
 import { nodePoolsSchema } from './node-pools';
+import { quotasSchema } from './quotas';
 import { vpaSchema } from './vpa';
 
 const dnsLabel = z
@@ -237,6 +238,9 @@ export const regionSchema = z
   .object({
     name: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region like eu-central-1'),
     clusters: z.array(clusterSchema).min(1),
+    quotas: quotasSchema
+      .optional()
+      .describe('The quota loop of this account and region; absent: no quota function.'),
   })
   .strict();
 
