@@ -219,9 +219,20 @@ function oomEvents(pods: readonly Pod[], container: string): OomEvent[] {
       at: status.lastTerminationAt,
       reason: 'OOMKilled',
       memoryBytes: Math.ceil(parseMilli(request) / 1000),
+      ...(status.lastTerminationStartedAt !== undefined
+        ? { containerStartedAt: status.lastTerminationStartedAt }
+        : {}),
     });
   }
   return events;
+}
+
+/** Whether the VPA's status already says this problem (so its Event was written when it was new). */
+function reportedAlready(vpa: VpaObject, reason: string, message: string): boolean {
+  return (vpa.status?.conditions ?? []).some(
+    (c) =>
+      c.type === 'ConfigUnsupported' && c.status === 'True' && c.reason === reason && c.message === message,
+  );
 }
 
 async function vpaEvent(
@@ -331,7 +342,9 @@ export async function runVpaTick(
           now,
           counts,
         );
-        await vpaEvent(deps, vpa, 'Warning', 'InvalidSpec', parsed.problems.join('; '), counts);
+        if (!reportedAlready(vpa, 'InvalidSpec', parsed.problems.join('; '))) {
+          await vpaEvent(deps, vpa, 'Warning', 'InvalidSpec', parsed.problems.join('; '), counts);
+        }
       }
       continue;
     }
@@ -402,6 +415,7 @@ async function evaluate(
     outcome.status = 'no-target';
     const message = `target ${spec.targetRef.kind}/${spec.targetRef.name} does not exist`;
     outcome.problems.push(message);
+    const known = reportedAlready(vpa, 'TargetNotFound', message);
     await writeStatus(
       deps,
       vpa,
@@ -412,7 +426,7 @@ async function evaluate(
       now,
       counts,
     );
-    await vpaEvent(deps, vpa, 'Warning', 'TargetNotFound', message, counts);
+    if (!known) await vpaEvent(deps, vpa, 'Warning', 'TargetNotFound', message, counts);
     return;
   }
   const selector = parseSelector(template.selector);
@@ -544,7 +558,16 @@ async function evaluate(
       outcome.update.result = 'would-patch';
     } else {
       try {
-        await deps.vpas.patchWorkloadResources(target, template.resourceVersion, decision.containers);
+        try {
+          await deps.vpas.patchWorkloadResources(target, template.resourceVersion, decision.containers);
+        } catch (error) {
+          // The workload's controller writes its status all the time, which moves the resourceVersion;
+          // when the containers are still as read, the same patch is right on the fresh version.
+          if (!(error instanceof ConflictError)) throw error;
+          const fresh = await deps.vpas.getWorkloadTemplate(target);
+          if (!fresh || JSON.stringify(fresh.containers) !== JSON.stringify(template.containers)) throw error;
+          await deps.vpas.patchWorkloadResources(target, fresh.resourceVersion, decision.containers);
+        }
         counts.templatePatches++;
         outcome.update.result = 'patched';
         await vpaEvent(

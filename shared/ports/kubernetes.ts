@@ -36,6 +36,8 @@ export interface ContainerStatus {
   lastTerminationReason?: string;
   /** `lastState.terminated.finishedAt`, epoch ms. */
   lastTerminationAt?: number;
+  /** `lastState.terminated.startedAt`, epoch ms: a kill soon after the start is a "quick" OOM. */
+  lastTerminationStartedAt?: number;
 }
 
 export interface OwnerReference {

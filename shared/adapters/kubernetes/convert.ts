@@ -217,11 +217,13 @@ function restartedContainers(statuses: readonly V1ContainerStatus[] | undefined)
     .map((s) => {
       const terminated = s.lastState?.terminated;
       const finishedAt = toEpochMs(terminated?.finishedAt);
+      const startedAt = toEpochMs(terminated?.startedAt);
       return {
         name: s.name,
         restartCount: s.restartCount,
         ...(terminated?.reason ? { lastTerminationReason: terminated.reason } : {}),
         ...(finishedAt !== undefined ? { lastTerminationAt: finishedAt } : {}),
+        ...(startedAt !== undefined ? { lastTerminationStartedAt: startedAt } : {}),
       };
     });
 }

@@ -127,12 +127,14 @@ describe('toPod container statuses', () => {
         restartCount: 3,
         lastTerminationReason: 'OOMKilled',
         lastTerminationAt: Date.parse('2025-06-01T09:14:27Z'),
+        lastTerminationStartedAt: Date.parse('2025-06-01T09:12:01Z'),
       },
       {
         name: 'thanos-sidecar',
         restartCount: 1,
         lastTerminationReason: 'Error',
         lastTerminationAt: Date.parse('2025-06-01T08:31:09Z'),
+        lastTerminationStartedAt: Date.parse('2025-06-01T08:00:05Z'),
       },
     ]);
   });
