@@ -1,4 +1,4 @@
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
@@ -12,6 +12,7 @@ import { readFunctionEnvironment, reusable } from '../../shared/runtime/function
 import { type HpaInvocationResponse, runHpaInvocation } from '../../shared/runtime/hpa-invocation';
 import { powertoolsLogger } from '../../shared/runtime/powertools-logger';
 import { systemClock } from '../../shared/runtime/system-clock';
+import { publishTickMetrics } from '../../shared/runtime/tick-metrics';
 
 const log = powertoolsLogger('tideplane-hpa');
 /** CloudWatch metrics as EMF log lines (no API calls): what the loop did, per cluster. */
@@ -92,25 +93,9 @@ export async function handler(event: unknown, context: Context): Promise<HpaInvo
 }
 
 function publishMetrics(response: Extract<HpaInvocationResponse, { ok: true }>): void {
-  metrics.addDimension('cluster', response.cluster);
-  const total = (pick: (t: (typeof response.ticks)[number]) => number) =>
-    response.ticks.reduce((sum, tick) => sum + pick(tick), 0);
-  metrics.addMetric('Ticks', MetricUnit.Count, response.ticks.length);
-  metrics.addMetric(
-    'Rescales',
-    MetricUnit.Count,
-    total((t) => t.counts.rescaled),
-  );
-  metrics.addMetric(
-    'FailedAutoscalers',
-    MetricUnit.Count,
-    total((t) => t.counts.failed),
-  );
-  metrics.addMetric(
-    'SkippedAutoscalers',
-    MetricUnit.Count,
-    total((t) => t.counts.skipped),
-  );
-  metrics.addMetric('LeaseHeld', MetricUnit.Count, response.status === 'lease-held' ? 1 : 0);
-  metrics.publishStoredMetrics();
+  publishTickMetrics(metrics, response, {
+    Rescales: (t) => t.counts.rescaled,
+    FailedAutoscalers: (t) => t.counts.failed,
+    SkippedAutoscalers: (t) => t.counts.skipped,
+  });
 }

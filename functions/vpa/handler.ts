@@ -1,4 +1,4 @@
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
@@ -11,6 +11,7 @@ import type { VpaPort } from '../../shared/ports/vertical-pod-autoscalers';
 import { readFunctionEnvironment, reusable } from '../../shared/runtime/function-environment';
 import { powertoolsLogger } from '../../shared/runtime/powertools-logger';
 import { systemClock } from '../../shared/runtime/system-clock';
+import { publishTickMetrics } from '../../shared/runtime/tick-metrics';
 import { runVpaInvocation, type VpaInvocationResponse } from '../../shared/runtime/vpa-invocation';
 
 const log = powertoolsLogger('tideplane-vpa');
@@ -82,24 +83,9 @@ export async function handler(event: unknown, context: Context): Promise<VpaInvo
 }
 
 function publishMetrics(response: Extract<VpaInvocationResponse, { ok: true }>): void {
-  metrics.addDimension('cluster', response.cluster);
-  const total = (pick: (t: (typeof response.ticks)[number]) => number) =>
-    response.ticks.reduce((sum, tick) => sum + pick(tick), 0);
-  metrics.addMetric('Ticks', MetricUnit.Count, response.ticks.length);
-  metrics.addMetric(
-    'VpaStatusWrites',
-    MetricUnit.Count,
-    total((t) => t.counts.statusWrites),
-  );
-  metrics.addMetric(
-    'VpaTemplatePatches',
-    MetricUnit.Count,
-    total((t) => t.counts.templatePatches),
-  );
-  metrics.addMetric(
-    'VpaCheckpointWrites',
-    MetricUnit.Count,
-    total((t) => t.counts.checkpointWrites),
-  );
-  metrics.publishStoredMetrics();
+  publishTickMetrics(metrics, response, {
+    VpaStatusWrites: (t) => t.counts.statusWrites,
+    VpaTemplatePatches: (t) => t.counts.templatePatches,
+    VpaCheckpointWrites: (t) => t.counts.checkpointWrites,
+  });
 }
