@@ -8,7 +8,9 @@ import { hpaController } from '../sim/hpa-controller';
 import { nodePoolController } from '../sim/node-pool-controller';
 import { renderReport, renderSummary } from '../sim/report';
 import { SCENARIOS } from '../sim/scenarios/index';
+import { vpaController } from '../sim/vpa-controller';
 import { createSimWorld } from '../sim/world';
+import { runVpaOomCommand } from './vpa-oom-command';
 
 interface SimulateOptions {
   scenario: string;
@@ -18,7 +20,8 @@ interface SimulateOptions {
 
 /**
  * `tideplane simulate`: what `npm start` runs. The real HPA, node-pool and (for a scenario with a control
- * plane) control-plane loops and the DynamoDB store on a virtual day.
+ * plane) control-plane loops, the VPA loop for a scenario with VPAs, and the DynamoDB store on a virtual
+ * day. `vpa-oom` is an experiment of twelve runs (vpa-oom-command.ts).
  */
 export function registerSimulateCommand(program: Command): void {
   program
@@ -34,6 +37,10 @@ export function registerSimulateCommand(program: Command): void {
       if (!make) {
         console.error(`unknown scenario "${options.scenario}"; known: ${Object.keys(SCENARIOS).join(', ')}`);
         process.exitCode = 1;
+        return;
+      }
+      if (options.scenario === 'vpa-oom') {
+        await runVpaOomCommand(options.report);
         return;
       }
       const hours = options.hours === undefined ? undefined : Number(options.hours);
@@ -57,6 +64,7 @@ export function registerSimulateCommand(program: Command): void {
         const controllers: SimController[] = [hpaController(world, { state })];
         if (scenario.nodePools) controllers.push(nodePoolController(world, { state }));
         if (scenario.controlPlane) controllers.push(controlPlaneController(world, { state }));
+        if (scenario.vpa) controllers.push(vpaController(world, { state }));
         const result = await runSimulation(world, {
           controllers,
           ...(hours ? { durationMs: hours * 3_600_000 } : {}),

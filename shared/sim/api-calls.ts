@@ -57,6 +57,18 @@ export function sumStats(parts: Readonly<Record<string, ApiStats>>): ApiStats {
   return sum;
 }
 
+/** Counts of several ports of one API server as one (keys kept: the ports' methods and requests differ). */
+export function mergeStats(...parts: readonly ApiStats[]): ApiStats {
+  const merged = emptyStats();
+  for (const stats of parts) {
+    addCounts(merged.calls, stats.calls);
+    addCounts(merged.requests, stats.requests);
+    merged.totalCalls += stats.totalCalls;
+    merged.totalRequests += stats.totalRequests;
+  }
+  return merged;
+}
+
 /** An empty snapshot. */
 export function emptyStats(): ApiStats {
   return { calls: {}, requests: {}, totalCalls: 0, totalRequests: 0 };

@@ -15,7 +15,8 @@ export interface ChartSize {
 
 export interface LineSeries {
   name: string;
-  values: readonly number[];
+  /** `null`: no value at that point (a gap in the line). */
+  values: readonly (number | null)[];
   color: string;
   /** 0: left axis, 1: right axis. */
   axis?: 0 | 1;
@@ -68,11 +69,14 @@ function clockLabel(startLocalHour: number, hoursSinceStart: number): string {
   return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 }
 
-/** Renders one time chart to an SVG string. */
+/**
+ * Renders one time chart to an SVG string. `intervalHours` spaces the x-axis labels (default: by the
+ * duration, from half an hour to six hours).
+ */
 export function renderTimeChart(
   chart: TimeChart,
   size: ChartSize,
-  time: { startLocalHour: number; durationHours: number },
+  time: { startLocalHour: number; durationHours: number; intervalHours?: number },
 ): string {
   const instance = echarts.init(null, null, {
     renderer: 'svg',
@@ -97,7 +101,7 @@ export function renderTimeChart(
         type: 'value',
         min: 0,
         max: time.durationHours,
-        interval: axisInterval(time.durationHours),
+        interval: time.intervalHours ?? axisInterval(time.durationHours),
         axisLabel: { fontSize: 9, formatter: (value: number) => clockLabel(time.startLocalHour, value) },
         splitLine: { show: false },
       },

@@ -4,7 +4,9 @@
  * autoscaler objects and Events, on the simulator's clock. It keeps real state and real semantics where
  * the loops depend on them: resourceVersions (a stale write is a 409), pods that are created, scheduled
  * (with their constraints), started and become Ready after delays, terminating pods with a
- * deletionTimestamp, and metrics.k8s.io samples that follow each workload's load.
+ * deletionTimestamp, metrics.k8s.io samples that follow each workload's load, pod templates whose
+ * changes roll out as their controllers would (rolling-update.ts), and containers with a memory need that
+ * are OOM-killed past their limit and restarted (oom-killer.ts).
  *
  * Every port call is counted (and the requests a real adapter would send for it), and any method can be
  * told to fail its next N calls.
@@ -15,6 +17,7 @@ import {
   type AutoscalerKind,
   type AutoscalerObject,
   ConflictError,
+  type Container,
   type DaemonSet,
   type EvictionResult,
   type KubeEvent,
@@ -40,6 +43,7 @@ import {
   selectorMatches,
   selectorToString,
 } from '../units/label-selector';
+import { parseQuantityNumber } from '../units/quantity';
 import { ApiCallRecorder, type ApiStats, type ErrorFactory } from './api-calls';
 import {
   type DaemonSetSpec,
@@ -63,6 +67,7 @@ import {
   refreshNodeView,
   releasePod,
 } from './node';
+import { type OomKill, OomKiller, runUsageBytes, startRun } from './oom-killer';
 import { type PodRecord, type PodState, podStateAt, refreshPodView } from './pod';
 import { createRandom, hashString, mix32, randomSuffix, signedHash } from './random';
 import {
@@ -302,6 +307,8 @@ export class SimCluster implements KubernetesPort {
   private nextEvent = Number.POSITIVE_INFINITY;
   private totalPendingPodSeconds = 0;
   private metricsApiServed = true;
+  /** Containers with a memory need: their OOM kills and restarts. */
+  private readonly oom = new OomKiller<PodRecord>();
 
   constructor(options: SimClusterOptions) {
     this.clock = options.clock;
@@ -412,6 +419,15 @@ export class SimCluster implements KubernetesPort {
   async listPodMetrics(): Promise<PodMetrics[]> {
     this.call('listPodMetrics', 'list metrics.k8s.io/pods');
     if (!this.metricsApiServed) return [];
+    return this.podMetrics();
+  }
+
+  /**
+   * What metrics.k8s.io serves now, without counting a call (for recorders). A container with a memory
+   * need reports its working set, and none while it waits to restart after an OOM kill.
+   */
+  podMetrics(): PodMetrics[] {
+    this.sync();
     const now = this.clock.now();
     const out: PodMetrics[] = [];
     const readyByWorkload = new Map<WorkloadRecord, number>();
@@ -441,18 +457,26 @@ export class SimCluster implements KubernetesPort {
         pod.serial,
         Math.floor(scrapedAt / METRICS_RESOLUTION_MS),
       );
+      const containers: PodMetrics['containers'] = [];
+      for (const container of usage) {
+        let memory = container.memoryBytes;
+        const run = pod.containerRuns?.find((r) => r.name === container.name);
+        if (run) {
+          const working = runUsageBytes(run, scrapedAt);
+          if (working === undefined) continue;
+          memory = working;
+        }
+        containers.push({
+          name: container.name,
+          usage: { cpu: formatNanocores(container.cpuMillis), memory: formatKibibytes(memory) },
+        });
+      }
       out.push({
         namespace: workload.namespace,
         name: pod.name,
         timestamp: scrapedAt,
         windowSeconds: METRICS_RESOLUTION_MS / 1000,
-        containers: usage.map((container) => ({
-          name: container.name,
-          usage: {
-            cpu: formatNanocores(container.cpuMillis),
-            memory: formatKibibytes(container.memoryBytes),
-          },
-        })),
+        containers,
       });
     }
     return out;
@@ -673,6 +697,56 @@ export class SimCluster implements KubernetesPort {
     this.setSpecReplicas(record, replicas, 'direct');
   }
 
+  /**
+   * Sets the requests and limits of named containers in a workload's pod template (resources not given
+   * keep their values), as a strategic merge patch would; the workload's controller then rolls its pods
+   * (see rolling-update.ts). Not counted as a call: the port that patches (SimVpas) counts its own.
+   * Throws `NotFoundError` for an unknown workload, `ConflictError` when `resourceVersion` is given and
+   * stale, and an Error (the API server's 422) naming a container the template lacks, changing nothing.
+   * A patch that changes nothing leaves the template (and its revision) as it is.
+   */
+  updatePodTemplate(
+    namespace: string,
+    name: string,
+    containers: readonly {
+      name: string;
+      requests?: Record<string, string>;
+      limits?: Record<string, string>;
+    }[],
+    resourceVersion?: string,
+  ): void {
+    const record = this.workloads.get(workloadKey(namespace, name));
+    if (!record) throw new NotFoundError(`workload ${namespace}/${name} not found`);
+    if (resourceVersion !== undefined && resourceVersion !== record.resourceVersion) {
+      throw new ConflictError(
+        `Operation cannot be fulfilled on ${record.kind.toLowerCase()}s "${name}": the object has been ` +
+          'modified; please apply your changes to the latest version and try again',
+      );
+    }
+    const unknown = containers.filter((c) => !record.containers.some((t) => t.name === c.name));
+    if (unknown.length > 0) {
+      throw new Error(
+        `${record.kind} ${namespace}/${name} is invalid: spec.template.spec.containers: ` +
+          `no container named ${unknown.map((c) => c.name).join(', ')}`,
+      );
+    }
+    const next = record.containers.map((container) => {
+      const change = containers.find((c) => c.name === container.name);
+      return change
+        ? {
+            name: container.name,
+            requests: { ...container.requests, ...change.requests },
+            limits: { ...container.limits, ...change.limits },
+          }
+        : container;
+    });
+    if (JSON.stringify(next) === JSON.stringify(record.containers)) return;
+    this.applyTemplate(record, next, record.templateRevision + 1);
+    record.generation++;
+    record.resourceVersion = this.nextResourceVersion();
+    this.reconcile();
+  }
+
   // ---- the world: DaemonSets and volumes ---------------------------------------------------------
 
   /**
@@ -816,6 +890,7 @@ export class SimCluster implements KubernetesPort {
     const now = this.clock.now();
     this.integrate(this.lastReconcileAt, now);
     this.lastReconcileAt = now;
+    this.playContainerEvents(now);
     for (let pass = 0; pass < MAX_RECONCILE_PASSES; pass++) {
       this.advancePods(now);
       const changed = this.runWorkloadControllers(now);
@@ -824,7 +899,7 @@ export class SimCluster implements KubernetesPort {
       if (!changed) break;
     }
     for (const workload of this.workloads.values()) this.updateStatus(workload);
-    let next = Number.POSITIVE_INFINITY;
+    let next = this.oom.nextEventAt();
     for (const pod of this.pods) if (pod.nextChangeAt < next) next = pod.nextChangeAt;
     this.nextEvent = next;
   }
@@ -854,6 +929,11 @@ export class SimCluster implements KubernetesPort {
   /** Evictions, refusals, lost pods and budget violations over the whole run. */
   disruptionStats(): DisruptionStats {
     return { ...this.disruption };
+  }
+
+  /** Every OOM kill so far (containers with a memory need), oldest first. */
+  oomKills(): readonly OomKill[] {
+    return this.oom.log();
   }
 
   /** Pod-seconds that pods spent unscheduled, summed over the whole run. */
@@ -886,7 +966,11 @@ export class SimCluster implements KubernetesPort {
       Ready: 0,
       Terminating: 0,
     };
-    for (const pod of workload.pods) counts[pod.viewState]++;
+    let readyCpuRequest = 0;
+    for (const pod of workload.pods) {
+      counts[pod.viewState]++;
+      if (pod.viewState === 'Ready') readyCpuRequest += pod.requirements.cpuMillis;
+    }
     const rps = servedRps(workload, now);
     let usage = 0;
     const noiseKey = Math.floor(now / METRICS_RESOLUTION_MS);
@@ -918,7 +1002,7 @@ export class SimCluster implements KubernetesPort {
       readyPods: counts.Ready,
       terminatingPods: counts.Terminating,
       readyCpuUsageMillis: usage,
-      readyCpuRequestMillis: counts.Ready * workload.podCpuRequestMillis,
+      readyCpuRequestMillis: readyCpuRequest,
       ...(workload.spec.queue ? { queueLength: workload.queueLength } : {}),
     };
   }
@@ -1182,6 +1266,9 @@ export class SimCluster implements KubernetesPort {
       serial: this.serial++,
       createdAt,
       labels,
+      templateRevision: workload.templateRevision,
+      containers: workload.containers,
+      ownerReferences: workload.podOwnerReferences,
       ...(scheduling ? { scheduling } : {}),
       requirements,
       ...(daemonSetNode !== undefined ? { daemonSetNode } : {}),
@@ -1275,6 +1362,8 @@ export class SimCluster implements KubernetesPort {
       this.removePod(pod);
       return;
     }
+    // A terminating container is not restarted; an OOM kill in its last seconds would change nothing.
+    this.oom.stop(pod);
     const exitSeconds = pod.workload.spec.terminationSeconds ?? WORKLOAD_DEFAULTS.terminationSeconds;
     const goneAt = now + Math.min(exitSeconds, graceSeconds) * 1000;
     pod.goneAt = pod.deletedAt === undefined ? goneAt : Math.min(pod.goneAt ?? goneAt, goneAt);
@@ -1377,6 +1466,7 @@ export class SimCluster implements KubernetesPort {
   }
 
   private removePod(pod: PodRecord): void {
+    this.oom.stop(pod);
     if (pod.node) releasePod(pod.node, pod);
     this.pods.delete(pod);
     const key = workloadKey(pod.workload.namespace, pod.name);
@@ -1434,7 +1524,47 @@ export class SimCluster implements KubernetesPort {
     delete pod.unschedulableSince;
     assignPod(node, pod);
     this.unscheduled.delete(pod);
+    this.startContainerRuns(pod);
     refreshPodView(pod, this.clock.now());
+  }
+
+  /** Starts watching the pod's containers that have a memory need, from when they run. */
+  private startContainerRuns(pod: PodRecord): void {
+    const runs = [];
+    for (const spec of pod.workload.spec.containers) {
+      if (!spec.memoryNeed || pod.runningAt === undefined) continue;
+      const limit = pod.containers.find((c) => c.name === spec.name)?.limits.memory;
+      runs.push(
+        startRun(
+          spec.name,
+          spec.memoryNeed,
+          limit === undefined ? undefined : parseQuantityNumber(limit),
+          pod.runningAt,
+        ),
+      );
+    }
+    if (runs.length === 0) return;
+    pod.containerRuns = runs;
+    this.oom.track(
+      pod,
+      { namespace: pod.workload.namespace, pod: pod.name, workload: pod.workload.key },
+      runs,
+    );
+  }
+
+  /**
+   * Plays the OOM kills and restarts due by `now`: a killed container makes its pod unready until it has
+   * restarted and passed its readiness delay again.
+   */
+  private playContainerEvents(now: number): void {
+    for (const event of this.oom.advance(now)) {
+      if (event.kind !== 'kill') continue;
+      const pod = event.owner;
+      const readiness = (pod.workload.spec.readinessSeconds ?? WORKLOAD_DEFAULTS.readinessSeconds) * 1000;
+      const readyAgain = event.run.next.at + readiness;
+      if (pod.readyAt === undefined || pod.readyAt < readyAgain) pod.readyAt = readyAgain;
+      refreshPodView(pod, now, true);
+    }
   }
 
   /**
@@ -1451,6 +1581,49 @@ export class SimCluster implements KubernetesPort {
         : chooseNode(this.nodes.values(), pod.requirements, this.scheduling);
       if (node) this.bind(pod, node, pod.createdAt);
     }
+  }
+
+  /**
+   * Makes `containers` the workload's template at `revision`: what new pods request, and for a
+   * Deployment a new ReplicaSet (hash, pod label, owner) as the Deployment controller creates one.
+   */
+  private applyTemplate(record: WorkloadRecord, containers: readonly Container[], revision: number): void {
+    const frozen = freezeDeep(
+      containers.map((c) => ({ name: c.name, requests: { ...c.requests }, limits: { ...c.limits } })),
+    );
+    const requests = sumRequests(frozen);
+    const main = frozen[0];
+    record.templateRevision = revision;
+    record.containers = frozen;
+    record.podCpuRequestMillis = requests.cpuMillis;
+    record.podMemoryRequestBytes = requests.memoryBytes;
+    record.mainCpuRequestMillis = main ? sumRequests([main]).cpuMillis : 0;
+    record.mainCpuLimitMillis = main?.limits.cpu
+      ? sumRequests([{ ...main, requests: main.limits }]).cpuMillis
+      : 0;
+    if (record.kind === 'Deployment') {
+      record.templateHash = randomSuffix(
+        createRandom(mix32(this.seed, hashString(record.key), revision)),
+        10,
+      );
+      record.podLabels = Object.freeze({ ...record.matchLabels, 'pod-template-hash': record.templateHash });
+      record.podOwnerReferences = freezeDeep([
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: `${record.name}-${record.templateHash}`,
+          uid: this.newUid(),
+          controller: true,
+        },
+      ]);
+    }
+    record.podRequirements = podRequirements({
+      namespace: record.namespace,
+      labels: record.podLabels,
+      cpuMillis: requests.cpuMillis,
+      memoryBytes: requests.memoryBytes,
+      ...(record.podScheduling ? { scheduling: record.podScheduling } : {}),
+    });
   }
 
   /** A workload's record; throws for constraints the simulated scheduler cannot honour. */
@@ -1515,6 +1688,7 @@ export class SimCluster implements KubernetesPort {
       mainCpuRequestMillis: main ? sumRequests([main]).cpuMillis : 0,
       mainCpuLimitMillis: main?.limits.cpu ? sumRequests([{ ...main, requests: main.limits }]).cpuMillis : 0,
       specReplicas: spec.replicas,
+      templateRevision: 1,
       generation: 1,
       resourceVersion: this.nextResourceVersion(),
       statusReplicas: 0,

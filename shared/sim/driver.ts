@@ -7,11 +7,12 @@
  */
 import type { Logger } from '../ports/logger';
 import { silentLogger } from '../ports/logger';
-import { type ApiStats, diffStats, sumStats } from './api-calls';
+import { type ApiStats, diffStats, mergeStats, sumStats } from './api-calls';
 import type { ControlPlaneRun } from './control-plane/run';
 import type { ControllerOutcome, NodePoolRun, ServiceOutcome, SimulationResult } from './result';
 import { Sampler } from './sampler';
 import type { Scenario } from './scenario';
+import type { VpaRun } from './vpa-record';
 import { createSimWorld, SimWorld } from './world';
 
 /**
@@ -41,6 +42,7 @@ export interface SimController {
 export interface SimControllerResults {
   nodePools?: NodePoolRun;
   controlPlane?: ControlPlaneRun;
+  vpa?: VpaRun;
 }
 
 export interface SimProgress {
@@ -86,7 +88,8 @@ interface StatsSnapshot {
 
 function snapshot(world: SimWorld): StatsSnapshot {
   return {
-    kubernetes: world.cluster.stats(),
+    // The VPA port talks to the same API server (VPA objects, workloads' templates).
+    kubernetes: mergeStats(world.cluster.stats(), world.vpas.stats()),
     autoScaling: world.cloud.stats(),
     // Every metric backend a controller may ask: the metrics APIs and the simulated SQS and CloudWatch.
     metrics: sumStats({

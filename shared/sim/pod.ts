@@ -3,8 +3,9 @@
  * deleted, gone) and the frozen `Pod` view that lists return. The phase and conditions are a function of
  * those times and the current time, so a pod needs no per-tick work between its transitions.
  */
-import type { Pod, PodCondition, PodScheduling } from '../ports/kubernetes';
+import type { Container, OwnerReference, Pod, PodCondition, PodScheduling } from '../ports/kubernetes';
 import type { NodeRecord } from './node';
+import { type ContainerRun, containerStatusesOf } from './oom-killer';
 import type { PodRequirements } from './scheduler';
 import type { WorkloadRecord } from './workload-record';
 
@@ -20,6 +21,12 @@ export interface PodRecord {
   readonly serial: number;
   readonly createdAt: number;
   readonly labels: Readonly<Record<string, string>>;
+  /** The workload's template revision the pod was created from, and that template's containers. */
+  readonly templateRevision: number;
+  readonly containers: Container[];
+  readonly ownerReferences: OwnerReference[];
+  /** Containers with a memory need, once the pod is bound: restarts and OOM kills (see oom-killer.ts). */
+  containerRuns?: ContainerRun[];
   /** The pod's constraints as the view shows them; shared by a workload's identical pods. */
   readonly scheduling?: PodScheduling;
   /** The same, parsed for the scheduler; shared where `scheduling` and labels are. */
@@ -101,6 +108,7 @@ export function refreshPodView(pod: PodRecord, now: number, force = false): bool
   pod.viewState = state;
   const workload = pod.workload;
   const running = pod.runningAt !== undefined && now >= pod.runningAt;
+  const statuses = pod.containerRuns ? containerStatusesOf(pod.containerRuns).map(Object.freeze) : [];
   pod.view = Object.freeze({
     namespace: workload.namespace,
     name: pod.name,
@@ -113,9 +121,12 @@ export function refreshPodView(pod: PodRecord, now: number, force = false): bool
     ...(pod.boundAt !== undefined ? { startTime: pod.boundAt } : {}),
     ...(pod.deletedAt !== undefined ? { deletionTimestamp: pod.deletedAt } : {}),
     conditions: Object.freeze(conditionsOf(pod, state)) as PodCondition[],
-    containers: workload.containers,
+    containers: pod.containers,
+    ...(statuses.length > 0
+      ? { containerStatuses: Object.freeze(statuses) as Pod['containerStatuses'] }
+      : {}),
     initContainers: Object.freeze([]) as unknown as Pod['initContainers'],
-    ownerReferences: workload.podOwnerReferences,
+    ownerReferences: pod.ownerReferences,
     ...(pod.scheduling ? { scheduling: pod.scheduling } : {}),
     ...(workload.spec.terminationGracePeriodSeconds !== undefined
       ? { terminationGracePeriodSeconds: workload.spec.terminationGracePeriodSeconds }

@@ -25,6 +25,7 @@ import {
   summarizeServices,
 } from './report-stats';
 import type { InterruptionOutcome, NodePoolDecision, SimulationResult } from './result';
+import { renderVpaSection, vpaChartTitles, vpaLines } from './vpa-report';
 
 export interface ReportOptions {
   /** @default `tideplane simulation: <scenario>` */
@@ -37,6 +38,8 @@ export interface ReportOptions {
   subtitle?: string;
   /** Rows of the node-pool decision timeline at most. @default 300 */
   maxDecisionRows?: number;
+  /** HTML sections placed after the summary (e.g. an experiment's table over several runs). */
+  extraSections?: string[];
 }
 
 const DEFAULT_MAX_DECISION_ROWS = 300;
@@ -473,6 +476,17 @@ export function renderReport(result: SimulationResult, options: ReportOptions = 
       ]
     : [];
 
+  const vpaSection = result.vpa
+    ? [
+        renderVpaSection(result.vpa, {
+          start: scenario.start,
+          time,
+          size: clusterSize,
+          utcOffsetMinutes: scenario.utcOffsetMinutes,
+        }),
+      ]
+    : [];
+
   const clusterFigures = clusterCharts(result, axis.hours).map((chart) =>
     figure(renderTimeChart(chart, clusterSize, time)),
   );
@@ -510,11 +524,13 @@ export function renderReport(result: SimulationResult, options: ReportOptions = 
     `<p class="meta">${meta}</p>`,
     '<h2>Summary</h2>',
     facts(result, run, pools),
+    ...(options.extraSections ?? []),
     '<h2>Services</h2>',
     serviceTable(services),
     '<h2>Cluster</h2>',
     `<div class="grid cluster">${clusterFigures.join('')}</div>`,
     ...controlPlaneSection,
+    ...vpaSection,
     ...poolSection,
     '<h2>Requests per second vs pods</h2>',
     `<div class="grid services">${serviceFigures.join('')}</div>`,
@@ -533,6 +549,7 @@ export function reportChartTitles(result: SimulationResult): string[] {
     CLUSTER_CHART_TITLES.pending,
     CLUSTER_CHART_TITLES.cpu,
     ...(result.controlPlane ? controlPlaneChartTitles(result.controlPlane) : []),
+    ...(result.vpa ? vpaChartTitles(result.vpa) : []),
     ...(result.nodePools
       ? [NODE_HOURS_CHART_TITLE, ...result.nodePools.pools.map((pool) => poolChartTitle(pool))]
       : []),
@@ -568,6 +585,7 @@ export function renderSummary(result: SimulationResult): string {
     ...nodePoolLines(summarizeNodePools(result)),
     ...interruptionLines(result),
     ...(result.controlPlane ? controlPlaneLines(result.controlPlane, scenario.utcOffsetMinutes) : []),
+    ...(result.vpa ? vpaLines(result.vpa) : []),
   ];
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@ import type { FailureKind } from '../nodepools/failures';
 import type { ApiStats } from './api-calls';
 import type { ControlPlaneRun } from './control-plane/run';
 import type { AppliedFault } from './faults';
+import type { VpaRun } from './vpa-record';
 
 export interface ServiceSeries {
   /** Requests per second arriving. */
@@ -288,4 +289,6 @@ export interface SimulationResult {
   nodePools?: NodePoolRun;
   /** When the control-plane loop ran. */
   controlPlane?: ControlPlaneRun;
+  /** When the VPA loop ran. */
+  vpa?: VpaRun;
 }

@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { nodePoolsSchema } from '../config/node-pools';
+import type { vpaSchema } from '../config/vpa';
 import type { NetworkInput } from '../network/plan';
 import type { CrossVersionObjectReference, HorizontalPodAutoscalerSpec } from '../ports/autoscaling-v2';
 import type { AutoscalerKind } from '../ports/kubernetes';
@@ -12,17 +13,25 @@ import type { SimGroupSpec } from './cloud';
 import type { SimControlPlaneSpec } from './control-plane/spec';
 import type { DaemonSetSpec } from './daemon-set';
 import type { ScenarioFault } from './faults';
+import type { MemoryNeed } from './memory-need';
 import type { SchedulingPolicy } from './scheduler';
 import type { TraceSpec } from './traces';
-import type { WorkloadSpec } from './workload';
+import type { SimVpaInput } from './vpa-objects';
+import type { SimContainerSpec, WorkloadSpec } from './workload';
 
 /** An autoscaler for a service; `scaleTargetRef` defaults to the service's workload. */
 export type ScenarioAutoscaler = Omit<HorizontalPodAutoscalerSpec, 'scaleTargetRef'> & {
   scaleTargetRef?: CrossVersionObjectReference;
 };
 
-export interface ScenarioService extends Omit<WorkloadSpec, 'load'> {
+/** A container's memory need as data: the need in MiB is a trace description. */
+export type ScenarioMemoryNeed = Omit<MemoryNeed, 'needMi'> & { needMi: TraceSpec };
+
+export type ScenarioContainer = Omit<SimContainerSpec, 'memoryNeed'> & { memoryNeed?: ScenarioMemoryNeed };
+
+export interface ScenarioService extends Omit<WorkloadSpec, 'load' | 'containers'> {
   load: TraceSpec;
+  containers: ScenarioContainer[];
   autoscaler?: ScenarioAutoscaler;
   /** Annotations of the autoscaler object (kube-metrics-adapter's `metric-config.*` keys). */
   autoscalerAnnotations?: Record<string, string>;
@@ -62,4 +71,13 @@ export interface Scenario {
   faults?: ScenarioFault[];
   /** The cluster's control plane and its load, for the control-plane loop (absent: not simulated). */
   controlPlane?: SimControlPlaneSpec;
+  /** VerticalPodAutoscalers and the VPA loop's config, for the VPA loop (absent: it does not run). */
+  vpa?: ScenarioVpa;
+}
+
+export interface ScenarioVpa {
+  /** `autoscaling.k8s.io/v1` objects, spec as a user writes it. */
+  objects: SimVpaInput[];
+  /** The VPA loop's config for this cluster, as written in the config file (defaults not applied). */
+  settings?: z.input<typeof vpaSchema>;
 }

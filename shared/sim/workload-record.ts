@@ -6,6 +6,7 @@
 import type { Container, OwnerReference, PodScheduling } from '../ports/kubernetes';
 import { parseMilliNumber, parseQuantityNumber } from '../units/quantity';
 import { compareForDeletion, type PodRecord, podStateAt } from './pod';
+import { isUpdated, planDeploymentRollout, planStatefulSetUpdate } from './rolling-update';
 import type { PodRequirements } from './scheduler';
 import type { RescaleRecord, WorkloadSpec } from './workload';
 
@@ -19,25 +20,32 @@ export interface WorkloadRecord {
   readonly uid: string;
   readonly matchLabels: Readonly<Record<string, string>>;
   readonly selector: string;
-  /** Deployments: the ReplicaSet's `pod-template-hash`. */
-  readonly templateHash: string;
-  readonly containers: Container[];
+  /**
+   * The pod template's revision: 1 at creation, +1 for every change of its containers' resources. Pods
+   * remember the revision they were created from, and the rollout replaces those of older ones.
+   */
+  templateRevision: number;
+  /** Deployments: the current ReplicaSet's `pod-template-hash`. */
+  templateHash: string;
+  /** The current template's containers (pods keep the ones they were created with). */
+  containers: Container[];
   readonly podAnnotations: Record<string, string>;
-  readonly podOwnerReferences: OwnerReference[];
-  /** Labels every pod carries (a StatefulSet's pods add their ordinal's). */
-  readonly podLabels: Readonly<Record<string, string>>;
+  /** Owner of pods created now (a Deployment's current ReplicaSet). */
+  podOwnerReferences: OwnerReference[];
+  /** Labels every pod created now carries (a StatefulSet's pods add their ordinal's). */
+  podLabels: Readonly<Record<string, string>>;
   /** `localVolumes` of every pod; undefined when the template has none. */
   readonly podLocalVolumes?: readonly string[];
   /** The template's constraints as pod views show them; undefined when it declares none. */
   readonly podScheduling?: PodScheduling;
   /** What the scheduler reads of a pod with `podLabels` and no volume: shared by all such pods. */
-  readonly podRequirements: PodRequirements;
-  /** Requests of one pod, all containers. */
-  readonly podCpuRequestMillis: number;
-  readonly podMemoryRequestBytes: number;
-  /** Requests of the first (load-driven) container. */
-  readonly mainCpuRequestMillis: number;
-  readonly mainCpuLimitMillis: number;
+  podRequirements: PodRequirements;
+  /** Requests of one pod of the current template, all containers. */
+  podCpuRequestMillis: number;
+  podMemoryRequestBytes: number;
+  /** Requests of the first (load-driven) container of the current template. */
+  mainCpuRequestMillis: number;
+  mainCpuLimitMillis: number;
   specReplicas: number;
   generation: number;
   resourceVersion: string;
@@ -74,6 +82,9 @@ export interface ControllerPlan {
 
 function planReplicaSet(workload: WorkloadRecord, now: number): ControllerPlan {
   const active = [...workload.pods].filter((pod) => pod.deletedAt === undefined);
+  if (workload.kind === 'Deployment' && active.some((pod) => !isUpdated(workload, pod))) {
+    return planDeploymentRollout(workload, active, now);
+  }
   const missing = workload.specReplicas - active.length;
   if (missing > 0) return { create: new Array(missing).fill(-1), delete: [] };
   if (missing < 0) {
@@ -105,6 +116,9 @@ function planStatefulSet(workload: WorkloadRecord, now: number, burst: boolean):
     const terminating = [...workload.pods].some((pod) => pod.deletedAt !== undefined);
     const first = condemned[0];
     if (!terminating && first) plan.delete.push(first);
+  }
+  if (plan.create.length === 0 && plan.delete.length === 0) {
+    plan.delete.push(...planStatefulSetUpdate(workload, byOrdinal, now));
   }
   return plan;
 }

@@ -10,6 +10,8 @@ import type {
   Toleration,
 } from '../ports/kubernetes';
 import type { WorkloadDisruptionBudget } from './disruption-budget';
+import type { MemoryNeed } from './memory-need';
+import type { RollingUpdateSpec } from './rolling-update';
 import type { LoadTrace } from './traces';
 
 export interface SimContainerSpec {
@@ -21,6 +23,11 @@ export interface SimContainerSpec {
    * follows the load model and ignores this.
    */
   fixedUsage?: { cpuMillis: number; memoryMi: number };
+  /**
+   * The container's memory need, instead of the load model's or `fixedUsage`'s memory: its working set
+   * follows it, and passing the memory limit gets the container OOM-killed (see oom-killer.ts).
+   */
+  memoryNeed?: MemoryNeed;
 }
 
 /** How the load turns into resource usage of the first container of a pod. */
@@ -96,6 +103,8 @@ export interface WorkloadSpec extends SchedulingSpec {
   localVolumes?: string[];
   /** A PodDisruptionBudget named after the workload that selects its pods (its `labels`). */
   disruptionBudget?: WorkloadDisruptionBudget;
+  /** Deployments: how a pod template change rolls out. @default DEFAULT_ROLLING_UPDATE (25 % / 25 %) */
+  rollingUpdate?: RollingUpdateSpec;
   /** StatefulSets: one pod at a time (`OrderedReady`) or all at once. @default 'OrderedReady' */
   podManagementPolicy?: 'OrderedReady' | 'Parallel';
   /** StatefulSets only. */

@@ -18,7 +18,8 @@ import { SimSqs } from './sim-sqs';
 import { SimStateStore } from './state-store';
 import { createTrace } from './traces';
 import { VirtualClock } from './virtual-clock';
-import { WORKLOAD_DEFAULTS, workloadKey } from './workload';
+import { SimVpas } from './vpa-objects';
+import { type SimContainerSpec, WORKLOAD_DEFAULTS, workloadKey } from './workload';
 
 /**
  * Everything a loop needs to run against the simulator, behind the real ports: `cluster` is the
@@ -45,6 +46,8 @@ export class SimWorld {
   readonly network: NetworkPlan | undefined;
   /** The control plane and its load, when the scenario has one (see control-plane/control-plane.ts). */
   readonly controlPlane: SimControlPlane | undefined;
+  /** The cluster's VerticalPodAutoscalers and the pod templates they resize (the `VpaPort`). */
+  readonly vpas: SimVpas;
   /** Faults not applied yet, in order. */
   private readonly pendingFaults: ScenarioFault[];
   private readonly faultLog: AppliedFault[] = [];
@@ -75,10 +78,24 @@ export class SimWorld {
       seed: scenario.seed,
     };
     for (const service of scenario.services) {
-      const { load, autoscaler, autoscalerKind, autoscalerAnnotations, ...workload } = service;
+      const { load, autoscaler, autoscalerKind, autoscalerAnnotations, containers, ...workload } = service;
       const key = workloadKey(service.namespace, service.name);
       this.cluster.addWorkload(
-        { ...workload, load: createTrace(load, { ...traceContext, name: key }) },
+        {
+          ...workload,
+          containers: containers.map(({ memoryNeed, ...container }): SimContainerSpec => {
+            if (!memoryNeed) return container;
+            const name = `${key}/${container.name}/memory`;
+            return {
+              ...container,
+              memoryNeed: {
+                ...memoryNeed,
+                needMi: createTrace(memoryNeed.needMi, { ...traceContext, name }),
+              },
+            };
+          }),
+          load: createTrace(load, { ...traceContext, name: key }),
+        },
         { warm: true },
       );
       if (autoscaler) {
@@ -98,6 +115,8 @@ export class SimWorld {
         });
       }
     }
+    this.vpas = new SimVpas(this.cluster);
+    for (const vpa of scenario.vpa?.objects ?? []) this.vpas.addVpa(vpa);
     const region = scenario.region ?? this.cloud.region;
     this.sqs = new SimSqs({ cluster: this.cluster, region });
     this.cloudwatch = new SimCloudWatch({

@@ -39,10 +39,9 @@ import { parseMilliNumber, parseQuantityNumber } from '../../units/quantity';
 import type { CapacityType, SimGroupSpec } from '../cloud';
 import type { DaemonSetSpec } from '../daemon-set';
 import { nodeResources } from '../instance-types';
-import type { Scenario, ScenarioService } from '../scenario';
+import type { Scenario, ScenarioContainer, ScenarioService } from '../scenario';
 import { ALB_NAMESPACE, albLoadBalancerName, albTargetGroupName } from '../sim-cloudwatch';
 import { createTrace, type TraceBurst, type TraceSpec } from '../traces';
-import type { SimContainerSpec } from '../workload';
 
 /** Tuesday 3 June 2025, 00:00 CEST. */
 const DEFAULT_START = Date.UTC(2025, 5, 2, 22, 0, 0);
@@ -782,7 +781,7 @@ const ROWS: Row[] = [
   },
 ];
 
-const ENVOY: SimContainerSpec = {
+const ENVOY: ScenarioContainer = {
   name: 'envoy',
   requests: { cpu: '100m', memory: '128Mi' },
   limits: { memory: '256Mi' },
@@ -931,7 +930,7 @@ function toService(row: Row, start: number, seed: number): ScenarioService {
     row.max,
     Math.max(row.min, replicasForLoad(startRps, cost, row.cpuRequest, row.target)),
   );
-  const containers: SimContainerSpec[] = [
+  const containers: ScenarioContainer[] = [
     {
       name: row.name,
       requests: { cpu: `${row.cpuRequest}m`, memory: `${runtime.memoryMi}Mi` },

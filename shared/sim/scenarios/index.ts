@@ -4,6 +4,8 @@ import { createCapacityShortageScenario } from './capacity-shortage';
 import { createControlPlaneDayScenario } from './control-plane-day';
 import { createDefaultDayScenario } from './default-day';
 import { createSpotInterruptionScenario } from './spot-interruption';
+import { createVpaDayScenario } from './vpa-day';
+import { createVpaOomScenario } from './vpa-oom';
 import { createZonalVolumeScenario } from './zonal-volume';
 
 export const SCENARIOS: Readonly<Record<string, () => Scenario>> = Object.freeze({
@@ -12,4 +14,8 @@ export const SCENARIOS: Readonly<Record<string, () => Scenario>> = Object.freeze
   'zonal-volume': () => createZonalVolumeScenario(),
   'spot-interruption': () => createSpotInterruptionScenario(),
   'control-plane-day': () => createControlPlaneDayScenario(),
+  'vpa-day': () => createVpaDayScenario(),
+  // One run of the experiment (×4, 10 replicas, tideplane's policy); `simulate --scenario vpa-oom` runs
+  // all of it (vpa-oom-experiment.ts).
+  'vpa-oom': () => createVpaOomScenario(),
 });

@@ -35,6 +35,8 @@ describe('default-day scenario', () => {
       'zonal-volume',
       'spot-interruption',
       'control-plane-day',
+      'vpa-day',
+      'vpa-oom',
     ]);
     expect(scenario.durationMs).toBe(24 * 3_600_000);
     expect(scenario.tickIntervalMs).toBe(15_000);

@@ -41,3 +41,19 @@ export const webTarget = {
 export function isReady(pod: { conditions: { type: string; status: string }[] }): boolean {
   return pod.conditions.some((condition) => condition.type === 'Ready' && condition.status === 'True');
 }
+
+/**
+ * Moves the clock to `t` through every instant the cluster changes by itself in between (as the driver
+ * does), so controllers that react to pods becoming Ready (rollouts) get to act at each step.
+ */
+export function runClusterUntil(
+  clock: { now(): number; advanceTo(t: number): void },
+  cluster: { nextEventAt(): number; reconcile(): void },
+  t: number,
+): void {
+  cluster.reconcile();
+  while (clock.now() < t) {
+    clock.advanceTo(Math.min(t, Math.max(cluster.nextEventAt(), clock.now() + 1)));
+    cluster.reconcile();
+  }
+}
