@@ -1,11 +1,9 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { AwsAlarms } from '../../shared/adapters/aws/alarms';
 import { AUTO_SCALING_CLIENT_RETRY, AwsAutoScaling } from '../../shared/adapters/aws/auto-scaling';
@@ -15,20 +13,18 @@ import { AwsEks } from '../../shared/adapters/aws/eks';
 import { AwsGroupUpdates } from '../../shared/adapters/aws/group-updates';
 import { AwsLaunchTemplates } from '../../shared/adapters/aws/launch-templates';
 import { AwsLoadBalancing } from '../../shared/adapters/aws/load-balancing';
-import { DynamoDbStateStore } from '../../shared/adapters/dynamodb/state-store';
 import { HttpsApiServerProbe } from '../../shared/adapters/kubernetes/api-server-probe';
-import { connectCluster } from '../../shared/adapters/kubernetes/credentials';
 import { PrometheusCollector } from '../../shared/adapters/metrics/prometheus';
-import type { ResolvedCluster } from '../../shared/config/load';
 import type { Ladder } from '../../shared/controlplane/ladder';
 import type { Ec2ControlPlanePorts } from '../../shared/loops/control-plane-deps';
 import { EKS_TIERS } from '../../shared/ports/eks';
 import type { KubernetesPort } from '../../shared/ports/kubernetes';
+import { type ClusterWiring, clusterWiring, connectWiredCluster } from '../../shared/runtime/cluster-wiring';
 import {
   type ControlPlaneInvocationResponse,
   runControlPlaneInvocation,
 } from '../../shared/runtime/control-plane-invocation';
-import { readFunctionEnvironment, reusable } from '../../shared/runtime/function-environment';
+import { reusable } from '../../shared/runtime/function-environment';
 import { powertoolsLogger } from '../../shared/runtime/powertools-logger';
 import { systemClock } from '../../shared/runtime/system-clock';
 
@@ -49,10 +45,7 @@ export const EKS_SEAT_CAPACITY: Readonly<Record<string, number>> = {
   'tier-8xl': 13600,
 };
 
-interface Wiring {
-  config: ResolvedCluster;
-  state: DynamoDbStateStore;
-  secretsManager: SecretsManagerClient;
+interface Wiring extends ClusterWiring {
   alarms: AwsAlarms;
   eks?: AwsEks;
   ec2Client: EC2Client;
@@ -65,19 +58,12 @@ let wiring: Wiring | undefined;
 
 function wire(): Wiring {
   if (wiring) return wiring;
-  const env = readFunctionEnvironment();
-  const region = env.region;
-  const controlPlane = env.config.cluster.controlPlane;
+  const base = clusterWiring();
+  const region = base.region;
   wiring = {
-    config: env.config,
-    state: new DynamoDbStateStore({
-      client: new DynamoDBClient({ region }),
-      tableName: env.tableName,
-      clock: systemClock,
-    }),
-    secretsManager: new SecretsManagerClient({ region }),
+    ...base,
     alarms: new AwsAlarms(new CloudWatchClient({ region, ...AUTO_SCALING_CLIENT_RETRY })),
-    ...(controlPlane?.eks
+    ...(base.config.cluster.controlPlane?.eks
       ? { eks: new AwsEks(new EKSClient({ region, ...AUTO_SCALING_CLIENT_RETRY })) }
       : {}),
     ec2Client: new EC2Client({ region, ...AUTO_SCALING_CLIENT_RETRY }),
@@ -91,13 +77,7 @@ async function connect(
   w: Wiring,
   functionName: string,
 ): Promise<{ kubernetes: KubernetesPort; aws?: Ec2ControlPlanePorts }> {
-  const cluster = await connectCluster(w.config.cluster.access, {
-    region: w.config.region,
-    secretsManager: w.secretsManager,
-    clock: systemClock,
-    logger: log,
-    adapter: { reportingInstance: functionName },
-  });
+  const cluster = await connectWiredCluster(w, functionName, log);
   const settings = w.config.cluster.controlPlane;
   if (!settings?.ec2) return { kubernetes: cluster.kubernetes };
   // Each new API server is asked directly, with the CA and name the cluster's own endpoint uses.

@@ -1,16 +1,12 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { AUTO_SCALING_CLIENT_RETRY, AwsAutoScaling } from '../../shared/adapters/aws/auto-scaling';
 import { Ec2Adapter } from '../../shared/adapters/aws/ec2';
-import { DynamoDbStateStore } from '../../shared/adapters/dynamodb/state-store';
-import { connectCluster } from '../../shared/adapters/kubernetes/credentials';
-import type { ResolvedCluster } from '../../shared/config/load';
 import type { KubernetesPort } from '../../shared/ports/kubernetes';
-import { readFunctionEnvironment, reusable } from '../../shared/runtime/function-environment';
+import { type ClusterWiring, clusterWiring, connectWiredCluster } from '../../shared/runtime/cluster-wiring';
+import { reusable } from '../../shared/runtime/function-environment';
 import {
   type NodePoolInvocationResponse,
   runNodePoolInvocation,
@@ -22,13 +18,10 @@ const log = powertoolsLogger('tideplane-node-pools');
 /** CloudWatch metrics as EMF log lines (no API calls): what the loop did, per cluster. */
 const metrics = new Metrics({ serviceName: 'tideplane-node-pools' });
 
-interface Wiring {
-  config: ResolvedCluster;
-  state: DynamoDbStateStore;
+interface Wiring extends ClusterWiring {
   autoScaling: AwsAutoScaling;
   ec2: Ec2Adapter;
   connection?: () => Promise<{ kubernetes: KubernetesPort }>;
-  secretsManager: SecretsManagerClient;
 }
 
 let wiring: Wiring | undefined;
@@ -36,33 +29,21 @@ let wiring: Wiring | undefined;
 /** Built once per cold start; clients, the instance-type cache and the cluster connection are reused. */
 function wire(): Wiring {
   if (wiring) return wiring;
-  const env = readFunctionEnvironment();
-  const ec2Client = new EC2Client({ region: env.region, ...AUTO_SCALING_CLIENT_RETRY });
+  const base = clusterWiring();
+  const ec2Client = new EC2Client({ region: base.region, ...AUTO_SCALING_CLIENT_RETRY });
   wiring = {
-    config: env.config,
-    state: new DynamoDbStateStore({
-      client: new DynamoDBClient({ region: env.region }),
-      tableName: env.tableName,
-      clock: systemClock,
-    }),
+    ...base,
     autoScaling: new AwsAutoScaling({
-      autoScaling: new AutoScalingClient({ region: env.region, ...AUTO_SCALING_CLIENT_RETRY }),
+      autoScaling: new AutoScalingClient({ region: base.region, ...AUTO_SCALING_CLIENT_RETRY }),
       ec2: ec2Client,
     }),
     ec2: new Ec2Adapter(ec2Client),
-    secretsManager: new SecretsManagerClient({ region: env.region }),
   };
   return wiring;
 }
 
 async function connect(w: Wiring, functionName: string): Promise<{ kubernetes: KubernetesPort }> {
-  const cluster = await connectCluster(w.config.cluster.access, {
-    region: w.config.region,
-    secretsManager: w.secretsManager,
-    clock: systemClock,
-    logger: log,
-    adapter: { reportingInstance: functionName },
-  });
+  const cluster = await connectWiredCluster(w, functionName, log);
   return { kubernetes: cluster.kubernetes };
 }
 
