@@ -50,7 +50,8 @@ export async function runVpaOomCommand(reportPath: string): Promise<void> {
       onRun: (run) =>
         console.log(
           `  ×${run.factor}, ${run.replicas} replica(s), ${OOM_POLICY_LABELS[run.policy]}: ` +
-            `${run.killsUntilStable} OOM kills until stable, ${run.patches} template patches ` +
+            `${run.killsUntilStable} OOM kills until stable, ${run.patches} template patches, ` +
+            `${run.result.vpa?.podResizes.length ?? 0} pods raised in place ` +
             `(${(run.result.wallTimeMs / 1000).toFixed(1)} s)`,
         ),
     });

@@ -10,7 +10,12 @@ import { z } from 'zod';
  * - `oomPolicy` `fast`: tideplane's OOM floor (see the README); `upstream` reproduces upstream.
  * - `fastOom`: 2×, 2.5×, 3× the killed request within 24 h, at least +100 MiB, held 24 h; a kill within
  *   10 min of the container's start is "quick" (upstream updater's threshold).
- * - `update`: upstream updater's 10 % / 12 h rule; memory limit = request (Zalando's rule).
+ * - `update`: upstream updater's 10 % / 12 h rule; memory limit = request (Zalando's rule), so a memory
+ *   target 10 % above the request is applied at once (the request is the limit, the pods are near it);
+ *   `resizeInPlace` true: after an OOM kill the workload's live pods below the new memory request get it
+ *   in place (`pods/resize`, Kubernetes 1.33+) while the rollout replaces them, so a pod of the old
+ *   template is not killed again and again until its turn comes. Older clusters refuse it; the rollout
+ *   alone then does the work.
  */
 export const vpaSchema = z
   .object({
@@ -41,6 +46,10 @@ export const vpaSchema = z
         minChangeFraction: z.number().min(0).default(0.1),
         minPodAgeHours: z.number().min(0).default(12),
         memoryLimitEqualsRequest: z.boolean().default(true),
+        resizeInPlace: z
+          .boolean()
+          .default(true)
+          .describe('After an OOM kill, raise the memory of the live pods in place (pods/resize).'),
       })
       .strict()
       .prefault({}),

@@ -133,6 +133,13 @@ export interface Pod {
    * containers that restarted are listed. The VPA loop reads OOM kills from here.
    */
   containerStatuses?: ContainerStatus[];
+  /**
+   * status.reason and status.message when the kubelet gave them, e.g. `Evicted` with "The node was low on
+   * resource: memory. ... Container app was using 1500Mi, request is 1Gi, ...": the VPA loop reads
+   * memory-pressure evictions from here.
+   */
+  statusReason?: string;
+  statusMessage?: string;
   /** Init containers; those with `restartPolicy: Always` are sidecars and count towards requests. */
   initContainers: (Container & { restartPolicy?: string })[];
   ownerReferences: OwnerReference[];

@@ -67,7 +67,7 @@ import {
   refreshNodeView,
   releasePod,
 } from './node';
-import { type OomKill, OomKiller, runUsageBytes, startRun } from './oom-killer';
+import { type OomKill, OomKiller, resizeRun, runUsageBytes, startRun } from './oom-killer';
 import { type PodRecord, type PodState, podStateAt, refreshPodView } from './pod';
 import { createRandom, hashString, mix32, randomSuffix, signedHash } from './random';
 import {
@@ -309,6 +309,7 @@ export class SimCluster implements KubernetesPort {
   private metricsApiServed = true;
   /** Containers with a memory need: their OOM kills and restarts. */
   private readonly oom = new OomKiller<PodRecord>();
+  private readonly resizes = { requested: 0, deferred: 0 };
 
   constructor(options: SimClusterOptions) {
     this.clock = options.clock;
@@ -563,6 +564,77 @@ export class SimCluster implements KubernetesPort {
     // The workload controller and the scheduler react within milliseconds in a real cluster.
     this.reconcile();
     return 'evicted';
+  }
+
+  /**
+   * An in-place resize (`pods/<name>/resize`, Kubernetes 1.33+): the pod's containers get the given
+   * requests and limits without a restart; memory limits only go up (a container's default resize policy
+   * forbids lowering one without a restart, and the API server refuses it). On a bound pod the kubelet
+   * actuates it when the node has room for the new requests, else it stays pending (PodResizePending
+   * Deferred) and the pod keeps its old limits; this simulator does not retry a pending one. Not counted
+   * as a call: the port that resizes (SimVpas) counts its own.
+   */
+  resizePod(
+    namespace: string,
+    name: string,
+    containers: readonly { name: string; requests: Record<string, string>; limits: Record<string, string> }[],
+  ): 'resized' | 'gone' | 'unsupported' {
+    const pod = this.podsByName.get(workloadKey(namespace, name));
+    if (!pod || pod.deletedAt !== undefined) return 'gone';
+    const next = pod.containers.map((container) => {
+      const change = containers.find((c) => c.name === container.name);
+      return change
+        ? {
+            ...container,
+            requests: { ...container.requests, ...change.requests },
+            limits: { ...container.limits, ...change.limits },
+          }
+        : container;
+    });
+    if (containers.some((c) => !pod.containers.some((t) => t.name === c.name))) return 'unsupported';
+    const lowered = next.some((container, i) => {
+      const before = pod.containers[i]?.limits.memory;
+      const after = container.limits.memory;
+      return (
+        before !== undefined &&
+        (after === undefined || parseQuantityNumber(after) < parseQuantityNumber(before))
+      );
+    });
+    if (lowered) return 'unsupported';
+    const requests = sumRequests(next);
+    const node = pod.node;
+    if (node) {
+      const extraCpu = requests.cpuMillis - pod.requirements.cpuMillis;
+      const extraMemory = requests.memoryBytes - pod.requirements.memoryBytes;
+      const room =
+        node.usedCpuMillis + extraCpu <= node.allocatableCpuMillis &&
+        node.usedMemoryBytes + extraMemory <= node.allocatableMemoryBytes;
+      this.resizes.requested++;
+      if (!room) {
+        this.resizes.deferred++;
+        return 'resized';
+      }
+      node.usedCpuMillis += extraCpu;
+      node.usedMemoryBytes += extraMemory;
+    }
+    const now = this.clock.now();
+    pod.containers = next.map((c) => Object.freeze(c));
+    pod.requirements = {
+      ...pod.requirements,
+      cpuMillis: requests.cpuMillis,
+      memoryBytes: requests.memoryBytes,
+    };
+    for (const run of pod.containerRuns ?? []) {
+      const limit = next.find((c) => c.name === run.name)?.limits.memory;
+      resizeRun(run, limit === undefined ? undefined : parseQuantityNumber(limit), now);
+    }
+    refreshPodView(pod, now, true);
+    return 'resized';
+  }
+
+  /** In-place resizes asked for bound pods, and those the node had no room for (left pending). */
+  resizeStats(): { requested: number; deferred: number } {
+    return { ...this.resizes };
   }
 
   /**

@@ -6,8 +6,8 @@
  * so a container whose need stays above its limit keeps being killed, as in a real crash loop.
  *
  * Event-driven: when a container (re)starts, its next kill is found by scanning its working set ahead
- * on a fixed grid, so the cluster needs no work between a container's events. A pod's limit never
- * changes while it lives (a new limit means a new pod), which is what makes the look-ahead valid.
+ * on a fixed grid, so the cluster needs no work between a container's events. A limit changes only by
+ * an in-place resize, which scans again from then (`resizeRun`), so the look-ahead stays valid.
  */
 import type { ContainerStatus } from '../ports/kubernetes';
 import { type MemoryNeed, memoryNeedBytes, memoryUsageBytes } from './memory-need';
@@ -28,8 +28,11 @@ export const OOM_KILLED = 'OOMKilled';
 export interface ContainerRun {
   readonly name: string;
   readonly need: MemoryNeed;
-  /** The container's memory limit in bytes; Infinity without one (then it is never OOM-killed). */
-  readonly limitBytes: number;
+  /**
+   * The container's memory limit in bytes; Infinity without one (then it is never OOM-killed). Only an
+   * in-place resize changes it (`resizeRun`).
+   */
+  limitBytes: number;
   /** When the current incarnation started (or, while `running` is false, the last one did). */
   startedAt: number;
   /** False while the container waits out its back-off after a kill. */
@@ -132,6 +135,16 @@ export function killRun(run: ContainerRun, at: number): void {
   run.lastTerminationStartedAt = run.startedAt;
   run.running = false;
   run.next = { at: at + delay, kind: 'restart' };
+}
+
+/**
+ * An in-place resize of the container's memory limit at `at` (mutates `run`): a running container keeps
+ * its working set and is checked against the new limit from now on; one waiting out its back-off starts
+ * with the new limit, as the kubelet allocates a restarting container its resized resources.
+ */
+export function resizeRun(run: ContainerRun, limitBytes: number | undefined, at: number): void {
+  run.limitBytes = limitBytes !== undefined && limitBytes > 0 ? limitBytes : Number.POSITIVE_INFINITY;
+  if (run.running) scheduleNext(run, at);
 }
 
 /** Starts the run's next incarnation at `at` (mutates `run`). */

@@ -21,16 +21,19 @@ export interface PodRecord {
   readonly serial: number;
   readonly createdAt: number;
   readonly labels: Readonly<Record<string, string>>;
-  /** The workload's template revision the pod was created from, and that template's containers. */
+  /**
+   * The workload's template revision the pod was created from, and that template's containers (an
+   * in-place resize replaces them, the revision stays).
+   */
   readonly templateRevision: number;
-  readonly containers: Container[];
+  containers: Container[];
   readonly ownerReferences: OwnerReference[];
   /** Containers with a memory need, once the pod is bound: restarts and OOM kills (see oom-killer.ts). */
   containerRuns?: ContainerRun[];
   /** The pod's constraints as the view shows them; shared by a workload's identical pods. */
   readonly scheduling?: PodScheduling;
-  /** The same, parsed for the scheduler; shared where `scheduling` and labels are. */
-  readonly requirements: PodRequirements;
+  /** The same, parsed for the scheduler; shared where `scheduling` and labels are (a resize gives the pod its own). */
+  requirements: PodRequirements;
   /** DaemonSet pods: the node the DaemonSet controller created the pod for. */
   readonly daemonSetNode?: string;
   node?: NodeRecord;

@@ -11,7 +11,8 @@
  * that changes nothing (the API server's 422), of a kind outside apps/v1 a `MalformedObjectError`.
  * Simulator limits: DaemonSets are not resized (a VPA on one reads as a missing target).
  *
- * Every call is counted (and can be told to fail), every status write and template patch recorded.
+ * Every call is counted (and can be told to fail), every status write, template patch and pod resize
+ * recorded.
  */
 import {
   MalformedObjectError,
@@ -19,7 +20,15 @@ import {
   type ResourceList,
   type ScaleTargetKey,
 } from '../ports/kubernetes';
-import type { VpaObject, VpaPort, VpaStatus, WorkloadTemplate } from '../ports/vertical-pod-autoscalers';
+import type {
+  ContainerResources,
+  PodResizeResult,
+  VpaObject,
+  VpaPort,
+  VpaStatus,
+  VpaWorkloadKind,
+  WorkloadTemplate,
+} from '../ports/vertical-pod-autoscalers';
 import { ApiCallRecorder, type ApiStats, type ErrorFactory } from './api-calls';
 import type { SimCluster } from './cluster';
 import { workloadKey } from './workload';
@@ -60,7 +69,31 @@ export interface TemplatePatchRecord {
   revision: number;
 }
 
+/** An in-place resize of a pod the port asked for, as recorded. */
+export interface PodResizeRecord {
+  time: number;
+  /** `namespace/name` of the pod. */
+  pod: string;
+  containers: ContainerResources[];
+}
+
 type VpaMethod = keyof VpaPort;
+
+function templateOf(
+  target: ScaleTargetKey,
+  record: { resourceVersion: string; selector: string; containers: readonly ContainerResources[] },
+): WorkloadTemplate {
+  return {
+    target: { ...target },
+    resourceVersion: record.resourceVersion,
+    selector: record.selector,
+    containers: record.containers.map((c) => ({
+      name: c.name,
+      requests: { ...c.requests },
+      limits: { ...c.limits },
+    })),
+  };
+}
 
 function copy<T>(value: T): T {
   return structuredClone(value);
@@ -78,6 +111,7 @@ export class SimVpas implements VpaPort {
   private readonly api = new ApiCallRecorder();
   private readonly writes: VpaStatusWrite[] = [];
   private readonly patches: TemplatePatchRecord[] = [];
+  private readonly resizes: PodResizeRecord[] = [];
   private revision = 0;
   private uids = 0;
 
@@ -99,21 +133,45 @@ export class SimVpas implements VpaPort {
     this.writes.push({ time: this.cluster.clock.now(), vpa: key, status: copy(status) });
   }
 
+  async listWorkloadTemplates(kind: VpaWorkloadKind): Promise<WorkloadTemplate[]> {
+    const resource = WORKLOAD_RESOURCES[kind];
+    // DaemonSets are not simulated as resizable: the list is empty, as for a cluster without any.
+    this.call('listWorkloadTemplates', `list ${resource ?? 'apps/daemonsets'}`);
+    if (!resource) return [];
+    const templates: WorkloadTemplate[] = [];
+    for (const record of this.cluster.workloadRecords()) {
+      if (record.kind !== kind) continue;
+      templates.push(
+        templateOf({ apiVersion: 'apps/v1', kind, namespace: record.namespace, name: record.name }, record),
+      );
+    }
+    return templates;
+  }
+
   async getWorkloadTemplate(target: ScaleTargetKey): Promise<WorkloadTemplate | undefined> {
     const resource = this.resourceOf(target, 'get the pod template of');
     this.call('getWorkloadTemplate', `get ${resource}`);
     const record = this.cluster.workloadRecord(workloadKey(target.namespace, target.name));
     if (!record || record.kind !== target.kind) return undefined;
-    return {
-      target: { ...target },
-      resourceVersion: record.resourceVersion,
-      selector: record.selector,
-      containers: record.containers.map((c) => ({
-        name: c.name,
-        requests: { ...c.requests },
-        limits: { ...c.limits },
-      })),
-    };
+    return templateOf(target, record);
+  }
+
+  async resizePodResources(
+    namespace: string,
+    name: string,
+    containers: ContainerResources[],
+  ): Promise<PodResizeResult> {
+    if (containers.length === 0) return 'resized';
+    this.call('resizePodResources', 'patch pods/resize');
+    const result = this.cluster.resizePod(namespace, name, containers);
+    if (result === 'resized') {
+      this.resizes.push({
+        time: this.cluster.clock.now(),
+        pod: workloadKey(namespace, name),
+        containers: copy(containers),
+      });
+    }
+    return result;
   }
 
   async patchWorkloadResources(
@@ -189,6 +247,11 @@ export class SimVpas implements VpaPort {
   /** Every status write, oldest first. */
   statusWrites(): readonly VpaStatusWrite[] {
     return this.writes;
+  }
+
+  /** Every in-place pod resize the API took, oldest first. */
+  podResizes(): readonly PodResizeRecord[] {
+    return this.resizes;
   }
 
   /** Every template patch applied, oldest first. */

@@ -9,7 +9,7 @@ import type { PodMetrics } from '../ports/kubernetes';
 import type { VpaObject } from '../ports/vertical-pod-autoscalers';
 import { parseMilliNumber, parseQuantityNumber } from '../units/quantity';
 import type { OomKill } from './oom-killer';
-import type { TemplatePatchRecord } from './vpa-objects';
+import type { PodResizeRecord, TemplatePatchRecord } from './vpa-objects';
 import { workloadKey } from './workload';
 import type { SimWorld } from './world';
 
@@ -59,6 +59,8 @@ export interface VpaRun {
   /** The most status writes one tick made. */
   maxStatusWritesPerTick: number;
   templatePatches: TemplatePatchRecord[];
+  /** In-place resizes the loop made (pods of an older template raised after an OOM kill). */
+  podResizes: PodResizeRecord[];
   checkpointWrites: CheckpointWrite[];
   /** The most checkpoint writes one tick made. */
   maxCheckpointWritesPerTick: number;
@@ -96,6 +98,7 @@ export class VpaRecorder {
   private events = 0;
   private problems: Record<string, string[]> = {};
   private readonly patchesAtStart: number;
+  private readonly resizesAtStart: number;
   private readonly killsAtStart: number;
 
   constructor(
@@ -103,6 +106,7 @@ export class VpaRecorder {
     private readonly meta: Pick<VpaRun, 'intervalMs' | 'ticksPerInvocation' | 'oomPolicy'>,
   ) {
     this.patchesAtStart = world.vpas.templatePatches().length;
+    this.resizesAtStart = world.vpas.podResizes().length;
     this.killsAtStart = world.cluster.oomKills().length;
   }
 
@@ -192,6 +196,7 @@ export class VpaRecorder {
       statusWrites: this.statusWrites,
       maxStatusWritesPerTick: this.maxStatusWrites,
       templatePatches: this.world.vpas.templatePatches().slice(this.patchesAtStart),
+      podResizes: this.world.vpas.podResizes().slice(this.resizesAtStart),
       checkpointWrites: [...this.checkpoints],
       maxCheckpointWritesPerTick: this.maxCheckpointWrites,
       events: this.events,

@@ -158,7 +158,8 @@ export function vpaLines(run: VpaRun): string[] {
   const lines = [
     `vpa (oomPolicy ${run.oomPolicy}): ${run.containers.length} container(s), ${run.ticks} ticks, ` +
       `${run.statusWrites} status writes (≤ ${run.maxStatusWritesPerTick} a tick), ` +
-      `${run.templatePatches.length} template patches, ${run.oomKills.length} OOM kills`,
+      `${run.templatePatches.length} template patches, ${run.podResizes.length} pods raised in place, ` +
+      `${run.oomKills.length} OOM kills`,
     `vpa checkpoints: ${checkpoints.writes} writes every ${run.ticksPerInvocation} ticks ` +
       `(≤ ${run.maxCheckpointWritesPerTick} a tick)${sizes}`,
   ];

@@ -13,7 +13,10 @@
  * Upstream's rules decide when (updater `priority_processor`): a container whose request lies outside
  * [lowerBound, upperBound] is updated at once; after an OOM kill at once; otherwise only when the change
  * is at least `minChangeFraction` and the youngest pod has run for `minPodAgeMs` (the last rollout is
- * that long ago).
+ * that long ago). One addition for memory limit = request: a memory target at least `minChangeFraction`
+ * above the request is applied at once too. Upstream can wait because its limits keep their ratio above
+ * the request; here the request is the limit, so a target above it says the pods' peaks are close to
+ * being killed, and waiting 12 h would mean waiting for the OOM kill.
  */
 import { parseMilli } from '../units/quantity';
 import {
@@ -132,6 +135,15 @@ export function decideUpdate(input: UpdateInput): UpdateDecision {
       } else if (upper !== undefined && request > upper) {
         urgent.push(
           `${container.name} ${resource} request ${shown(request)} is above the upper bound ${shown(upper)}`,
+        );
+      } else if (
+        resource === 'memory' &&
+        settings.memoryLimitEqualsRequest &&
+        controlledValues !== 'RequestsOnly' &&
+        (target - request) / request >= settings.minChangeFraction
+      ) {
+        urgent.push(
+          `${container.name} memory target ${shown(target)} is above the request ${shown(request)}, which is the limit`,
         );
       } else if (Math.abs(target - request) / request >= settings.minChangeFraction) {
         worthIt.push(`${container.name} ${resource} ${shown(request)} → ${shown(target)}`);

@@ -522,6 +522,84 @@ describe('workload templates', () => {
   );
 });
 
+describe('listing workload templates', () => {
+  it.each([
+    ['Deployment', ['tp-vpa-shop/web', 'tp-vpa-shop/web-canary']],
+    ['StatefulSet', ['tp-vpa-data/db']],
+    ['DaemonSet', ['tp-vpa-shop/agent']],
+    ['ReplicaSet', ['tp-vpa-data/batch']],
+  ] as const)('should list every %s of the cluster with its template, page by page', async (kind, names) => {
+    const templates = await vpa.listWorkloadTemplates(kind);
+    // The Deployment controller's own ReplicaSets are listed too; the VPA loop looks up only its targets.
+    const ours = templates.filter(
+      (t) => t.target.namespace.startsWith('tp-vpa-') && !/-[a-z0-9]{8,10}$/.test(t.target.name),
+    );
+    expect(ours.map((t) => `${t.target.namespace}/${t.target.name}`).sort()).toEqual([...names]);
+    for (const template of ours) {
+      expect(template.target).toEqual(target(template.target.namespace, kind, template.target.name));
+      expect(template.resourceVersion).toMatch(/^\d+$/);
+      expect(template.containers.map((c) => c.name)).toEqual(['app', 'proxy']);
+    }
+    const single = await vpa.getWorkloadTemplate(ours[0]?.target as ScaleTargetKey);
+    expect(single?.selector).toBe(ours[0]?.selector);
+  });
+});
+
+describe('resizing a pod in place', () => {
+  const pod = (name: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NS[0], labels: { app: 'resize' } },
+    spec: {
+      containers: [
+        {
+          name: 'app',
+          image: 'registry.example/app:1.2.3',
+          resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '128Mi' } },
+        },
+      ],
+    },
+  });
+
+  beforeAll(async () => {
+    await cluster.apply([pod('resize-a'), pod('resize-b')]);
+  });
+
+  it('should raise a pod’s memory request and limit through the resize subresource, leaving the rest', async () => {
+    vpa.client.resetStats();
+    await expect(
+      vpa.resizePodResources(NS[0], 'resize-a', [
+        { name: 'app', requests: { memory: '256Mi' }, limits: { memory: '256Mi' } },
+      ]),
+    ).resolves.toBe('resized');
+    expect(vpa.client.stats().total).toBe(1);
+    const stored = await admin.get<{ spec: { containers: RawContainer[] } }>(
+      `/api/v1/namespaces/${NS[0]}/pods/resize-a`,
+    );
+    expect(stored.spec.containers[0]?.resources).toEqual({
+      requests: { cpu: '100m', memory: '256Mi' },
+      limits: { memory: '256Mi' },
+    });
+  });
+
+  it('should answer gone for a pod that does not exist, and unsupported for a resize the API server refuses', async () => {
+    await expect(
+      vpa.resizePodResources(NS[0], 'gone', [{ name: 'app', requests: { memory: '256Mi' }, limits: {} }]),
+    ).resolves.toBe('gone');
+    // CPU request = limit and memory request = limit would make the Burstable pod Guaranteed: a QoS class
+    // may not change by a resize (422).
+    await expect(
+      vpa.resizePodResources(NS[0], 'resize-b', [
+        { name: 'app', requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '100m', memory: '128Mi' } },
+      ]),
+    ).resolves.toBe('unsupported');
+    const stored = await admin.get<{ spec: { containers: RawContainer[] } }>(
+      `/api/v1/namespaces/${NS[0]}/pods/resize-b`,
+    );
+    expect(stored.spec.containers[0]?.resources?.limits).toEqual({ memory: '128Mi' });
+  });
+});
+
 describe('resizing a workload', () => {
   it('should patch a Deployment’s container resources and roll a new ReplicaSet, leaving the rest as it was', async () => {
     const path = appsPath(NS[0], 'deployments', 'web');
@@ -668,7 +746,9 @@ describe('RBAC: the shipped ClusterRole', () => {
         ...['deployments', 'statefulsets', 'daemonsets', 'replicasets'].flatMap((r) => [
           `get apps/${r}`,
           `patch apps/${r}`,
+          `list apps/${r}`,
         ]),
+        'patch /pods/resize',
       ]),
     );
     // Nothing else on VPAs: no get, watch, create, update or delete, and no write of the spec.
@@ -699,7 +779,7 @@ describe('RBAC: the shipped ClusterRole', () => {
       { status: {} },
     ],
     ['delete a StatefulSet', 'DELETE', appsPath(NS[1], 'statefulsets', 'db'), undefined],
-    ['resize a pod in place', 'PATCH', `/api/v1/namespaces/${NS[0]}/pods/web-x/resize`, { spec: {} }],
+    ['patch a pod itself', 'PATCH', `/api/v1/namespaces/${NS[0]}/pods/web-x`, { spec: {} }],
   ])('should forbid what the VPA adapter never does: %s', async (_what, method, path, body) => {
     const res = await asTideplane.request(
       method,

@@ -794,22 +794,26 @@ describe('whole VPA ticks against a real API server, controllers and DynamoDB', 
         },
       },
     ];
+    const raceAfter = async <T>(read: Promise<T>): Promise<T> => {
+      const value = await read;
+      const body = pending.shift();
+      if (body) {
+        await admin.call('PATCH', deploymentPath(ns, 'web'), {
+          contentType: 'application/strategic-merge-patch+json',
+          body,
+        });
+      }
+      return value;
+    };
     const racing = (port: VpaPort): VpaPort => ({
       listVerticalPodAutoscalers: () => port.listVerticalPodAutoscalers(),
       updateVpaStatus: (namespace, name, status) => port.updateVpaStatus(namespace, name, status),
-      getWorkloadTemplate: async (target) => {
-        const template = await port.getWorkloadTemplate(target);
-        const body = pending.shift();
-        if (body) {
-          await admin.call('PATCH', deploymentPath(ns, 'web'), {
-            contentType: 'application/strategic-merge-patch+json',
-            body,
-          });
-        }
-        return template;
-      },
+      listWorkloadTemplates: (kind) => raceAfter(port.listWorkloadTemplates(kind)),
+      getWorkloadTemplate: (target) => raceAfter(port.getWorkloadTemplate(target)),
       patchWorkloadResources: (target, version, containers) =>
         port.patchWorkloadResources(target, version, containers),
+      resizePodResources: (namespace, name, containers) =>
+        port.resizePodResources(namespace, name, containers),
     });
 
     // The containers changed under the loop: it does not overwrite them blindly, and tries next tick.

@@ -255,6 +255,8 @@ export function toPod(pod: V1Pod): Pod {
     })),
     containers: (pod.spec?.containers ?? []).map(container),
     ...(containerStatuses.length > 0 ? { containerStatuses } : {}),
+    ...(pod.status?.reason ? { statusReason: pod.status.reason } : {}),
+    ...(pod.status?.message ? { statusMessage: pod.status.message } : {}),
     initContainers: (pod.spec?.initContainers ?? []).map(initContainer),
     ownerReferences: (meta.ownerReferences ?? []).map((o) => ({
       apiVersion: o.apiVersion,

@@ -8,11 +8,14 @@ import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { LabelSelector } from '../../ports/autoscaling-v2';
 import { MalformedObjectError, type ResourceList, type ScaleTargetKey } from '../../ports/kubernetes';
 import type {
+  ContainerResources,
+  PodResizeResult,
   RecommendedContainerResources,
   VpaCondition,
   VpaObject,
   VpaPort,
   VpaStatus,
+  VpaWorkloadKind,
   WorkloadTemplate,
 } from '../../ports/vertical-pod-autoscalers';
 import { LabelSelectorError, selectorFromLabelSelector, selectorToString } from '../../units/label-selector';
@@ -20,7 +23,7 @@ import { FIELD_MANAGER, LIST_PAGE_SIZE, listAllPages } from './adapter';
 import type { KubeClient } from './client';
 import { type RawObject, toEpochMs } from './convert';
 import { parseApiVersion } from './discovery';
-import { isNotFound, toPortError } from './errors';
+import { httpStatusOf, isNotFound, toPortError } from './errors';
 
 /** Where VerticalPodAutoscalers live (the VPA project's CRD). */
 export const VPA_RESOURCE = {
@@ -38,9 +41,7 @@ export const VPA_WORKLOAD_RESOURCES = {
   StatefulSet: 'statefulsets',
   DaemonSet: 'daemonsets',
   ReplicaSet: 'replicasets',
-} as const;
-
-type VpaWorkloadKind = keyof typeof VPA_WORKLOAD_RESOURCES;
+} as const satisfies Record<VpaWorkloadKind, string>;
 
 const SUPPORTED_WORKLOADS = `apps/v1 ${Object.keys(VPA_WORKLOAD_RESOURCES).join(', ')}`;
 
@@ -116,6 +117,40 @@ export class KubernetesVpaAdapter implements VpaPort {
   }
 
   /**
+   * One paginated cluster-wide list of the kind. A workload whose selector is missing or invalid is left
+   * out (a VPA targeting it reads it with `getWorkloadTemplate`, which says what is wrong).
+   */
+  async listWorkloadTemplates(kind: VpaWorkloadKind): Promise<WorkloadTemplate[]> {
+    const resource = VPA_WORKLOAD_RESOURCES[kind];
+    type RawListed = RawWorkload & { metadata?: { name?: string; namespace?: string } };
+    let items: RawListed[];
+    try {
+      items = await listAllPages<RawListed>((_continue) =>
+        this.client.request('GET', `/apis/apps/v1/${resource}`, {
+          query: { limit: this.pageSize, continue: _continue },
+        }),
+      );
+    } catch (error) {
+      throw toPortError(error, `list apps/v1 ${resource}`);
+    }
+    const templates: WorkloadTemplate[] = [];
+    for (const item of items) {
+      const target = {
+        apiVersion: 'apps/v1',
+        kind,
+        namespace: item.metadata?.namespace ?? '',
+        name: item.metadata?.name ?? '',
+      };
+      try {
+        templates.push(toWorkloadTemplate(target, item));
+      } catch (error) {
+        if (!(error instanceof MalformedObjectError)) throw error;
+      }
+    }
+    return templates;
+  }
+
+  /**
    * One GET. Throws `MalformedObjectError` for a kind it cannot resize (before any request) and for a
    * workload without a valid selector.
    */
@@ -140,7 +175,7 @@ export class KubernetesVpaAdapter implements VpaPort {
   async patchWorkloadResources(
     target: ScaleTargetKey,
     resourceVersion: string,
-    containers: { name: string; requests: ResourceList; limits: ResourceList }[],
+    containers: ContainerResources[],
   ): Promise<void> {
     const path = workloadPath(target, 'patch the pod template of');
     if (containers.length === 0) return;
@@ -152,6 +187,47 @@ export class KubernetesVpaAdapter implements VpaPort {
       });
     } catch (error) {
       throw toPortError(error, `patch container resources of ${describe(target)}`);
+    }
+  }
+
+  /**
+   * A strategic merge patch of `pods/<name>/resize`. A 404 is either the pod gone or an API server
+   * without the subresource; one list of the namespace's pods narrowed to the name tells them apart. 400 and 422 are resizes the API server
+   * will not do (a QoS class change, a memory decrease the container's resize policy forbids).
+   */
+  async resizePodResources(
+    namespace: string,
+    name: string,
+    containers: ContainerResources[],
+  ): Promise<PodResizeResult> {
+    if (containers.length === 0) return 'resized';
+    const pod = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`;
+    try {
+      await this.client.request('PATCH', `${pod}/resize`, {
+        query: { fieldManager: FIELD_MANAGER },
+        body: { spec: { containers: containers.map(containerResourcesPatch) } },
+        contentType: PatchStrategy.StrategicMergePatch,
+      });
+      return 'resized';
+    } catch (error) {
+      const status = httpStatusOf(error);
+      if (status === 400 || status === 422) return 'unsupported';
+      if (status !== 404) throw toPortError(error, `resize pod ${namespace}/${name}`);
+      // A list narrowed to the name, which the role grants already (a pod GET it does not).
+      let listed: { items?: unknown[] };
+      try {
+        listed = await this.client.request(
+          'GET',
+          `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
+          {
+            query: { fieldSelector: `metadata.name=${name}`, limit: 1 },
+          },
+        );
+      } catch (lookup) {
+        throw toPortError(lookup, `list pod ${namespace}/${name}`);
+      }
+      // The pod is there, so the API server has no resize subresource.
+      return (listed.items ?? []).length === 0 ? 'gone' : 'unsupported';
     }
   }
 }
@@ -232,29 +308,27 @@ export function toWorkloadTemplate(target: ScaleTargetKey, workload: RawWorkload
   };
 }
 
+/** One container's entry of a strategic merge patch (merged by name; resources not named stay). */
+function containerResourcesPatch(c: ContainerResources): unknown {
+  return {
+    name: c.name,
+    resources: {
+      ...(Object.keys(c.requests).length > 0 ? { requests: { ...c.requests } } : {}),
+      ...(Object.keys(c.limits).length > 0 ? { limits: { ...c.limits } } : {}),
+    },
+  };
+}
+
 /**
  * The strategic merge patch that sets container resources: containers merge by name and resource maps
  * merge by key, so fields, containers and resources not named keep their values. The resourceVersion
  * makes the API server refuse it (409) when the workload changed since it was read.
  */
-export function resourcesPatch(
-  resourceVersion: string,
-  containers: readonly { name: string; requests: ResourceList; limits: ResourceList }[],
-): unknown {
+export function resourcesPatch(resourceVersion: string, containers: readonly ContainerResources[]): unknown {
   return {
     metadata: { resourceVersion },
     spec: {
-      template: {
-        spec: {
-          containers: containers.map((c) => ({
-            name: c.name,
-            resources: {
-              ...(Object.keys(c.requests).length > 0 ? { requests: { ...c.requests } } : {}),
-              ...(Object.keys(c.limits).length > 0 ? { limits: { ...c.limits } } : {}),
-            },
-          })),
-        },
-      },
+      template: { spec: { containers: containers.map(containerResourcesPatch) } },
     },
   };
 }

@@ -26,14 +26,15 @@ const memoryMi = (text: string | undefined) => Number(/^(\d+)Mi$/.exec(text ?? '
 describe('simulator e2e: a day of vertical scaling', () => {
   it('should raise the memory request with the usage over the day and keep the peak into the night', () => {
     expect(result.controllers[0]).toMatchObject({ name: 'vpa', ticks: 1440, errors: 0 });
-    // Per tick: pods, pod metrics and VPAs listed, and the target's template read (the VPA port's calls
-    // count as the API server's, with the cluster's).
+    // Per tick: pods, pod metrics, VPAs and the targets' kind listed (the VPA port's calls count as the
+    // API server's, with the cluster's); no GET per VPA.
     expect(result.api.kubernetes.requests).toMatchObject({
       'list pods': 1440,
       'list metrics.k8s.io/pods': 1440,
       'list verticalpodautoscalers.autoscaling.k8s.io': 1440,
-      'get apps/statefulsets': 1440,
+      'list apps/statefulsets': 1440,
     });
+    expect(result.api.kubernetes.requests['get apps/statefulsets']).toBeUndefined();
     const run = result.vpa;
     const prometheus = run?.containers.find((c) => c.container === 'prometheus');
     if (!run || !prometheus) throw new Error('no VPA record');

@@ -8,6 +8,8 @@ import { checkpointKey, runVpaTick, type VpaLoopDeps } from '../../../shared/loo
 import type { KubeEvent, KubernetesPort, Pod, PodMetrics } from '../../../shared/ports/kubernetes';
 import { silentLogger } from '../../../shared/ports/logger';
 import type {
+  ContainerResources,
+  PodResizeResult,
   VpaObject,
   VpaPort,
   VpaStatus,
@@ -33,6 +35,7 @@ function pod(name: string, memoryRequest: string, extra: Partial<Pod> = {}): Pod
     creationTimestamp: START - 48 * HOUR,
     startTime: START - 48 * HOUR,
     conditions: [{ type: 'Ready', status: 'True' }],
+    nodeName: 'node-a',
     containers: [
       {
         name: 'prometheus',
@@ -54,9 +57,14 @@ class World {
   pods: Pod[] = [pod('prometheus-0', '2Gi'), pod('prometheus-1', '2Gi')];
   /** Working set per pod, bytes. */
   usage = 1.5 * 1024 ** 3;
+  cpuUsage = '400m';
   events: KubeEvent[] = [];
   statuses: { vpa: string; status: VpaStatus }[] = [];
   patches: { target: string; containers: unknown }[] = [];
+  resizes: { pod: string; containers: ContainerResources[] }[] = [];
+  resizeAnswer: PodResizeResult = 'resized';
+  templateLists = 0;
+  templateGets = 0;
   template: WorkloadTemplate | undefined = {
     target: { namespace: 'monitoring', apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'prometheus' },
     resourceVersion: '7',
@@ -87,7 +95,9 @@ class World {
           name: p.name,
           timestamp: this.clock.now() - 30_000,
           windowSeconds: 30,
-          containers: [{ name: 'prometheus', usage: { cpu: '400m', memory: `${Math.round(this.usage)}` } }],
+          containers: [
+            { name: 'prometheus', usage: { cpu: this.cpuUsage, memory: `${Math.round(this.usage)}` } },
+          ],
         })),
       createEvent: async (event) => {
         this.events.push(event);
@@ -103,9 +113,45 @@ class World {
         this.statuses.push({ vpa: `${namespace}/${name}`, status });
         this.vpa = { ...this.vpa, status };
       },
-      getWorkloadTemplate: async () => this.template,
+      listWorkloadTemplates: async (kind) => {
+        this.templateLists++;
+        return this.template?.target.kind === kind ? [this.template] : [];
+      },
+      getWorkloadTemplate: async () => {
+        this.templateGets++;
+        return this.template;
+      },
       patchWorkloadResources: async (target, _version, containers) => {
         this.patches.push({ target: `${target.kind}/${target.name}`, containers });
+        if (this.template) {
+          this.template = {
+            ...this.template,
+            containers: this.template.containers.map((c) => containers.find((n) => n.name === c.name) ?? c),
+          };
+        }
+      },
+      resizePodResources: async (namespace, name, containers) => {
+        this.resizes.push({ pod: `${namespace}/${name}`, containers });
+        if (this.resizeAnswer === 'resized') {
+          this.pods = this.pods.map((p) =>
+            p.name !== name
+              ? p
+              : {
+                  ...p,
+                  containers: p.containers.map((c) => {
+                    const change = containers.find((n) => n.name === c.name);
+                    return change
+                      ? {
+                          ...c,
+                          requests: { ...c.requests, ...change.requests },
+                          limits: { ...c.limits, ...change.limits },
+                        }
+                      : c;
+                  }),
+                },
+          );
+        }
+        return this.resizeAnswer;
       },
     };
   }
@@ -138,6 +184,35 @@ let world: World;
 beforeEach(() => {
   world = new World();
 });
+
+/** prometheus-0's container was OOM-killed 10 s ago, `startedAgoMs` after its incarnation started. */
+function oomKill(startedAgoMs?: number): void {
+  world.pods = world.pods.map((p) =>
+    p.name === 'prometheus-0'
+      ? {
+          ...p,
+          containerStatuses: [
+            {
+              name: 'prometheus',
+              restartCount: 1,
+              lastTerminationReason: 'OOMKilled',
+              lastTerminationAt: world.clock.now() - 10_000,
+              ...(startedAgoMs !== undefined
+                ? { lastTerminationStartedAt: world.clock.now() - startedAgoMs }
+                : {}),
+            },
+          ],
+        }
+      : p,
+  );
+}
+
+function autoMode(): void {
+  world.vpa = {
+    ...world.vpa,
+    spec: { ...(world.vpa.spec as object), updatePolicy: { updateMode: 'Auto' } },
+  };
+}
 
 describe('runVpaTick', () => {
   it('should write the recommendation to the VPA status for its own VPA, and only recommend in mode Off', async () => {
@@ -224,6 +299,119 @@ describe('runVpaTick', () => {
     expect(containers).toBeDefined();
     const memory = containers[0]?.requests.memory ?? '0Mi';
     expect(Number.parseInt(memory, 10)).toBeGreaterThanOrEqual(4096);
+  });
+
+  it('should raise the memory of the live pods in place after an OOM kill, up only, memory only', async () => {
+    autoMode();
+    await world.run(30);
+    oomKill();
+    const tick = await world.run(1);
+    const patched = (world.patches[0]?.containers as ContainerResources[] | undefined)?.[0];
+    expect(patched?.requests.memory).toBeDefined();
+    // Both pods run below the new request: both get it (the killed one and its sibling at 2Gi).
+    expect(world.resizes.map((r) => r.pod)).toEqual(['monitoring/prometheus-0', 'monitoring/prometheus-1']);
+    for (const resize of world.resizes) {
+      expect(resize.containers).toEqual([
+        {
+          name: 'prometheus',
+          requests: { memory: patched?.requests.memory },
+          limits: { memory: patched?.limits.memory },
+        },
+      ]);
+    }
+    expect(tick.counts.podResizes).toBe(2);
+    expect(tick.vpas[0]?.update?.resizedPods).toHaveLength(2);
+    expect(world.events.find((e) => e.reason === 'ResourcesUpdated')?.message).toContain(
+      '2 pod(s) raised in place',
+    );
+    // The pods have the new request now: later ticks resize nothing more.
+    await world.run(10);
+    expect(world.resizes).toHaveLength(2);
+  });
+
+  it('should ask only once a tick when the API server cannot resize in place, and keep the template patch', async () => {
+    autoMode();
+    world.resizeAnswer = 'unsupported';
+    await world.run(30);
+    oomKill();
+    const tick = await world.run(1);
+    expect(world.patches).toHaveLength(1);
+    expect(world.resizes).toHaveLength(1);
+    expect(tick.counts.podResizes).toBe(0);
+    expect(tick.vpas[0]?.update?.result).toBe('patched');
+  });
+
+  it('should not resize in place with resizeInPlace off, nor in a dry run (it reports the pods instead)', async () => {
+    autoMode();
+    await world.run(30);
+    oomKill();
+    await world.run(1, world.deps({ update: { resizeInPlace: false } }));
+    expect(world.patches).toHaveLength(1);
+    expect(world.resizes).toEqual([]);
+
+    const dry = new World();
+    dry.vpa = { ...world.vpa, status: undefined };
+    world = dry;
+    await world.run(30);
+    oomKill();
+    const tick = await world.run(1, { ...world.deps(), dryRun: true });
+    expect(tick.vpas[0]?.update).toMatchObject({ result: 'would-patch' });
+    expect(tick.vpas[0]?.update?.resizedPods).toEqual(['monitoring/prometheus-0', 'monitoring/prometheus-1']);
+    expect(world.resizes).toEqual([]);
+  });
+
+  it('should read the targets with one list per kind a tick, not one GET per VPA', async () => {
+    await world.run(5);
+    expect(world.templateLists).toBe(5);
+    expect(world.templateGets).toBe(0);
+  });
+
+  it('should treat a quick OOM as news only while a pod it killed still runs below the recommendation', async () => {
+    autoMode();
+    // Young pods: a change that is neither urgent nor after an OOM waits until they have run 12 h.
+    world.pods = world.pods.map((p) => ({ ...p, startTime: world.clock.now() - HOUR }));
+    await world.run(30);
+    oomKill(60_000);
+    const first = await world.run(1);
+    expect(first.vpas[0]?.update?.reason).toMatch(/^after an OOM kill/);
+    expect(world.patches).toHaveLength(1);
+    // The kill stays in the container's last state (and in the recommender's memory for a day), but no
+    // pod runs below the memory recommendation any more: a CPU change now waits like any other.
+    world.cpuUsage = '1500m';
+    const later = await world.run(30);
+    expect(later.vpas[0]?.update?.reason).toMatch(/waits until the pods have run 12 h/);
+    expect(world.patches).toHaveLength(1);
+  });
+
+  it('should take a memory-pressure eviction as an OOM: the floor from the container’s usage, the evicted pod not resized', async () => {
+    autoMode();
+    await world.run(30);
+    const evictedAt = world.clock.now() - 20_000;
+    world.pods = [
+      ...world.pods,
+      pod('prometheus-2', '2Gi', {
+        phase: 'Failed',
+        statusReason: 'Evicted',
+        statusMessage:
+          'The node was low on resource: memory. Threshold quantity: 100Mi, available: 50Mi. ' +
+          'Container prometheus was using 3Gi, request is 2Gi, has larger consumption of memory. ',
+        conditions: [
+          {
+            type: 'DisruptionTarget',
+            status: 'True',
+            lastTransitionTime: evictedAt,
+            reason: 'TerminationByKubelet',
+          },
+          { type: 'Ready', status: 'False', lastTransitionTime: evictedAt },
+        ],
+      }),
+    ];
+    const tick = await world.run(1);
+    expect(tick.vpas[0]?.update?.reason).toMatch(/^after an OOM kill/);
+    const memory = (world.patches[0]?.containers as ContainerResources[] | undefined)?.[0]?.requests.memory;
+    // 2 × the 3 GiB the container used when evicted.
+    expect(Number.parseInt(memory ?? '0', 10)).toBeGreaterThanOrEqual(6144);
+    expect(world.resizes.map((r) => r.pod)).toEqual(['monitoring/prometheus-0', 'monitoring/prometheus-1']);
   });
 
   it('should leave VPAs of another recommender alone, and take unnamed ones only with claimDefault', async () => {

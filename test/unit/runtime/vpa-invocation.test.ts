@@ -85,6 +85,17 @@ function harness(resolved = config()) {
       },
     ],
     updateVpaStatus: async () => undefined,
+    listWorkloadTemplates: async (kind) =>
+      kind === 'Deployment'
+        ? [
+            {
+              target: { namespace: 'shop', apiVersion: 'apps/v1', kind, name: 'web' },
+              resourceVersion: '1',
+              selector: 'app=web',
+              containers: pod.containers,
+            },
+          ]
+        : [],
     getWorkloadTemplate: async (target) => ({
       target,
       resourceVersion: '1',
@@ -92,6 +103,7 @@ function harness(resolved = config()) {
       containers: pod.containers,
     }),
     patchWorkloadResources: async () => undefined,
+    resizePodResources: async () => 'resized',
   };
   const invoke = (payload: unknown, remainingMs = () => 60_000_000) =>
     runVpaInvocation(payload, {

@@ -116,4 +116,51 @@ describe('SimCluster OOM kills', () => {
     expect(pods.every((pod) => pod.containerStatuses === undefined)).toBe(true);
     expect(cluster.oomKills()).toEqual([]);
   });
+
+  it('given a crash-looping container resized in place, should stop killing it and keep the pod (same name, no restart of its own)', async () => {
+    const { clock, cluster } = cacheCluster(3);
+    runClusterUntil(clock, cluster, STEP + 30_000);
+    expect(cluster.oomKills()).toHaveLength(1);
+    const [before] = await cluster.listPods();
+    const name = before?.name ?? '';
+    expect(
+      cluster.resizePod('shop', name, [
+        { name: 'cache', requests: { memory: '3000Mi' }, limits: { memory: '3000Mi' } },
+      ]),
+    ).toBe('resized');
+    runClusterUntil(clock, cluster, STEP + 30 * 60_000);
+    expect(cluster.oomKills()).toHaveLength(1);
+    const [after] = await cluster.listPods();
+    expect(after?.name).toBe(name);
+    expect(after?.containers[0]).toMatchObject({
+      requests: { memory: '3000Mi' },
+      limits: { memory: '3000Mi' },
+    });
+    expect(after?.containerStatuses?.[0]?.restartCount).toBe(1);
+    expect(isReady(after as never)).toBe(true);
+    expect(cluster.resizeStats()).toEqual({ requested: 1, deferred: 0 });
+  });
+
+  it('should refuse lowering a memory limit in place, and leave a raise the node has no room for pending', async () => {
+    const { clock, cluster } = cacheCluster(3);
+    runClusterUntil(clock, cluster, STEP + 30_000);
+    const [pod] = await cluster.listPods();
+    const name = pod?.name ?? '';
+    expect(
+      cluster.resizePod('shop', name, [
+        { name: 'cache', requests: { memory: '500Mi' }, limits: { memory: '500Mi' } },
+      ]),
+    ).toBe('unsupported');
+    expect(cluster.resizePod('shop', 'gone', [])).toBe('gone');
+    // Far beyond any node of the small cluster: the API takes it, the kubelet defers it.
+    expect(
+      cluster.resizePod('shop', name, [
+        { name: 'cache', requests: { memory: '900Gi' }, limits: { memory: '900Gi' } },
+      ]),
+    ).toBe('resized');
+    expect(cluster.resizeStats()).toEqual({ requested: 1, deferred: 1 });
+    expect((await cluster.listPods())[0]?.containers[0]?.limits.memory).toBe('1000Mi');
+    runClusterUntil(clock, cluster, STEP + 5 * 60_000);
+    expect(cluster.oomKills().length).toBeGreaterThan(1);
+  });
 });

@@ -164,4 +164,31 @@ describe('SimVpas', () => {
     expect(await vpas.listVerticalPodAutoscalers()).toHaveLength(1);
     expect(vpas.stats().calls.listVerticalPodAutoscalers).toBe(2);
   });
+
+  it('should list the templates of one kind, as one request', async () => {
+    const { vpas } = setup();
+    vpas.resetStats();
+    const templates = await vpas.listWorkloadTemplates('Deployment');
+    expect(templates.map((t) => `${t.target.kind}/${t.target.namespace}/${t.target.name}`)).toEqual([
+      'Deployment/shop/web',
+    ]);
+    expect(templates[0]).toEqual(await vpas.getWorkloadTemplate(webTarget));
+    expect(await vpas.listWorkloadTemplates('StatefulSet')).toEqual([]);
+    expect(vpas.stats().calls.listWorkloadTemplates).toBe(2);
+  });
+
+  it('should resize a pod in place and record it; a gone pod says so', async () => {
+    const { clock, cluster, vpas } = setup();
+    const [pod] = await cluster.listPods();
+    clock.advance(1_000);
+    const change = [{ name: 'app', requests: { memory: '768Mi' }, limits: { memory: '768Mi' } }];
+    expect(await vpas.resizePodResources('shop', pod?.name ?? '', change)).toBe('resized');
+    expect(vpas.podResizes()).toEqual([
+      { time: START + 1_000, pod: `shop/${pod?.name}`, containers: change },
+    ]);
+    const resized = (await cluster.listPods()).find((p) => p.name === pod?.name);
+    expect(resized?.containers[0]?.requests).toEqual({ cpu: '500m', memory: '768Mi' });
+    expect(await vpas.resizePodResources('shop', 'gone', change)).toBe('gone');
+    expect(vpas.podResizes()).toHaveLength(1);
+  });
 });

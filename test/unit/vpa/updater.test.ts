@@ -83,19 +83,51 @@ describe('decideUpdate', () => {
   });
 
   it('should apply a change of 10 % or more inside the bounds only once the youngest pod ran 12 h', () => {
+    // Upstream's rule, for limits that are not the request (with memory limit = request, see below).
+    const upstream = { ...DEFAULT_UPDATER_SETTINGS, memoryLimitEqualsRequest: false };
     const grown = [recommendation({ target: 600, lower: 400, upper: 800 })];
     expect(
-      decideUpdate(input({ recommendations: grown, podStarts: [NOW - 24 * HOUR, NOW - 11 * HOUR] })),
+      decideUpdate(
+        input({ recommendations: grown, podStarts: [NOW - 24 * HOUR, NOW - 11 * HOUR], settings: upstream }),
+      ),
     ).toMatchObject({
       action: 'none',
       reason: 'app memory 512Mi → 600Mi waits until the pods have run 12 h (youngest pod 660 min old)',
     });
-    expect(decideUpdate(input({ recommendations: grown, podStarts: [NOW - 13 * HOUR] }))).toMatchObject({
+    expect(
+      decideUpdate(input({ recommendations: grown, podStarts: [NOW - 13 * HOUR], settings: upstream })),
+    ).toMatchObject({
       action: 'patch',
       reason: 'app memory 512Mi → 600Mi',
     });
     const small = [recommendation({ target: 550, lower: 400, upper: 800 })];
-    expect(decideUpdate(input({ recommendations: small })).action).toBe('none');
+    expect(decideUpdate(input({ recommendations: small, settings: upstream })).action).toBe('none');
+  });
+
+  it('should raise memory at once when memory limit = request and the target is 10 % above the request, and lower it only after 12 h', () => {
+    const young = [NOW - HOUR];
+    const grown = [recommendation({ target: 600, lower: 400, upper: 800 })];
+    expect(decideUpdate(input({ recommendations: grown, podStarts: young }))).toMatchObject({
+      action: 'patch',
+      reason: 'app memory target 600Mi is above the request 512Mi, which is the limit',
+      containers: [{ name: 'app', requests: { memory: '600Mi' }, limits: { memory: '600Mi' } }],
+    });
+    // Less than 10 % above: no churn.
+    const small = [recommendation({ target: 550, lower: 400, upper: 800 })];
+    expect(decideUpdate(input({ recommendations: small, podStarts: young })).action).toBe('none');
+    // Down is no risk: it waits like any change.
+    const shrunk = [recommendation({ target: 450, lower: 400, upper: 800 })];
+    expect(decideUpdate(input({ recommendations: shrunk, podStarts: young }))).toMatchObject({
+      action: 'none',
+      reason: expect.stringContaining('waits until the pods have run 12 h'),
+    });
+    // RequestsOnly leaves the limit where it is, above the request: upstream's rule applies.
+    const requestsOnly = {
+      containerPolicies: [{ containerName: 'app', controlledValues: 'RequestsOnly' as const }],
+    };
+    expect(
+      decideUpdate(input({ recommendations: grown, podStarts: young, policy: requestsOnly })).action,
+    ).toBe('none');
   });
 
   it('should apply any change at once after an OOM kill', () => {
@@ -104,6 +136,7 @@ describe('decideUpdate', () => {
         recommendations: [recommendation({ target: 600, lower: 400, upper: 800 })],
         podStarts: [NOW],
         oom: true,
+        settings: { ...DEFAULT_UPDATER_SETTINGS, memoryLimitEqualsRequest: false },
       }),
     );
     expect(decision).toMatchObject({

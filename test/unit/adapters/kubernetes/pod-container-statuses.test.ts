@@ -176,4 +176,26 @@ describe('toPod container statuses', () => {
     ];
     expect(toPod(decode(pod))).not.toHaveProperty('containerStatuses');
   });
+
+  it('should keep the reason and message of a pod the kubelet evicted for memory pressure', () => {
+    const message =
+      'The node was low on resource: memory. Threshold quantity: 100Mi, available: 61284Ki. ' +
+      'Container prometheus was using 2563196Ki, request is 2Gi, has larger consumption of memory. ';
+    const evicted = structuredClone(oomKilledPod) as typeof oomKilledPod & {
+      status: { phase?: string; reason?: string; message?: string };
+    };
+    evicted.status = {
+      ...evicted.status,
+      phase: 'Failed',
+      reason: 'Evicted',
+      message,
+      containerStatuses: [],
+    };
+    expect(toPod(decode(evicted))).toMatchObject({
+      phase: 'Failed',
+      statusReason: 'Evicted',
+      statusMessage: message,
+    });
+    expect(toPod(decode(oomKilledPod))).not.toHaveProperty('statusReason');
+  });
 });
