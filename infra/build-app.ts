@@ -7,6 +7,7 @@ import {
   resolveClusters,
   validateConfig,
 } from '../shared/config/load';
+import { type QuotaRegion, quotaRegionsOf } from '../shared/config/quota-region';
 import type { DeploymentConfig } from '../shared/config/schema';
 import { TideplaneStack, type TideplaneStackProps } from './stack';
 
@@ -25,6 +26,8 @@ export interface StackPlan {
   readonly accountName?: string;
   readonly region: string;
   readonly clusters: readonly ResolvedCluster[];
+  /** The region's quota loop, when its config has `quotas`. */
+  readonly quotaRegion?: QuotaRegion;
 }
 
 export interface BuildAppOptions {
@@ -68,6 +71,9 @@ export function planStacks(config: DeploymentConfig): { plans: StackPlan[]; prob
     }
   });
 
+  const quotaRegions = new Map(
+    quotaRegionsOf(config).map((region) => [`${region.accountId}/${region.region}`, region]),
+  );
   const plans = new Map<string, StackPlan & { clusters: ResolvedCluster[] }>();
   for (const resolved of resolveClusters(config)) {
     const key = `${resolved.accountId}/${resolved.region}`;
@@ -78,12 +84,14 @@ export function planStacks(config: DeploymentConfig): { plans: StackPlan[]; prob
         id: resolved.accountId,
         name: named?.name,
       };
+      const quotaRegion = quotaRegions.get(key);
       plan = {
         stackName: stackNameFor(account, resolved.region),
         accountId: resolved.accountId,
         ...(account.name !== undefined ? { accountName: account.name } : {}),
         region: resolved.region,
         clusters: [],
+        ...(quotaRegion ? { quotaRegion } : {}),
       };
       plans.set(key, plan);
     }
@@ -126,6 +134,7 @@ export function addTideplaneStacks(
         accountId: plan.accountId,
         region: plan.region,
         clusters: plan.clusters,
+        ...(plan.quotaRegion ? { quotaRegion: plan.quotaRegion } : {}),
         ...options.stackProps,
       }),
   );

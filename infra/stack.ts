@@ -4,6 +4,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { ResolvedCluster } from '../shared/config/load';
+import type { QuotaRegion } from '../shared/config/quota-region';
 import { ClusterControlPlaneFunction } from './constructs/cluster-control-plane-function';
 import { ClusterHpaFunction, type LogLevel } from './constructs/cluster-hpa-function';
 import { ClusterNodePoolFunction } from './constructs/cluster-node-pool-function';
@@ -12,6 +13,9 @@ import { ClusterVpaFunction } from './constructs/cluster-vpa-function';
 import { ControlPlaneAlarms } from './constructs/control-plane-alarms';
 import { InstanceEventRules } from './constructs/instance-event-rules';
 import { LaunchFailureRule } from './constructs/launch-failure-rule';
+import { RegionQuotaAlarm } from './constructs/region-quota-alarm';
+import { RegionQuotaFunction } from './constructs/region-quota-function';
+import { RegionQuotaSchedule } from './constructs/region-quota-schedule';
 import { StateTable } from './constructs/state-table';
 
 export interface TideplaneStackProps extends StackProps {
@@ -21,6 +25,12 @@ export interface TideplaneStackProps extends StackProps {
   readonly region: string;
   /** The clusters of this account and region, as `resolveClusters` returns them. */
   readonly clusters: readonly ResolvedCluster[];
+  /**
+   * The quota loop of this account and region, as `quotaRegionsOf` returns it (the region's `quotas`
+   * settings and every cluster's pools and control plane).
+   * @default none: no quota function (the region's config has no `quotas`)
+   */
+  readonly quotaRegion?: QuotaRegion;
   /**
    * Retention of every function's log group.
    * @default logs.RetentionDays.ONE_MONTH
@@ -38,7 +48,7 @@ export interface TideplaneStackProps extends StackProps {
   readonly hpaEntry?: string;
 }
 
-/** The loops of one cluster; later loops (control plane, VPA, quotas) add members here. */
+/** The loops of one cluster (the region's quota loop is the stack's `quotas`). */
 export interface ClusterLoops {
   readonly cluster: ResolvedCluster;
   readonly hpa: ClusterHpaFunction;
@@ -59,16 +69,26 @@ export interface ClusterLoops {
   readonly vpaSchedule?: ClusterSchedule;
 }
 
+/** The quota loop of the account and region: one function, its daily schedule and its alarm. */
+export interface RegionQuotaLoop {
+  readonly region: QuotaRegion;
+  readonly function: RegionQuotaFunction;
+  readonly schedule: RegionQuotaSchedule;
+  readonly alarm: RegionQuotaAlarm;
+}
+
 /**
- * tideplane in one account and region: the state table, and per cluster one function and one schedule
- * per loop. Environment-agnostic: deploy it with credentials of the account and region it names
- * (`npx cdk deploy tideplane-<account>-<region> -c config=...`).
+ * tideplane in one account and region: the state table, per cluster one function and one schedule per
+ * loop, and, when the region has `quotas`, the region's daily quota loop. Environment-agnostic: deploy it
+ * with credentials of the account and region it names (`npx cdk deploy tideplane-<account>-<region> -c
+ * config=...`).
  *
  * Construct ids are stable: `State`, `Schedules`, `Clusters/<cluster>/Hpa|HpaSchedule` and, for a
  * cluster with `nodePools`, `Clusters/<cluster>/NodePools|NodePoolsSchedule|NodePoolsLaunchFailures|
  * NodePoolsInstanceEvents`, and for one with `controlPlane`, `Clusters/<cluster>/ControlPlane|
  * ControlPlaneSchedule|ControlPlaneAlarms`, and for one with `vpa`, `Clusters/<cluster>/Vpa|VpaSchedule`,
- * so adding a cluster or a loop never replaces another's resources.
+ * and, when the region has `quotas`, `Quotas|QuotasSchedule|QuotasAlarm` (the account and region's own,
+ * not a cluster's), so adding a cluster or a loop never replaces another's resources.
  *
  * @example
  * const stack = new TideplaneStack(app, 'tideplane-prod-eu-central-1', {
@@ -84,6 +104,8 @@ export class TideplaneStack extends Stack {
   readonly droppedRunsAlarm: cloudwatch.Alarm;
   /** Every cluster's loops, by cluster name, in config order. */
   readonly clusters: ReadonlyMap<string, ClusterLoops>;
+  /** Present when the region's config has `quotas`. */
+  readonly quotas?: RegionQuotaLoop;
 
   constructor(scope: Construct, id: string, props: TideplaneStackProps) {
     super(scope, id, props);
@@ -145,6 +167,35 @@ export class TideplaneStack extends Stack {
       });
     }
     this.clusters = clusters;
+    if (props.quotaRegion) this.quotas = this.addQuotaLoop(props.quotaRegion, props);
+  }
+
+  /**
+   * The quota loop of the account and region. `quotas.enabled: false` keeps every resource but disables
+   * the schedule and the alarm's actions (as a switched-off cluster loop does), so switching it back on
+   * is a config change; a run started by hand answers that the loop is disabled.
+   */
+  private addQuotaLoop(region: QuotaRegion, props: TideplaneStackProps): RegionQuotaLoop {
+    if (region.accountId !== props.accountId || region.region !== props.region) {
+      throw new Error(
+        `the quotas of ${region.accountId}/${region.region} are not in this stack's ${props.accountId}/${props.region}`,
+      );
+    }
+    const enabled = region.quotas.enabled;
+    const quotaFunction = new RegionQuotaFunction(this, 'Quotas', {
+      region,
+      table: this.table,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...(props.logLevel ? { logLevel: props.logLevel } : {}),
+    });
+    const schedule = new RegionQuotaSchedule(this, 'QuotasSchedule', {
+      region,
+      target: quotaFunction.function,
+      enabled,
+      scheduleGroup: this.scheduleGroup,
+    });
+    const alarm = new RegionQuotaAlarm(this, 'QuotasAlarm', { region, enabled });
+    return { region, function: quotaFunction, schedule, alarm };
   }
 
   /** The VPA loop of a cluster whose config has `vpa`; nothing for one without. */

@@ -166,6 +166,58 @@ export function secretResourceArn(secretArn: string): string {
 }
 
 /**
+ * How every tideplane function is built and run, whatever its loop: the handler file bundled by esbuild
+ * (ESM, minified, with source maps and the AWS SDK at the versions package-lock.json pins), on Node.js 24
+ * on arm64. A construct that is not a `ClusterLoopFunction` (the region's quota function) spreads it into
+ * its `NodejsFunction` props, so every function ships the same way.
+ *
+ * @example
+ * new nodejs.NodejsFunction(this, 'Function', { ...functionBuildProps(QUOTAS_HANDLER_ENTRY), memorySize: 256 });
+ */
+export function functionBuildProps(
+  entry: string,
+): Pick<
+  nodejs.NodejsFunctionProps,
+  'entry' | 'handler' | 'projectRoot' | 'depsLockFilePath' | 'runtime' | 'architecture' | 'bundling'
+> {
+  return {
+    entry,
+    handler: 'handler',
+    projectRoot: REPO_ROOT,
+    depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+    runtime: lambda.Runtime.NODEJS_24_X,
+    architecture: lambda.Architecture.ARM_64,
+    bundling: {
+      format: nodejs.OutputFormat.ESM,
+      target: 'node24',
+      mainFields: ['module', 'main'],
+      banner: ESM_REQUIRE_BANNER,
+      minify: true,
+      sourceMap: true,
+      sourcesContent: false,
+      // Bundle the SDK at the versions package-lock.json pins instead of the runtime's copy.
+      bundleAwsSDK: true,
+      externalModules: [],
+      forceDockerBundling: false,
+    },
+  };
+}
+
+/**
+ * The one logs grant a function with its own log group needs (Lambda creates no group when the function
+ * names one). The log group ARN ends in `:*`, i.e. exactly this group's log streams.
+ *
+ * @example role.addToPrincipalPolicy(writeOwnLogsStatement(logGroup));
+ */
+export function writeOwnLogsStatement(logGroup: logs.ILogGroup): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'WriteOwnLogs',
+    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    resources: [logGroup.logGroupArn],
+  });
+}
+
+/**
  * Size of a Lambda environment as Lambda counts it (UTF-8 bytes of names and values); unresolved tokens
  * count as `TOKEN_VALUE_BUDGET_BYTES`.
  */
@@ -232,14 +284,7 @@ export class ClusterLoopFunction extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description,
     });
-    // The log group ARN ends in `:*`, i.e. exactly this group's log streams.
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
-    );
+    this.role.addToPrincipalPolicy(writeOwnLogsStatement(this.logGroup));
     table.grantClusterReadWrite(this.role, cluster.name);
     const secrets = [
       ...(cluster.access.kind !== 'eks' ? [cluster.access.secretArn] : []),
@@ -305,12 +350,7 @@ export class ClusterLoopFunction extends Construct {
     }
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      ...functionBuildProps(props.entry),
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(70),
       description: `${description} (${resolved.accountId}/${resolved.region})`,
@@ -320,19 +360,6 @@ export class ClusterLoopFunction extends Construct {
       retryAttempts: 0,
       maxEventAge: MIN_ASYNC_EVENT_AGE,
       ...network,
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundle the SDK at the versions package-lock.json pins instead of the runtime's copy.
-        bundleAwsSDK: true,
-        externalModules: [],
-        forceDockerBundling: false,
-      },
     });
 
     const fiveMinutes = { period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM };

@@ -3,6 +3,7 @@ import { registerControlPlaneLadderCommand } from './control-plane-ladder-comman
 import { registerEventsCommand } from './events-command';
 import { registerExplainCommand } from './explain-command';
 import { registerNetworkCommand } from './network-command';
+import { registerQuotasCommand } from './quotas-command';
 import { registerSimulateCommand } from './simulate-command';
 import { registerValidateCommand } from './validate-command';
 
@@ -17,6 +18,7 @@ export function buildCli(): Command {
   registerEventsCommand(program);
   registerNetworkCommand(program);
   registerControlPlaneLadderCommand(program);
+  registerQuotasCommand(program);
   return program;
 }
 

@@ -1,0 +1,124 @@
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { Construct } from 'constructs';
+import { type QuotaEvent, quotaScheduleEvent } from '../../shared/config/quota-event';
+import type { QuotaRegion } from '../../shared/config/quota-region';
+import { SCHEDULE_MAX_EVENT_AGE } from './cluster-schedule';
+
+/**
+ * When the quota loop runs: once a day, at 06:00 UTC. AWS support answers quota requests within hours to
+ * days, so a daily look follows them closely enough (the `recheckHours` default is 24), and a pool's new
+ * maximum is covered long before it is reached. At 06:00 UTC a request is filed before the working day in
+ * Europe and a denial or a new alarm is there when people arrive; any fixed hour would do elsewhere.
+ */
+export const QUOTA_SCHEDULE = scheduler.ScheduleExpression.cron({ minute: '0', hour: '6' });
+
+/**
+ * Scheduler may start the run anywhere in the hour after 06:00. Nothing depends on the minute, and the
+ * window lets Scheduler spread the runs of many stacks instead of starting them all at once.
+ */
+export const QUOTA_SCHEDULE_WINDOW = Duration.hours(1);
+
+export interface RegionQuotaScheduleProps {
+  /** The account and region the function runs for; the function receives `{"quotas": "<account>/<region>"}`. */
+  readonly region: Pick<QuotaRegion, 'accountId' | 'region'>;
+  /** The region's quota function. */
+  readonly target: lambda.IFunction;
+  /**
+   * Whether the schedule runs. A disabled schedule is kept (state DISABLED), so switching the loop back
+   * on is a config change, not a new resource.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * When the loop runs.
+   * @default QUOTA_SCHEDULE (daily, 06:00 UTC)
+   */
+  readonly schedule?: scheduler.ScheduleExpression;
+  /**
+   * How far Scheduler may move a run past its time.
+   * @default QUOTA_SCHEDULE_WINDOW (1 hour)
+   */
+  readonly flexibleWindow?: Duration;
+  /**
+   * The schedule group; the invoking role trusts Scheduler only on behalf of this group.
+   * @default the account's `default` group
+   */
+  readonly scheduleGroup?: scheduler.IScheduleGroup;
+}
+
+/**
+ * An EventBridge Scheduler schedule that invokes a region's quota function once a day.
+ *
+ * Scheduler does not retry a failed hand-over (the same policy as the loop schedules; Lambda itself keeps
+ * a throttled run for up to an hour), and there is no dead-letter queue: tomorrow's run replaces a lost
+ * one, and dropped runs show in the schedule group's `InvocationDroppedCount`. The schedule's own role may
+ * only `lambda:InvokeFunction` that function's unqualified ARN, and only Scheduler acting for this account
+ * and schedule group may assume it.
+ *
+ * @example
+ * new RegionQuotaSchedule(stack, 'QuotasSchedule', { region, target: quotas.function, scheduleGroup });
+ */
+export class RegionQuotaSchedule extends Construct {
+  readonly schedule: scheduler.Schedule;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: RegionQuotaScheduleProps) {
+    super(scope, id);
+    const group = props.scheduleGroup;
+    const groupArn =
+      group?.scheduleGroupArn ??
+      Stack.of(this).formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' });
+    const where = `${props.region.accountId}/${props.region.region}`;
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        // Confused-deputy guard: Scheduler assumes this role only for schedules of this account and group.
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 'aws:SourceArn': groupArn } },
+      }),
+      description: `EventBridge Scheduler: invoke the tideplane quota loop of ${where}`,
+    });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeQuotaFunction',
+        actions: ['lambda:InvokeFunction'],
+        resources: [props.target.functionArn],
+      }),
+    );
+
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      schedule: props.schedule ?? QUOTA_SCHEDULE,
+      target: new InvokeOnce(props.target, this.role, quotaScheduleEvent(props.region)),
+      ...(group ? { scheduleGroup: group } : {}),
+      enabled: props.enabled ?? true,
+      timeWindow: scheduler.TimeWindow.flexible(props.flexibleWindow ?? QUOTA_SCHEDULE_WINDOW),
+      description: `tideplane quota loop of ${where} (daily)`,
+    });
+  }
+}
+
+/**
+ * A Lambda target with a role we made: the stock `LambdaInvoke` target grants `<function ARN>:*` (every
+ * version and alias) through `grantInvoke`; the schedule invokes the unqualified function only.
+ */
+class InvokeOnce implements scheduler.IScheduleTarget {
+  constructor(
+    private readonly target: lambda.IFunction,
+    private readonly role: iam.IRole,
+    private readonly input: QuotaEvent,
+  ) {}
+
+  bind(_schedule: scheduler.ISchedule): scheduler.ScheduleTargetConfig {
+    return {
+      arn: this.target.functionArn,
+      role: this.role,
+      input: scheduler.ScheduleTargetInput.fromObject(this.input),
+      retryPolicy: {
+        maximumRetryAttempts: 0,
+        maximumEventAgeInSeconds: SCHEDULE_MAX_EVENT_AGE.toSeconds(),
+      },
+    };
+  }
+}
