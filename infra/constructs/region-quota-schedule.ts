@@ -21,9 +21,27 @@ export const QUOTA_SCHEDULE = scheduler.ScheduleExpression.cron({ minute: '0', h
  */
 export const QUOTA_SCHEDULE_WINDOW = Duration.hours(1);
 
+/**
+ * The schedule `quotas.recheckHours` asks for: daily at 06:00 UTC for 24 h and more (a request is filed at
+ * most once a day anyway; longer rechecks are the loop's own), else every `recheckHours` hours, so a
+ * shorter recheck is not a setting without effect. The flexible window stays below half the interval.
+ *
+ * @example quotaScheduleFor(6) // { schedule: rate(6 hours), window: 1 hour }
+ */
+export function quotaScheduleFor(recheckHours: number): {
+  schedule: scheduler.ScheduleExpression;
+  window: Duration;
+} {
+  if (recheckHours >= 24) return { schedule: QUOTA_SCHEDULE, window: QUOTA_SCHEDULE_WINDOW };
+  return {
+    schedule: scheduler.ScheduleExpression.rate(Duration.hours(recheckHours)),
+    window: Duration.minutes(Math.min(QUOTA_SCHEDULE_WINDOW.toMinutes(), (recheckHours * 60) / 2)),
+  };
+}
+
 export interface RegionQuotaScheduleProps {
   /** The account and region the function runs for; the function receives `{"quotas": "<account>/<region>"}`. */
-  readonly region: Pick<QuotaRegion, 'accountId' | 'region'>;
+  readonly region: Pick<QuotaRegion, 'accountId' | 'region' | 'quotas'>;
   /** The region's quota function. */
   readonly target: lambda.IFunction;
   /**
@@ -34,12 +52,12 @@ export interface RegionQuotaScheduleProps {
   readonly enabled?: boolean;
   /**
    * When the loop runs.
-   * @default QUOTA_SCHEDULE (daily, 06:00 UTC)
+   * @default quotaScheduleFor(region.quotas.recheckHours): daily at 06:00 UTC, or every recheckHours
    */
   readonly schedule?: scheduler.ScheduleExpression;
   /**
    * How far Scheduler may move a run past its time.
-   * @default QUOTA_SCHEDULE_WINDOW (1 hour)
+   * @default quotaScheduleFor(region.quotas.recheckHours): 1 hour, or less for a short recheck
    */
   readonly flexibleWindow?: Duration;
   /**
@@ -88,13 +106,14 @@ export class RegionQuotaSchedule extends Construct {
       }),
     );
 
+    const cadence = quotaScheduleFor(props.region.quotas.recheckHours);
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      schedule: props.schedule ?? QUOTA_SCHEDULE,
+      schedule: props.schedule ?? cadence.schedule,
       target: new InvokeOnce(props.target, this.role, quotaScheduleEvent(props.region)),
       ...(group ? { scheduleGroup: group } : {}),
       enabled: props.enabled ?? true,
-      timeWindow: scheduler.TimeWindow.flexible(props.flexibleWindow ?? QUOTA_SCHEDULE_WINDOW),
-      description: `tideplane quota loop of ${where} (daily)`,
+      timeWindow: scheduler.TimeWindow.flexible(props.flexibleWindow ?? cadence.window),
+      description: `tideplane quota loop of ${where}`,
     });
   }
 }

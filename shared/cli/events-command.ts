@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { controlPlaneRequestSchema } from '../config/control-plane-event';
 import { hpaEventSchema } from '../config/hpa-event';
 import { nodePoolRequestSchema } from '../config/node-pool-event';
+import { quotaEventSchema } from '../config/quota-event';
 import { vpaRequestSchema } from '../config/vpa-event';
 
 /** JSON Schemas of the functions' console test events, from the same zod schemas the handlers use. */
@@ -17,6 +18,7 @@ export function registerEventsCommand(program: Command): void {
         'node-pools': nodePoolRequestSchema,
         'control-plane': controlPlaneRequestSchema,
         vpa: vpaRequestSchema,
+        quotas: quotaEventSchema,
       };
       const schema = schemas[name];
       if (!schema) {

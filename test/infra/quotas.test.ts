@@ -512,3 +512,29 @@ describe('the example config', () => {
     expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
   });
 });
+
+describe('given a region whose quota requests are rechecked every 6 hours', () => {
+  const built = buildApp(config([{ quotas: { recheckHours: 6 } }]), { context: NO_BUNDLING });
+  const stack = single(built.stacks);
+  const template = Template.fromStack(stack);
+
+  it('should run the loop every 6 hours instead of daily, within a shorter window', () => {
+    const props = resource(template, quotaLoop(stack).schedule.schedule).Properties as Json;
+    expect(props).toMatchObject({
+      ScheduleExpression: 'rate(6 hours)',
+      FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 60 },
+    });
+  });
+
+  it('should keep the window under half the interval for an hourly recheck', () => {
+    const hourly = single(
+      buildApp(config([{ quotas: { recheckHours: 1 } }]), { context: NO_BUNDLING }).stacks,
+    );
+    const props = resource(Template.fromStack(hourly), quotaLoop(hourly).schedule.schedule)
+      .Properties as Json;
+    expect(props).toMatchObject({
+      ScheduleExpression: 'rate(1 hour)',
+      FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 30 },
+    });
+  });
+});

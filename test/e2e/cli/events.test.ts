@@ -18,9 +18,19 @@ describe('tideplane events', () => {
     expect(schema.required).toEqual(['cluster']);
   });
 
-  it('given an unknown function, should name the known ones and exit 1', () => {
+  it('given quotas, should print the event of the account/region job', () => {
     const run = tideplane('events', 'quotas');
+    expect(run.status).toBe(0);
+    const schema = JSON.parse(run.stdout) as { properties: Record<string, unknown>; required: string[] };
+    expect(Object.keys(schema.properties)).toEqual(['quotas', 'dryRun']);
+    expect(schema.required).toEqual(['quotas']);
+  });
+
+  it('given an unknown function, should name the known ones and exit 1', () => {
+    const run = tideplane('events', 'nope');
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('unknown function "quotas"; known: hpa, node-pools, control-plane, vpa');
+    expect(run.stderr).toContain(
+      'unknown function "nope"; known: hpa, node-pools, control-plane, vpa, quotas',
+    );
   });
 });
