@@ -9,7 +9,8 @@
  * and how the time of a tick grows from 200 to 2,000 VPAs. The VPAs are in mode Off (recommend only):
  * updates roll pods, which is the workloads' cost, not the loop's. The big ticks run on a young history,
  * whose bounds move every minute (so every VPA's status is written); the day run shows the status writes
- * once the history has grown.
+ * once the history has grown. Last, the OOM goal: kills until stable after a ×2/×3/×4 step of the memory
+ * need, 1 and 10 replicas, tideplane's OOM policy and upstream's (the vpa-oom experiment).
  */
 import { performance } from 'node:perf_hooks';
 import { startLocalDynamo } from '../../shared/adapters/dynamodb/local';
@@ -24,6 +25,7 @@ import type { Scenario, ScenarioService } from '../../shared/sim/scenario';
 import { VirtualClock } from '../../shared/sim/virtual-clock';
 import { vpaController } from '../../shared/sim/vpa-controller';
 import { SimVpas } from '../../shared/sim/vpa-objects';
+import { oomTableLines, runVpaOomExperiment } from '../../shared/sim/vpa-oom-experiment';
 import { checkpointFigures } from '../../shared/sim/vpa-report';
 import { createSimWorld } from '../../shared/sim/world';
 import type { ContainerAggregateState } from '../../shared/vpa/container-state';
@@ -279,3 +281,6 @@ console.log(
   `  time ratio 2,000 vs 200 VPAs: carrying ticks (median) ${ratio.toFixed(1)}x, persisting tick ` +
     `${persistRatio.toFixed(1)}x (10x is linear)`,
 );
+
+const experiment = await runVpaOomExperiment();
+for (const text of oomTableLines(experiment)) console.log(`  ${text}`);
