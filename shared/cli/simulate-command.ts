@@ -6,6 +6,7 @@ import { controlPlaneController } from '../sim/control-plane/controller';
 import { runSimulation, type SimController, type SimProgress } from '../sim/driver';
 import { hpaController } from '../sim/hpa-controller';
 import { nodePoolController } from '../sim/node-pool-controller';
+import { quotaController } from '../sim/quota-controller';
 import { renderReport, renderSummary } from '../sim/report';
 import { SCENARIOS } from '../sim/scenarios/index';
 import { vpaController } from '../sim/vpa-controller';
@@ -65,6 +66,7 @@ export function registerSimulateCommand(program: Command): void {
         if (scenario.nodePools) controllers.push(nodePoolController(world, { state }));
         if (scenario.controlPlane) controllers.push(controlPlaneController(world, { state }));
         if (scenario.vpa) controllers.push(vpaController(world, { state }));
+        if (scenario.quotas) controllers.push(quotaController(world, { state }));
         const result = await runSimulation(world, {
           controllers,
           ...(hours ? { durationMs: hours * 3_600_000 } : {}),

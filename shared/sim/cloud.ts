@@ -7,7 +7,8 @@
  * Capacity knob (as in karpenter's fake EC2 API): "m5.large spot in eu-central-1a has no capacity" makes
  * launches there fail: a mixed group launches its next type that has capacity; a group with none left
  * stays below desired, records a failed scaling activity with the status message AWS gives, and retries
- * every `LAUNCH_RETRY_MS` until capacity is restored.
+ * every `LAUNCH_RETRY_MS` until capacity is restored. Quota knob: `limitLaunches` (vcpu-limits.ts) refuses
+ * launches the account's vCPU quotas do not allow the same way, with EC2's VcpuLimitExceeded message.
  *
  * Spot knobs: `interruptSpotInstance` has EC2 warn that a spot instance will be interrupted and take it
  * `SPOT_INTERRUPTION_NOTICE_MS` later (its node leaves then, with whatever pods are still on it; the group
@@ -87,6 +88,17 @@ export interface CapacityPool {
   instanceType: string;
   zone: string;
   capacityType: CapacityType;
+}
+
+/**
+ * What refuses launches besides capacity: the account's vCPU quotas (vcpu-limits.ts). A cloud without one
+ * launches whatever has capacity.
+ */
+export interface LaunchLimit {
+  /** Auto Scaling's status message when one more `instanceType` instance of the group may not launch now. */
+  refusal(group: SimGroupSpec, instanceType: string): string | undefined;
+  /** A launch attempt failed because of `refusal`'s message for this type and zone. */
+  onRefused(group: SimGroupSpec, instanceType: string, zone: string, message: string): void;
 }
 
 export type InstanceState = 'Pending' | 'InService' | 'Terminating';
@@ -235,6 +247,7 @@ export class SimCloud implements AutoScalingPort {
   private readonly api = new ApiCallRecorder();
   private readonly groups = new Map<string, GroupRecord>();
   private readonly unavailable = new Set<string>();
+  private launchLimit: LaunchLimit | undefined;
   private readonly activityLog: ScalingActivity[] = [];
   /** Every instance event emitted or scheduled, in the order it was. */
   private readonly emitted: SimInstanceEvent[] = [];
@@ -432,6 +445,14 @@ export class SimCloud implements AutoScalingPort {
 
   isCapacityAvailable(pool: CapacityPool): boolean {
     return !this.unavailable.has(poolKey(pool));
+  }
+
+  /**
+   * From now on launches are refused as `limit` says (the account's vCPU quotas); instances running
+   * already stay, as they do when AWS lowers nothing but refuses new ones.
+   */
+  limitLaunches(limit: LaunchLimit): void {
+    this.launchLimit = limit;
   }
 
   /**
@@ -731,9 +752,10 @@ export class SimCloud implements AutoScalingPort {
       const cause =
         `At ${awsTime(now)} an instance was started in response to a difference between desired and ` +
         `actual capacity, increasing the capacity from ${live} to ${group.desiredCapacity}.`;
-      const offering = this.firstOffering(spec, zones);
+      const { offering, refused } = this.chooseOffering(spec, zones);
       if (!offering) {
-        const message = insufficientCapacityMessage(spec, zones[0] as string);
+        const message = refused?.message ?? insufficientCapacityMessage(spec, zones[0] as string);
+        if (refused) this.launchLimit?.onRefused(spec, refused.instanceType, refused.zone, refused.message);
         this.record({
           groupName: spec.name,
           startTime: now,
@@ -758,15 +780,26 @@ export class SimCloud implements AutoScalingPort {
     }
   }
 
-  /** The first zone, in the given order, with capacity for one of the group's types, and that type. */
-  private firstOffering(spec: SimGroupSpec, zones: string[]): CapacityPool | undefined {
+  /**
+   * The first zone, in the given order, with capacity for one of the group's types that the launch limit
+   * lets launch, and that type; else the first refusal by the limit among offerings that had capacity
+   * (EC2 answers a launch it refuses for a quota with the quota's error, not a capacity one).
+   */
+  private chooseOffering(
+    spec: SimGroupSpec,
+    zones: string[],
+  ): { offering?: CapacityPool; refused?: { instanceType: string; zone: string; message: string } } {
+    let refused: { instanceType: string; zone: string; message: string } | undefined;
     for (const zone of zones) {
       for (const type of typesOf(spec)) {
         const pool = { instanceType: type, zone, capacityType: spec.capacityType };
-        if (this.isCapacityAvailable(pool)) return pool;
+        if (!this.isCapacityAvailable(pool)) continue;
+        const message = this.launchLimit?.refusal(spec, type);
+        if (message === undefined) return { offering: pool };
+        refused ??= { instanceType: type, zone, message };
       }
     }
-    return undefined;
+    return refused ? { refused } : {};
   }
 
   private record(activity: Omit<ScalingActivity, 'activityId'>): void {

@@ -9,6 +9,7 @@ import type { Logger } from '../ports/logger';
 import { silentLogger } from '../ports/logger';
 import { type ApiStats, diffStats, mergeStats, sumStats } from './api-calls';
 import type { ControlPlaneRun } from './control-plane/run';
+import type { QuotaRun } from './quota-record';
 import type { ControllerOutcome, NodePoolRun, ServiceOutcome, SimulationResult } from './result';
 import { Sampler } from './sampler';
 import type { Scenario } from './scenario';
@@ -43,6 +44,7 @@ export interface SimControllerResults {
   nodePools?: NodePoolRun;
   controlPlane?: ControlPlaneRun;
   vpa?: VpaRun;
+  quotas?: QuotaRun;
 }
 
 export interface SimProgress {

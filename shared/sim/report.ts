@@ -16,6 +16,7 @@ import {
 } from './charts';
 import { controlPlaneChartTitles } from './control-plane/charts';
 import { controlPlaneLines, renderControlPlaneSection } from './control-plane/report-section';
+import { quotaChartTitles, quotaLines, renderQuotaSection } from './quota-report';
 import {
   type NodePoolSummary,
   type RunSummary,
@@ -487,6 +488,19 @@ export function renderReport(result: SimulationResult, options: ReportOptions = 
       ]
     : [];
 
+  const quotaSection = result.quotas
+    ? [
+        renderQuotaSection(result.quotas, {
+          start: scenario.start,
+          time,
+          size: clusterSize,
+          utcOffsetMinutes: scenario.utcOffsetMinutes,
+          pendingPodSeconds: result.pendingPodSeconds,
+          pendingPods: result.series.cluster.pendingPods,
+        }),
+      ]
+    : [];
+
   const clusterFigures = clusterCharts(result, axis.hours).map((chart) =>
     figure(renderTimeChart(chart, clusterSize, time)),
   );
@@ -531,6 +545,7 @@ export function renderReport(result: SimulationResult, options: ReportOptions = 
     `<div class="grid cluster">${clusterFigures.join('')}</div>`,
     ...controlPlaneSection,
     ...vpaSection,
+    ...quotaSection,
     ...poolSection,
     '<h2>Requests per second vs pods</h2>',
     `<div class="grid services">${serviceFigures.join('')}</div>`,
@@ -550,6 +565,7 @@ export function reportChartTitles(result: SimulationResult): string[] {
     CLUSTER_CHART_TITLES.cpu,
     ...(result.controlPlane ? controlPlaneChartTitles(result.controlPlane) : []),
     ...(result.vpa ? vpaChartTitles(result.vpa) : []),
+    ...(result.quotas ? quotaChartTitles(result.quotas) : []),
     ...(result.nodePools
       ? [NODE_HOURS_CHART_TITLE, ...result.nodePools.pools.map((pool) => poolChartTitle(pool))]
       : []),
@@ -586,6 +602,12 @@ export function renderSummary(result: SimulationResult): string {
     ...interruptionLines(result),
     ...(result.controlPlane ? controlPlaneLines(result.controlPlane, scenario.utcOffsetMinutes) : []),
     ...(result.vpa ? vpaLines(result.vpa) : []),
+    ...(result.quotas
+      ? quotaLines(result.quotas, {
+          utcOffsetMinutes: scenario.utcOffsetMinutes,
+          pendingPodSeconds: result.pendingPodSeconds,
+        })
+      : []),
   ];
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@ import type { FailureKind } from '../nodepools/failures';
 import type { ApiStats } from './api-calls';
 import type { ControlPlaneRun } from './control-plane/run';
 import type { AppliedFault } from './faults';
+import type { QuotaRun } from './quota-record';
 import type { VpaRun } from './vpa-record';
 
 export interface ServiceSeries {
@@ -291,4 +292,6 @@ export interface SimulationResult {
   controlPlane?: ControlPlaneRun;
   /** When the VPA loop ran. */
   vpa?: VpaRun;
+  /** When the quota loop ran. */
+  quotas?: QuotaRun;
 }

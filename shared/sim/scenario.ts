@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { nodePoolsSchema } from '../config/node-pools';
+import type { quotasSchema } from '../config/quotas';
 import type { vpaSchema } from '../config/vpa';
 import type { NetworkInput } from '../network/plan';
 import type { CrossVersionObjectReference, HorizontalPodAutoscalerSpec } from '../ports/autoscaling-v2';
@@ -15,6 +16,7 @@ import type { DaemonSetSpec } from './daemon-set';
 import type { ScenarioFault } from './faults';
 import type { MemoryNeed } from './memory-need';
 import type { SchedulingPolicy } from './scheduler';
+import type { SimServiceQuotasSpec } from './service-quotas';
 import type { TraceSpec } from './traces';
 import type { SimVpaInput } from './vpa-objects';
 import type { SimContainerSpec, WorkloadSpec } from './workload';
@@ -73,6 +75,24 @@ export interface Scenario {
   controlPlane?: SimControlPlaneSpec;
   /** VerticalPodAutoscalers and the VPA loop's config, for the VPA loop (absent: it does not run). */
   vpa?: ScenarioVpa;
+  /**
+   * The account's quotas and the quota loop's config. Absent: EC2 limits no launch and the quota loop does
+   * not run; present: launches beyond a vCPU quota fail as EC2 fails them (vcpu-limits.ts).
+   */
+  quotas?: ScenarioQuotas;
+}
+
+export interface ScenarioQuotas {
+  /** The account's applied values and how AWS answers increase requests (service-quotas.ts). */
+  account: SimServiceQuotasSpec;
+  /** The quota loop's config for the region, as written in the config file (defaults not applied). */
+  settings?: z.input<typeof quotasSchema>;
+  /**
+   * How often the quota loop runs, from the scenario start. Production runs it daily; a scenario of hours
+   * runs it every few hours so that a request is seen filed, followed and answered within the run.
+   * @default QUOTA_SIM_INTERVAL_MS (quota-controller.ts)
+   */
+  intervalMs?: number;
 }
 
 export interface ScenarioVpa {

@@ -13,10 +13,13 @@ import { SimEc2 } from './ec2';
 import { type AppliedFault, applyFault, describeFault, type ScenarioFault, scheduleFaults } from './faults';
 import { SimMetrics } from './metrics';
 import type { Scenario } from './scenario';
+import { SimServiceQuotas } from './service-quotas';
 import { albLoadBalancerName, SimCloudWatch } from './sim-cloudwatch';
 import { SimSqs } from './sim-sqs';
 import { SimStateStore } from './state-store';
 import { createTrace } from './traces';
+import { SimUsageMetrics } from './usage-metrics';
+import { SimVcpuLimits } from './vcpu-limits';
 import { VirtualClock } from './virtual-clock';
 import { SimVpas } from './vpa-objects';
 import { type SimContainerSpec, WORKLOAD_DEFAULTS, workloadKey } from './workload';
@@ -48,6 +51,11 @@ export class SimWorld {
   readonly controlPlane: SimControlPlane | undefined;
   /** The cluster's VerticalPodAutoscalers and the pod templates they resize (the `VpaPort`). */
   readonly vpas: SimVpas;
+  /**
+   * When the scenario has quotas: the account's Service Quotas (the `ServiceQuotasPort`), its CloudWatch
+   * usage metrics (the `UsageMetricsPort`) and the vCPU accounting that refuses launches beyond them.
+   */
+  readonly quotas: SimQuotaWorld | undefined;
   /** Faults not applied yet, in order. */
   private readonly pendingFaults: ScenarioFault[];
   private readonly faultLog: AppliedFault[] = [];
@@ -70,6 +78,7 @@ export class SimWorld {
     this.ec2 = new SimEc2();
     this.network = scenario.network ? networkPlanOf(scenario) : undefined;
     this.pendingFaults = scheduleFaults(scenario.faults ?? [], scenario.durationMs);
+    this.quotas = scenario.quotas ? createQuotaWorld(this, scenario.seed) : undefined;
     for (const group of scenario.nodeGroups) this.cloud.addGroup(group);
     for (const daemonSet of scenario.daemonSets ?? []) this.cluster.addDaemonSet(daemonSet, { warm: true });
     const traceContext = {
@@ -191,6 +200,27 @@ export class SimWorld {
       });
     }
   }
+}
+
+/** The simulated account's quota services, as `SimWorld.quotas` holds them. */
+export interface SimQuotaWorld {
+  serviceQuotas: SimServiceQuotas;
+  usage: SimUsageMetrics;
+  vcpuLimits: SimVcpuLimits;
+}
+
+/** The account's quotas, limiting the cloud's launches from the start (before the first group is added). */
+function createQuotaWorld(world: SimWorld, seed: number): SimQuotaWorld {
+  const spec = world.scenario.quotas;
+  if (!spec) throw new Error(`scenario ${world.scenario.name} has no quotas`);
+  const serviceQuotas = new SimServiceQuotas({ ...spec.account, clock: world.clock, seed });
+  const vcpuLimits = new SimVcpuLimits({ clock: world.clock, cloud: world.cloud, quotas: serviceQuotas });
+  world.cloud.limitLaunches(vcpuLimits);
+  return {
+    serviceQuotas,
+    vcpuLimits,
+    usage: new SimUsageMetrics({ quotas: serviceQuotas, limits: vcpuLimits }),
+  };
 }
 
 function networkPlanOf(scenario: Scenario): NetworkPlan {

@@ -35,6 +35,7 @@ describe('default-day scenario', () => {
       'zonal-volume',
       'spot-interruption',
       'control-plane-day',
+      'quota-limit',
       'vpa-day',
       'vpa-oom',
     ]);
