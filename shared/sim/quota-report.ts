@@ -5,6 +5,7 @@
  * quota refused, and the lines for the terminal.
  */
 import { type ChartSize, renderTimeChart, type TimeChart } from './charts';
+import { escapeHtml, localClock } from './html-text';
 import type { QuotaRequestOutcome, QuotaRun, QuotaSeries } from './quota-record';
 
 const HOUR_MS = 3_600_000;
@@ -19,22 +20,6 @@ const COLORS = {
   required: '#3ba272',
   pending: '#fc8452',
 } as const;
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
-}
-
-function clock(t: number, utcOffsetMinutes: number): string {
-  return new Date(t + utcOffsetMinutes * 60_000).toISOString().slice(11, 16);
-}
 
 function duration(ms: number): string {
   const minutes = Math.round(ms / 60_000);
@@ -141,10 +126,10 @@ export function quotaFigures(run: QuotaRun): QuotaFigures {
 function requestLine(request: QuotaRequestOutcome, utcOffsetMinutes: number): string {
   const answered = request.statusAtEnd === request.outcome;
   return (
-    `  ${request.quotaCode} ${request.valueAtRequest} → ${request.desiredValue}: filed ${clock(request.createdAt, utcOffsetMinutes)}, ` +
-    `case ${request.caseId} opened ${clock(request.caseOpenedAt, utcOffsetMinutes)}, ` +
+    `  ${request.quotaCode} ${request.valueAtRequest} → ${request.desiredValue}: filed ${localClock(request.createdAt, utcOffsetMinutes)}, ` +
+    `case ${request.caseId} opened ${localClock(request.caseOpenedAt, utcOffsetMinutes)}, ` +
     (answered
-      ? `${request.outcome.toLowerCase()} ${clock(request.resolvedAt, utcOffsetMinutes)} ` +
+      ? `${request.outcome.toLowerCase()} ${localClock(request.resolvedAt, utcOffsetMinutes)} ` +
         `(${duration(request.resolvedAt - request.createdAt)} pending)`
       : `${request.statusAtEnd} at the end`)
   );
@@ -173,7 +158,7 @@ export function quotaLines(
     figures.refusedLaunches === 0
       ? 'no launch refused by a vCPU quota'
       : `${count(figures.refusedLaunches)} launches refused (VcpuLimitExceeded) ` +
-        `${clock(figures.firstRefusalAt ?? 0, offset)}–${clock(figures.lastRefusalAt ?? 0, offset)} ` +
+        `${localClock(figures.firstRefusalAt ?? 0, offset)}–${localClock(figures.lastRefusalAt ?? 0, offset)} ` +
         `on ${figures.refusedGroups.length} groups`;
   lines.push(`${refusals}; pending pod-seconds ${count(context.pendingPodSeconds)}`);
   return lines;
@@ -189,9 +174,9 @@ function requestTable(run: QuotaRun, utcOffsetMinutes: number): string {
       `<td class="name">${escapeHtml(`${request.quotaCode} ${shortQuotaName(request.quotaName)}`)}</td>` +
       `<td>${count(request.valueAtRequest)}</td>` +
       `<td>${count(request.desiredValue)}</td>` +
-      `<td>${clock(request.createdAt, utcOffsetMinutes)}</td>` +
-      `<td>${clock(request.caseOpenedAt, utcOffsetMinutes)}</td>` +
-      `<td>${answered ? clock(request.resolvedAt, utcOffsetMinutes) : '–'}</td>` +
+      `<td>${localClock(request.createdAt, utcOffsetMinutes)}</td>` +
+      `<td>${localClock(request.caseOpenedAt, utcOffsetMinutes)}</td>` +
+      `<td>${answered ? localClock(request.resolvedAt, utcOffsetMinutes) : '–'}</td>` +
       `<td>${answered ? duration(request.resolvedAt - request.createdAt) : '–'}</td>` +
       `<td class="name"${cls}>${request.statusAtEnd}</td>` +
       `<td class="name">${escapeHtml(request.caseId)}</td>` +
@@ -219,7 +204,7 @@ function runTable(run: QuotaRun, utcOffsetMinutes: number): string {
       const cls = decision.alarm || decision.action === 'blocked' ? ' class="over"' : '';
       return (
         '<tr>' +
-        `<td class="name">${clock(loopRun.time, utcOffsetMinutes)}</td>` +
+        `<td class="name">${localClock(loopRun.time, utcOffsetMinutes)}</td>` +
         `<td class="name">${escapeHtml(decision.quotaCode)}</td>` +
         `<td>${count(decision.demand)}</td>` +
         `<td>${count(decision.required)}</td>` +
@@ -253,8 +238,8 @@ function refusalTable(run: QuotaRun, utcOffsetMinutes: number): string {
       `<td class="name">${escapeHtml(first?.instanceType ?? '')}</td>` +
       `<td class="name">${escapeHtml(first?.quotaCode ?? '')}</td>` +
       `<td>${count(refusals.length)}</td>` +
-      `<td>${first ? clock(first.time, utcOffsetMinutes) : '–'}</td>` +
-      `<td>${last ? clock(last.time, utcOffsetMinutes) : '–'}</td>` +
+      `<td>${first ? localClock(first.time, utcOffsetMinutes) : '–'}</td>` +
+      `<td>${last ? localClock(last.time, utcOffsetMinutes) : '–'}</td>` +
       `<td>${first ? escapeHtml(`${first.inUse} + ${first.vcpus} > ${first.limit}`) : '–'}</td>` +
       '</tr>'
     );

@@ -16,6 +16,7 @@ import {
 } from './charts';
 import { controlPlaneChartTitles } from './control-plane/charts';
 import { controlPlaneLines, renderControlPlaneSection } from './control-plane/report-section';
+import { escapeHtml } from './html-text';
 import { quotaChartTitles, quotaLines, renderQuotaSection } from './quota-report';
 import {
   type NodePoolSummary,
@@ -68,18 +69,6 @@ figure { margin: 0; border: 1px solid #eaeef2; border-radius: 6px; padding: 4px;
 figure svg { display: block; max-width: 100%; height: auto; }
 figcaption { font-size: 11px; color: #57606a; padding: 0 4px; }
 `;
-
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => HTML_ESCAPES[ch] ?? ch);
-}
 
 function formatNumber(value: number, digits = 0): string {
   return value.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });

@@ -5,6 +5,7 @@
  * kills until stable under tideplane's policy and upstream's, with a close-up of each step.
  */
 import { type ChartSize, renderTimeChart, type TimeChart } from './charts';
+import { escapeHtml, localClock } from './html-text';
 import { VPA_OOM_DEFAULTS } from './scenarios/vpa-oom';
 import { localHourOfDay } from './traces';
 import {
@@ -31,22 +32,6 @@ const COLORS = {
   kills: '#fc8452',
   upstream: '#fac858',
 } as const;
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
-}
-
-function clock(t: number, utcOffsetMinutes: number): string {
-  return new Date(t + utcOffsetMinutes * 60_000).toISOString().slice(11, 19);
-}
 
 /** Kills of a container up to each instant of `times`. */
 function cumulativeKills(run: VpaRun, series: VpaContainerSeries, times: readonly number[]): number[] {
@@ -185,7 +170,7 @@ function patchTable(run: VpaRun, utcOffsetMinutes: number, start: number): strin
       )
       .join(' · ');
     return (
-      `<tr><td class="name">day ${day}, ${clock(patch.time, utcOffsetMinutes)}</td>` +
+      `<tr><td class="name">day ${day}, ${localClock(patch.time, utcOffsetMinutes, true)}</td>` +
       `<td class="name">${escapeHtml(patch.workload)}</td><td>${patch.revision}</td>` +
       `<td class="name">${escapeHtml(resources)}</td></tr>`
     );

@@ -4,24 +4,9 @@
  * starting control plane would have been, the charts, a table of swaps and the lines for the terminal.
  */
 import { type ChartSize, renderTimeChart } from '../charts';
+import { escapeHtml, localClock } from '../html-text';
 import { controlPlaneCharts } from './charts';
 import type { ControlPlaneRun, SwapRecordOutcome } from './run';
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
-}
-
-function clock(t: number, utcOffsetMinutes: number): string {
-  return new Date(t + utcOffsetMinutes * 60_000).toISOString().slice(11, 16);
-}
 
 function minutes(ms: number): string {
   return `${Math.round(ms / 6_000) / 10} min`;
@@ -53,7 +38,7 @@ function swapTable(run: ControlPlaneRun, utcOffsetMinutes: number): string {
     const cls = outcome === 'done' ? '' : ' class="over"';
     return (
       '<tr>' +
-      `<td class="name">${clock(swap.startedAt, utcOffsetMinutes)}</td>` +
+      `<td class="name">${localClock(swap.startedAt, utcOffsetMinutes)}</td>` +
       `<td class="name">${swap.direction}</td>` +
       `<td class="name">${escapeHtml(`${swap.from} → ${swap.to}`)}</td>` +
       `<td>${swapDuration(swap)}</td>` +
@@ -77,7 +62,7 @@ function alarmList(run: ControlPlaneRun, utcOffsetMinutes: number): string {
   if (changes.length === 0) return '';
   const items = changes.map(
     (alarm) =>
-      `<li>${clock(alarm.time, utcOffsetMinutes)} ${escapeHtml(alarm.name)}: ${alarm.from} → ${alarm.to}` +
+      `<li>${localClock(alarm.time, utcOffsetMinutes)} ${escapeHtml(alarm.name)}: ${alarm.from} → ${alarm.to}` +
       `${alarm.value !== undefined ? ` (${alarm.value})` : ''}</li>`,
   );
   return `<h3>Alarm state changes</h3><ul>${items.join('')}</ul>`;
@@ -124,7 +109,7 @@ export function controlPlaneLines(run: ControlPlaneRun, utcOffsetMinutes: number
         ? `, healthy API servers ${swap.healthyAtStart} at start, fewest ${swap.minHealthy ?? '–'}`
         : '';
     lines.push(
-      `  ${clock(swap.startedAt, utcOffsetMinutes)} ${swap.direction} ${swap.from} → ${swap.to}: ` +
+      `  ${localClock(swap.startedAt, utcOffsetMinutes)} ${swap.direction} ${swap.from} → ${swap.to}: ` +
         `${swap.outcome ?? 'running'} after ${swapDuration(swap)}${healthy}`,
     );
   }

@@ -1,0 +1,67 @@
+/**
+ * The pieces of the day figures that need no simulation (shared/sim/day-figures.ts, shared/sim/baseline.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { baselineScenario } from '../../../shared/sim/baseline';
+import { comparisonLines, quantile } from '../../../shared/sim/day-figures';
+import { createDefaultDayScenario } from '../../../shared/sim/scenarios/default-day';
+import { createVpaDayScenario } from '../../../shared/sim/scenarios/vpa-day';
+
+describe('quantile', () => {
+  it('should take the nearest rank', () => {
+    const values = [5, 1, 4, 2, 3];
+    expect(quantile(values, 0.5)).toBe(3);
+    expect(quantile(values, 0.99)).toBe(5);
+    expect(quantile(values, 0)).toBe(1);
+    expect(quantile([], 0.5)).toBeUndefined();
+  });
+});
+
+describe('baselineScenario', () => {
+  it('should remove every autoscaler’s own behavior and keep its metrics', () => {
+    const day = createDefaultDayScenario();
+    const withBehavior = day.services.filter((s) => s.autoscaler?.behavior);
+    expect(withBehavior.length).toBeGreaterThan(0);
+    const baseline = baselineScenario(day);
+    for (const service of baseline.services) {
+      expect(service.autoscaler?.behavior).toBeUndefined();
+      const original = day.services.find((s) => s.name === service.name && s.namespace === service.namespace);
+      expect(service.autoscaler?.metrics).toEqual(original?.autoscaler?.metrics);
+    }
+    expect(day.services.filter((s) => s.autoscaler?.behavior)).toHaveLength(withBehavior.length);
+  });
+
+  it('should give the VPA upstream’s OOM policy without the in-place raise', () => {
+    const baseline = baselineScenario(createVpaDayScenario());
+    expect(baseline.vpa?.settings).toMatchObject({ oomPolicy: 'upstream', update: { resizeInPlace: false } });
+  });
+});
+
+describe('comparisonLines', () => {
+  it('should align the columns and mark a safety rail that is not 0', () => {
+    const lines = comparisonLines([
+      {
+        key: 'pendingPodSeconds',
+        label: 'pod-seconds pending',
+        unit: 'pod·s',
+        tideplane: 1200,
+        baseline: 4800,
+        ratio: 0.25,
+      },
+      {
+        key: 'podsLost',
+        label: 'pods lost',
+        unit: '',
+        tideplane: 1,
+        baseline: 0,
+        ratio: undefined,
+        mustBeZero: true,
+      },
+    ]);
+    expect(lines[1]).toMatch(/^pod-seconds pending\s+1,200 pod·s\s+4,800 pod·s\s+0\.25$/);
+    expect(lines[2]).toMatch(/must be 0 ✗$/);
+    // The figures column ends where its header does.
+    const end = (lines[0] ?? '').indexOf('tideplane') + 'tideplane'.length;
+    expect((lines[1] ?? '').slice(0, end)).toMatch(/1,200 pod·s$/);
+  });
+});
