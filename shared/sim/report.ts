@@ -27,6 +27,7 @@ import {
   summarizeServices,
 } from './report-stats';
 import type { InterruptionOutcome, NodePoolDecision, SimulationResult } from './result';
+import { renderTimelineChart, TIMELINE_CHART_TITLE, timelineEvents, usedLanes } from './timeline';
 import { renderVpaSection, vpaChartTitles, vpaLines } from './vpa-report';
 
 export interface ReportOptions {
@@ -404,6 +405,11 @@ function unplaceableList(result: SimulationResult): string {
   return `<h3>Why pods fitted no pool</h3><ul>${items.join('')}</ul>`;
 }
 
+/** The timeline spans the page; its height grows with the lanes it shows. */
+const TIMELINE_WIDTH = 1120;
+const TIMELINE_BASE_HEIGHT = 70;
+const TIMELINE_LANE_HEIGHT = 26;
+
 function figure(svg: string, caption?: string): string {
   return `<figure>${svg}${caption ? `<figcaption>${escapeHtml(caption)}</figcaption>` : ''}</figure>`;
 }
@@ -493,6 +499,26 @@ export function renderReport(result: SimulationResult, options: ReportOptions = 
   const clusterFigures = clusterCharts(result, axis.hours).map((chart) =>
     figure(renderTimeChart(chart, clusterSize, time)),
   );
+  const decisions = timelineEvents(result);
+  const timelineSection =
+    decisions.length > 0
+      ? [
+          '<h2>Timeline of decisions</h2>',
+          figure(
+            renderTimelineChart(
+              decisions,
+              {
+                width: TIMELINE_WIDTH,
+                height: TIMELINE_BASE_HEIGHT + TIMELINE_LANE_HEIGHT * usedLanes(decisions).length,
+              },
+              { start: scenario.start, ...time },
+            ),
+            `${decisions.length} decisions: ${usedLanes(decisions)
+              .map((lane) => `${decisions.filter((d) => d.lane === lane.lane).length} ${lane.lane}`)
+              .join(', ')}`,
+          ),
+        ]
+      : [];
   const serviceFigures = services.map((service) => {
     const series = result.series.services[service.key];
     if (!series) return '';
@@ -532,6 +558,7 @@ export function renderReport(result: SimulationResult, options: ReportOptions = 
     serviceTable(services),
     '<h2>Cluster</h2>',
     `<div class="grid cluster">${clusterFigures.join('')}</div>`,
+    ...timelineSection,
     ...controlPlaneSection,
     ...vpaSection,
     ...quotaSection,
@@ -552,6 +579,7 @@ export function reportChartTitles(result: SimulationResult): string[] {
     CLUSTER_CHART_TITLES.nodes,
     CLUSTER_CHART_TITLES.pending,
     CLUSTER_CHART_TITLES.cpu,
+    ...(timelineEvents(result).length > 0 ? [TIMELINE_CHART_TITLE] : []),
     ...(result.controlPlane ? controlPlaneChartTitles(result.controlPlane) : []),
     ...(result.vpa ? vpaChartTitles(result.vpa) : []),
     ...(result.quotas ? quotaChartTitles(result.quotas) : []),

@@ -171,7 +171,10 @@ describe('simulator e2e: node pools', () => {
     expect(html).toContain('no capacity at 20:00:00');
     expect(html).not.toMatch(/<script|<link|<img|<iframe|\ssrc=|url\((?!#)/i);
     const titles = reportChartTitles(result);
-    expect(titles.slice(3, 8)).toEqual([
+    // After the three cluster charts, the timeline of decisions (scale-ups, the failure, the fallback).
+    expect(titles[3]).toBe('Timeline of decisions');
+    expect(html).toMatch(/\d+ decisions: \d+ scale-up, (\d+ move back, )?\d+ scale-up failed/);
+    expect(titles.slice(4, 9)).toEqual([
       'Node-hours vs lower bound',
       'Pool default (m5.2xlarge on-demand)',
       'Pool search (c5.2xlarge on-demand)',

@@ -65,15 +65,17 @@ describe('report figures', () => {
     expect(pools?.goals.map((goal) => goal.met).slice(1)).toEqual([true, true]);
 
     const html = renderReport(result);
-    expect(reportChartTitles(result).slice(0, 5)).toEqual([
+    expect(reportChartTitles(result).slice(0, 6)).toEqual([
       'Nodes',
       'Pending pods',
       'CPU requested vs allocatable (cores)',
+      'Timeline of decisions',
       'Node-hours vs lower bound',
       'Pool default (m5.xlarge on-demand)',
     ]);
     expect(html.match(/<svg/g)).toHaveLength(reportChartTitles(result).length);
     expect(html).toContain('<h2>Node pools</h2>');
+    expect(html).toContain('<h2>Timeline of decisions</h2>');
     expect(html).toContain('>no pool can take</text>');
     expect(html).toMatch(/<td class="name">default-b<\/td><td class="name">2 → 3 for \d+ pod\(s\)<\/td>/);
     expect(html).not.toContain('Capacity failure');
