@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 // One project per kind of test bed (see README "Tests"): `npm test` runs everything that needs only
 // Node; `npm run test:cluster` runs the suites that start a real kube-apiserver and etcd, and
-// `npm run test:peers` those that start moto, Prometheus or InfluxDB.
+// `npm run test:peers` those that start moto, Prometheus or InfluxDB; `npm run test:browser` opens the
+// simulator's report in Debian's headless Chromium (installed by .ci/run; fails without it).
 export default defineConfig({
   test: {
     projects: [
@@ -18,6 +19,15 @@ export default defineConfig({
           include: ['test/peers/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 240_000,
           fileParallelism: false,
         },
       },
