@@ -63,6 +63,9 @@ th { background: #f6f8fa; position: sticky; top: 0; }
 td.name, th.name { text-align: left; }
 td.over { color: #cf222e; font-weight: 600; }
 td.under { color: #9a6700; }
+td.ok { color: #1a7f37; font-weight: 600; }
+td.bad { color: #cf222e; font-weight: 600; }
+td.wrap { white-space: normal; max-width: 520px; }
 .grid { display: grid; gap: 8px; }
 .grid.services { grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); }
 .grid.cluster { grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); }

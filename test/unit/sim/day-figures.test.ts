@@ -2,7 +2,8 @@
  * The pieces of the day figures that need no simulation (shared/sim/day-figures.ts, shared/sim/baseline.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { baselineScenario } from '../../../shared/sim/baseline';
+import { BASELINE_MODEL, baselineScenario } from '../../../shared/sim/baseline';
+import { renderComparisonSection } from '../../../shared/sim/comparison-report';
 import { comparisonLines, quantile } from '../../../shared/sim/day-figures';
 import { createDefaultDayScenario } from '../../../shared/sim/scenarios/default-day';
 import { createVpaDayScenario } from '../../../shared/sim/scenarios/vpa-day';
@@ -63,5 +64,40 @@ describe('comparisonLines', () => {
     // The figures column ends where its header does.
     const end = (lines[0] ?? '').indexOf('tideplane') + 'tideplane'.length;
     expect((lines[1] ?? '').slice(0, end)).toMatch(/1,200 pod·s$/);
+  });
+});
+
+describe('renderComparisonSection', () => {
+  it('should show each figure of both runs with its ratio, the safety rails, and every baseline assumption', () => {
+    const html = renderComparisonSection(
+      [
+        {
+          key: 'pendingPodSeconds',
+          label: 'pod-seconds pending',
+          unit: 'pod·s',
+          tideplane: 1200,
+          baseline: 4800,
+          ratio: 0.25,
+        },
+        {
+          key: 'podsLost',
+          label: 'pods lost',
+          unit: '',
+          tideplane: 0,
+          baseline: 0,
+          ratio: undefined,
+          mustBeZero: true,
+        },
+      ],
+      BASELINE_MODEL,
+    );
+    expect(html).toContain('<h2>tideplane vs upstream defaults</h2>');
+    expect(html).toContain(
+      '<td class="name">pod-seconds pending</td><td>1,200 pod·s</td><td>4,800 pod·s</td><td class="ok">0.25</td>',
+    );
+    expect(html).toContain('<td class="ok">both 0 ✓</td>');
+    for (const assumption of BASELINE_MODEL)
+      expect(html).toContain(`<td class="name">${assumption.component}</td>`);
+    expect(html).not.toMatch(/<script/);
   });
 });
