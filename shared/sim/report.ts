@@ -410,7 +410,7 @@ function unplaceableList(result: SimulationResult): string {
 
 /** The timeline spans the page; its height grows with the lanes it shows. */
 const TIMELINE_WIDTH = 1120;
-const TIMELINE_BASE_HEIGHT = 70;
+const TIMELINE_BASE_HEIGHT = 90;
 const TIMELINE_LANE_HEIGHT = 26;
 
 function figure(svg: string, caption?: string): string {

@@ -110,13 +110,22 @@ export function renderTimelineChart(
         top: 4,
         textStyle: { fontSize: 12, fontWeight: 'bold' },
       },
-      grid: { left: 120, right: 16, top: 36, bottom: 28 },
+      legend: {
+        bottom: 0,
+        itemWidth: 10,
+        itemHeight: 8,
+        textStyle: { fontSize: 10 },
+        data: lanes.map((l) => l.lane),
+      },
+      grid: { left: 120, right: 16, top: 36, bottom: 44 },
       xAxis: {
         type: 'value',
         min: 0,
         max: time.durationHours,
-        interval: time.durationHours <= 8 ? 1 : 3,
+        interval: time.durationHours <= 3 ? 0.5 : time.durationHours <= 8 ? 1 : 3,
         axisLabel: { fontSize: 9, formatter: (value: number) => clockLabel(time.startLocalHour, value) },
+        axisTick: { show: true },
+        axisLine: { show: true },
         splitLine: { show: true, lineStyle: { color: '#eee' } },
       },
       yAxis: {
@@ -124,12 +133,14 @@ export function renderTimelineChart(
         inverse: true,
         data: lanes.map((l) => l.lane),
         axisLabel: { fontSize: 10 },
+        splitLine: { show: true, lineStyle: { color: '#f3f3f3' } },
       },
       series: lanes.map((lane) => ({
         name: lane.lane,
         type: 'scatter',
         symbol: 'rect',
-        symbolSize: [3, 12],
+        // Wide enough to see one decision alone on a day-long axis.
+        symbolSize: [5, 14],
         color: lane.color,
         data: events
           .filter((e) => e.lane === lane.lane)

@@ -1,0 +1,104 @@
+/**
+ * A scenario run as `tideplane simulate` runs it: the HPA loop, plus the node-pool, control-plane, VPA and
+ * quota loops when the scenario has them, state in DynamoDB on dynalite (one local table per run), and,
+ * on request, the same scenario again as the baseline (baseline.ts) with the two runs' figures side by
+ * side. The CLI and the browser test both call this, so what they show is one wiring.
+ */
+import { startLocalDynamo } from '../adapters/dynamodb/local';
+import { DynamoDbStateStore } from '../adapters/dynamodb/state-store';
+import { BASELINE_MODEL, baselineScenario } from './baseline';
+import { renderComparisonSection } from './comparison-report';
+import { controlPlaneController } from './control-plane/controller';
+import { type ComparedFigure, compareDays } from './day-figures';
+import { runSimulation, type SimController, type SimProgress } from './driver';
+import { hpaController } from './hpa-controller';
+import { nodePoolController } from './node-pool-controller';
+import { quotaController } from './quota-controller';
+import { renderReport } from './report';
+import type { SimulationResult } from './result';
+import type { Scenario } from './scenario';
+import { vpaController } from './vpa-controller';
+import { createSimWorld } from './world';
+
+export interface ScenarioRun {
+  result: SimulationResult;
+  /** The loops that ran, in order. */
+  controllers: string[];
+  /** DynamoDB calls of the run. */
+  dynamo: { reads: number; writes: number; conditionalFailures: number };
+}
+
+export interface RunScenarioOptions {
+  /** Simulate only this long. @default the scenario's duration */
+  durationMs?: number;
+  onProgress?: (progress: SimProgress) => void;
+}
+
+/**
+ * One run of the scenario through every loop it configures.
+ *
+ * @example const { result } = await runScenario(createDefaultDayScenario());
+ */
+export async function runScenario(
+  scenario: Scenario,
+  options: RunScenarioOptions = {},
+): Promise<ScenarioRun> {
+  const world = createSimWorld(scenario);
+  const dynamo = await startLocalDynamo();
+  try {
+    const state = new DynamoDbStateStore({
+      client: dynamo.client,
+      tableName: dynamo.tableName,
+      clock: world.clock,
+    });
+    const controllers: SimController[] = [hpaController(world, { state })];
+    if (scenario.nodePools) controllers.push(nodePoolController(world, { state }));
+    if (scenario.controlPlane) controllers.push(controlPlaneController(world, { state }));
+    if (scenario.vpa) controllers.push(vpaController(world, { state }));
+    if (scenario.quotas) controllers.push(quotaController(world, { state }));
+    const result = await runSimulation(world, {
+      controllers,
+      ...(options.durationMs !== undefined ? { durationMs: options.durationMs } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    return { result, controllers: controllers.map((c) => c.name), dynamo: { ...state.stats } };
+  } finally {
+    await dynamo.stop();
+  }
+}
+
+export interface SideBySideRun {
+  tideplane: ScenarioRun;
+  baseline: ScenarioRun;
+  figures: ComparedFigure[];
+}
+
+/**
+ * The scenario with tideplane's policies and as the baseline, on the same trace and seed.
+ *
+ * @example const { figures } = await runSideBySide(scenario); console.log(comparisonLines(figures).join('\n'));
+ */
+export async function runSideBySide(
+  scenario: Scenario,
+  options: RunScenarioOptions & { onBaselineProgress?: (progress: SimProgress) => void } = {},
+): Promise<SideBySideRun> {
+  const tideplane = await runScenario(scenario, options);
+  const baseline = await runScenario(baselineScenario(scenario), {
+    ...(options.durationMs !== undefined ? { durationMs: options.durationMs } : {}),
+    ...(options.onBaselineProgress ? { onProgress: options.onBaselineProgress } : {}),
+  });
+  return { tideplane, baseline, figures: compareDays(tideplane.result, baseline.result) };
+}
+
+/**
+ * The report of a run (with the side-by-side section when there is a baseline), as the CLI writes it.
+ *
+ * @example await writeFile('report.html', scenarioReport(run));
+ */
+export function scenarioReport(run: ScenarioRun | SideBySideRun): string {
+  const main = 'figures' in run ? run.tideplane : run;
+  return renderReport(main.result, {
+    subtitle: `controllers: tideplane ${main.controllers.join(' and ')} loops`,
+    ...('figures' in run ? { extraSections: [renderComparisonSection(run.figures, BASELINE_MODEL)] } : {}),
+  });
+}
