@@ -781,6 +781,48 @@ const ROWS: Row[] = [
   },
 ];
 
+/**
+ * Row `row` as the shop's `copy`-th tenant (2, 3, ...): its own namespace, queue and load-balancer target
+ * group, and its own trace (the trace is seeded by the service's key), so copies are alike but not in
+ * lockstep. Tenants keep half the original's minimum replicas: the shop's minima were set for its own
+ * night, and a cluster of many tenants shrinks further at night than one shop does.
+ */
+function copyRow(row: Row, copy: number): Row {
+  if (copy === 1) return row;
+  const ns = `${row.ns}-${copy}`;
+  const queue = row.queue ? { ...row.queue, name: `${row.queue.name}-${copy}` } : undefined;
+  const metrics = row.metrics?.map((metric) => {
+    const selector = metric.external?.metric.selector?.matchLabels;
+    if (!metric.external || !queue || !selector?.['queue-name']) return metric;
+    return {
+      ...metric,
+      external: {
+        ...metric.external,
+        metric: {
+          ...metric.external.metric,
+          selector: { matchLabels: { ...selector, 'queue-name': queue.name } },
+        },
+      },
+    };
+  });
+  const annotations = row.annotations
+    ? Object.fromEntries(
+        Object.entries(row.annotations).map(([key, value]) => [
+          key,
+          key.endsWith('/dimension-TargetGroup') ? albTargetGroupName(ns, row.name) : value,
+        ]),
+      )
+    : undefined;
+  return {
+    ...row,
+    ns,
+    min: Math.max(1, Math.floor(row.min / 2)),
+    ...(queue ? { queue } : {}),
+    ...(metrics ? { metrics } : {}),
+    ...(annotations ? { annotations } : {}),
+  };
+}
+
 const ENVOY: ScenarioContainer = {
   name: 'envoy',
   requests: { cpu: '100m', memory: '128Mi' },
@@ -857,7 +899,7 @@ function nightNodesPerZone(spec: PoolSpec, services: ScenarioService[]): number 
   return Math.max(spec.minPerZone, Math.ceil(nodes / ZONES.length));
 }
 
-function nodeGroups(services: Map<PoolName, ScenarioService[]>): SimGroupSpec[] {
+function nodeGroups(services: Map<PoolName, ScenarioService[]>, copies = 1): SimGroupSpec[] {
   const groups: SimGroupSpec[] = [];
   for (const [pool, spec] of Object.entries(POOLS) as [PoolName, PoolSpec][]) {
     const perZone = nightNodesPerZone(spec, services.get(pool) ?? []);
@@ -866,7 +908,7 @@ function nodeGroups(services: Map<PoolName, ScenarioService[]>): SimGroupSpec[] 
       groups.push({
         name: groupName(pool, zone),
         minSize: spec.minPerZone,
-        maxSize: spec.maxPerZone,
+        maxSize: spec.maxPerZone * copies,
         desiredCapacity: perZone,
         availabilityZones: [zone],
         instanceType: spec.instanceType,
@@ -997,6 +1039,11 @@ export interface DefaultDayOptions {
   tickIntervalMs?: number;
   /** @default 5 min */
   sampleIntervalMs?: number;
+  /**
+   * The shop's 35 services this many times over, as tenants of one cluster (`storefront`, `storefront-2`,
+   * ...), the node pools' maxima scaled with them. @default 1
+   */
+  copies?: number;
 }
 
 /**
@@ -1010,7 +1057,12 @@ export function createDefaultDayScenario(options: DefaultDayOptions = {}): Scena
   const seed = options.seed ?? 20250603;
   const start = DEFAULT_START + (options.startHour ?? 0) * 3_600_000;
   const byPool = new Map<PoolName, ScenarioService[]>();
-  const services = ROWS.map((row) => {
+  const copies = options.copies ?? 1;
+  if (!(Number.isInteger(copies) && copies >= 1)) {
+    throw new RangeError(`copies must be a whole number ≥ 1, got ${copies}`);
+  }
+  const rows = Array.from({ length: copies }, (_, i) => ROWS.map((row) => copyRow(row, i + 1))).flat();
+  const services = rows.map((row) => {
     const service = toService(row, start, seed);
     byPool.set(poolOf(row), [...(byPool.get(poolOf(row)) ?? []), service]);
     return service;
@@ -1018,7 +1070,7 @@ export function createDefaultDayScenario(options: DefaultDayOptions = {}): Scena
   return {
     name: 'default-day',
     description:
-      'A European online shop over one day: 35 services in 7 namespaces with HorizontalAutoscalers, ' +
+      `A European online shop over one day: ${services.length} services in ${7 * copies} namespaces with HorizontalAutoscalers, ` +
       'night trough, morning ramp, lunch plateau, evening peak with a TV-advert surge on the storefront; ' +
       "the cluster starts with the night's nodes and the node-pool loop grows it.",
     clusterName: CLUSTER_NAME,
@@ -1029,7 +1081,7 @@ export function createDefaultDayScenario(options: DefaultDayOptions = {}): Scena
     durationMs: options.durationMs ?? DAY_MS,
     tickIntervalMs: options.tickIntervalMs ?? 15_000,
     sampleIntervalMs: options.sampleIntervalMs ?? 5 * 60_000,
-    nodeGroups: nodeGroups(byPool),
+    nodeGroups: nodeGroups(byPool, copies),
     services,
     daemonSets: DAEMON_SETS,
     nodePools: nodePoolsConfig(),

@@ -3,6 +3,7 @@ import type { Scenario } from '../scenario';
 import { createCapacityShortageScenario } from './capacity-shortage';
 import { createControlPlaneDayScenario } from './control-plane-day';
 import { createDefaultDayScenario } from './default-day';
+import { createFullDayScenario } from './full-day';
 import { createQuotaLimitScenario } from './quota-limit';
 import { createSpotInterruptionScenario } from './spot-interruption';
 import { createVpaDayScenario } from './vpa-day';
@@ -16,6 +17,7 @@ export const SCENARIOS: Readonly<Record<string, () => Scenario>> = Object.freeze
   'spot-interruption': () => createSpotInterruptionScenario(),
   'control-plane-day': () => createControlPlaneDayScenario(),
   'quota-limit': () => createQuotaLimitScenario(),
+  'full-day': () => createFullDayScenario(),
   'vpa-day': () => createVpaDayScenario(),
   // One run of the experiment (×4, 10 replicas, tideplane's policy); `simulate --scenario vpa-oom` runs
   // all of it (vpa-oom-experiment.ts).

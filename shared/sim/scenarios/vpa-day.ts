@@ -8,6 +8,7 @@
  */
 import type { SimGroupSpec } from '../cloud';
 import type { Scenario, ScenarioService } from '../scenario';
+import type { SimVpaInput } from '../vpa-objects';
 
 const CLUSTER_NAME = 'sim-vpa-day';
 /** Tuesday 2 June 2026, 04:00 CEST: the night's trough, before the cluster grows into the day. */
@@ -32,7 +33,8 @@ export interface VpaDayOptions {
   durationMs?: number;
 }
 
-const PROMETHEUS: ScenarioService = {
+/** A Prometheus StatefulSet whose memory need follows the cluster over the day (also in the full day). */
+export const VPA_DAY_PROMETHEUS: ScenarioService = {
   namespace: 'monitoring',
   name: 'prometheus',
   kind: 'StatefulSet',
@@ -71,6 +73,27 @@ const PROMETHEUS: ScenarioService = {
   noise: 0.05,
 };
 
+/** The VPA of `VPA_DAY_PROMETHEUS`: mode Auto, memory between 2 and 24 GiB, tideplane's. */
+export const VPA_DAY_PROMETHEUS_VPA: SimVpaInput = {
+  namespace: 'monitoring',
+  name: 'prometheus',
+  spec: {
+    targetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'prometheus' },
+    updatePolicy: { updateMode: 'Auto' },
+    resourcePolicy: {
+      containerPolicies: [
+        {
+          containerName: 'prometheus',
+          minAllowed: { memory: '2Gi' },
+          maxAllowed: { memory: '24Gi' },
+        },
+        { containerName: 'config-reloader', controlledResources: ['memory'] },
+      ],
+    },
+    recommenders: [{ name: 'tideplane' }],
+  },
+};
+
 function groups(): SimGroupSpec[] {
   return [
     {
@@ -104,29 +127,9 @@ export function createVpaDayScenario(options: VpaDayOptions = {}): Scenario {
     tickIntervalMs: 60_000,
     sampleIntervalMs: 5 * 60_000,
     nodeGroups: groups(),
-    services: [PROMETHEUS],
+    services: [VPA_DAY_PROMETHEUS],
     vpa: {
-      objects: [
-        {
-          namespace: 'monitoring',
-          name: 'prometheus',
-          spec: {
-            targetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'prometheus' },
-            updatePolicy: { updateMode: 'Auto' },
-            resourcePolicy: {
-              containerPolicies: [
-                {
-                  containerName: 'prometheus',
-                  minAllowed: { memory: '2Gi' },
-                  maxAllowed: { memory: '24Gi' },
-                },
-                { containerName: 'config-reloader', controlledResources: ['memory'] },
-              ],
-            },
-            recommenders: [{ name: 'tideplane' }],
-          },
-        },
-      ],
+      objects: [VPA_DAY_PROMETHEUS_VPA],
     },
   };
 }

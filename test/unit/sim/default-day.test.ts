@@ -36,6 +36,7 @@ describe('default-day scenario', () => {
       'spot-interruption',
       'control-plane-day',
       'quota-limit',
+      'full-day',
       'vpa-day',
       'vpa-oom',
     ]);

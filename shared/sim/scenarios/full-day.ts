@@ -1,0 +1,123 @@
+/**
+ * The full day (issue 9's default scenario): every loop on one big cluster over a European day.
+ * - The shop of the default day seven times over (245 services in 49 namespaces) with HPAs on CPU,
+ *   requests per second (ALB through CloudWatch) and queue length (SQS): ~50 nodes at night, 250+ at the
+ *   evening peak.
+ * - A Prometheus under a VPA (mode Auto, memory limit = request) whose memory follows the cluster.
+ * - A kOps-style control plane of three m6i.large that needs a bigger instance at the peak.
+ * - A shortage of the spot pool's type in one zone during the morning ramp.
+ * - An account whose Standard on-demand vCPU quota would block the evening peak.
+ * Run side by side with the baseline (baseline.ts), it is the yardstick of the project's policies.
+ */
+
+import type { Scenario } from '../scenario';
+import { STANDARD_ON_DEMAND_QUOTA_CODE, STANDARD_SPOT_QUOTA_CODE } from '../service-quotas';
+import { controlPlaneGroupName } from './control-plane-day';
+import { createDefaultDayScenario, ZONES } from './default-day';
+import { QUOTA_LIMIT_AWS } from './quota-limit';
+import { VPA_DAY_PROMETHEUS, VPA_DAY_PROMETHEUS_VPA } from './vpa-day';
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The full day's figures:
+ * - `copies` 7: 245 services, the "few hundred" of a big cluster, and about five times the default day's
+ *   nodes (50 at night, 250+ at peak);
+ * - `controlPlaneType` m6i.large with `extraApiRequestsPerSecond` 250 at the peak (deploys, CI, dashboards
+ *   and operators beyond what nodes and pods cause): ~50 % CPU from the cluster's ~300 nodes and ~4,000
+ *   pods at the evening peak, ~75 % with the extra requests, above the load alarm's 70 %: the evening
+ *   needs m6i.xlarge and the night (~35 %) does not;
+ * - the spot shortage: m5.xlarge spot in the first zone from 06:30 to 09:00, the morning ramp;
+ * - `standardOnDemandVcpus` 1,280: the night (~50 m5.2xlarge, 400 vCPUs) and the morning fit, the evening
+ *   peak (~1,800 vCPUs on-demand) does not; the quota loop asks at midnight and AWS answers in 3.5 h.
+ */
+export const FULL_DAY = {
+  copies: 7,
+  controlPlaneType: 'm6i.large',
+  extraApiRequestsPerSecond: 250,
+  shortage: { instanceType: 'm5.xlarge', capacityType: 'spot', fromHour: 6.5, untilHour: 9 },
+  standardOnDemandVcpus: 1_280,
+  standardSpotVcpus: 1_024,
+} as const;
+
+export interface FullDayOptions {
+  /** @default 24 h */
+  durationMs?: number;
+  /** @default FULL_DAY.copies */
+  copies?: number;
+  /** Local hours after midnight the run starts at (a slice of the day, for tests). @default 0 */
+  startHour?: number;
+  seed?: number;
+}
+
+/**
+ * @example const { figures } = await runSideBySide(createFullDayScenario());
+ */
+export function createFullDayScenario(options: FullDayOptions = {}): Scenario {
+  const day = createDefaultDayScenario({
+    copies: options.copies ?? FULL_DAY.copies,
+    ...(options.startHour !== undefined ? { startHour: options.startHour } : {}),
+    ...(options.durationMs !== undefined ? { durationMs: options.durationMs } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+  });
+  const shortage = FULL_DAY.shortage;
+  const offering = {
+    kind: 'capacity' as const,
+    instanceType: shortage.instanceType,
+    zone: ZONES[0] as string,
+    capacityType: shortage.capacityType,
+  };
+  const durationMs = day.durationMs;
+  const atMs = (hour: number) => (hour - (options.startHour ?? 0)) * HOUR_MS;
+  return {
+    ...day,
+    name: 'full-day',
+    description:
+      `${day.description} A Prometheus under a VPA, a control plane of three ${FULL_DAY.controlPlaneType} ` +
+      `that the evening outgrows, ${shortage.instanceType} ${shortage.capacityType} out of capacity in ` +
+      `${offering.zone} during the morning ramp, and a Standard on-demand quota of ` +
+      `${FULL_DAY.standardOnDemandVcpus} vCPUs that the evening peak would exceed.`,
+    services: [...day.services, VPA_DAY_PROMETHEUS],
+    faults: [
+      ...(day.faults ?? []),
+      ...(atMs(shortage.fromHour) >= 0 && atMs(shortage.fromHour) <= durationMs
+        ? [{ ...offering, atMs: atMs(shortage.fromHour), available: false }]
+        : []),
+      ...(atMs(shortage.untilHour) >= 0 && atMs(shortage.untilHour) <= durationMs
+        ? [{ ...offering, atMs: atMs(shortage.untilHour), available: true }]
+        : []),
+    ],
+    vpa: { objects: [VPA_DAY_PROMETHEUS_VPA] },
+    controlPlane: {
+      settings: { ladder: { families: ['m6i'], floor: FULL_DAY.controlPlaneType } },
+      ec2: {
+        instanceType: FULL_DAY.controlPlaneType,
+        groups: ZONES.map((zone) => ({
+          name: controlPlaneGroupName(zone),
+          availabilityZones: [zone],
+          instances: 1,
+        })),
+        deregistrationDelaySeconds: 60,
+      },
+      // The simulated cluster's own nodes and pods make the load, plus what people and tools send.
+      load: {
+        podsPerNode: 0,
+        extraRequestsPerSecond: {
+          kind: 'european-day',
+          peakRps: FULL_DAY.extraApiRequestsPerSecond,
+          noise: 0.05,
+        },
+      },
+    },
+    quotas: {
+      account: {
+        applied: {
+          [STANDARD_ON_DEMAND_QUOTA_CODE]: FULL_DAY.standardOnDemandVcpus,
+          [STANDARD_SPOT_QUOTA_CODE]: FULL_DAY.standardSpotVcpus,
+        },
+        requests: QUOTA_LIMIT_AWS,
+      },
+      settings: {},
+    },
+  };
+}
