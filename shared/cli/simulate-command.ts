@@ -1,28 +1,32 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { startLocalDynamo } from '../adapters/dynamodb/local';
-import { DynamoDbStateStore } from '../adapters/dynamodb/state-store';
-import { controlPlaneController } from '../sim/control-plane/controller';
-import { runSimulation, type SimController, type SimProgress } from '../sim/driver';
-import { hpaController } from '../sim/hpa-controller';
-import { nodePoolController } from '../sim/node-pool-controller';
-import { quotaController } from '../sim/quota-controller';
-import { renderReport, renderSummary } from '../sim/report';
+import { comparisonLines } from '../sim/day-figures';
+import type { SimProgress } from '../sim/driver';
+import { faultSummaryLines } from '../sim/faults';
+import { renderSummary } from '../sim/report';
+import { runScenario, runSideBySide, scenarioReport } from '../sim/run-scenario';
+import type { Scenario } from '../sim/scenario';
+import { isScenarioFilePath, loadScenarioFile, scenarioFileJsonSchema } from '../sim/scenario-file';
 import { SCENARIOS } from '../sim/scenarios/index';
-import { vpaController } from '../sim/vpa-controller';
-import { createSimWorld } from '../sim/world';
 import { runVpaOomCommand } from './vpa-oom-command';
 
 interface SimulateOptions {
-  scenario: string;
+  scenario?: string;
   hours?: string;
   report: string;
+  schema?: boolean | string;
+  check?: boolean;
+  baseline: boolean;
 }
 
+const DEFAULT_SCENARIO = 'default-day';
+
 /**
- * `tideplane simulate`: what `npm start` runs. The real HPA, node-pool and (for a scenario with a control
- * plane) control-plane loops, the VPA loop for a scenario with VPAs, and the DynamoDB store on a virtual
- * day. `vpa-oom` is an experiment of twelve runs (vpa-oom-command.ts).
+ * `tideplane simulate [scenario]`: what `npm start` runs. The scenario is a file (`.yaml`, `.yml`,
+ * `.json`; see shared/sim/scenario-file.ts) or a built-in name (also as `--scenario <name>`). The real
+ * HPA, node-pool and (for a scenario with a control plane) control-plane loops, the VPA loop for a
+ * scenario with VPAs, and the DynamoDB store on a virtual day. `vpa-oom` is an experiment of twelve runs
+ * (vpa-oom-command.ts).
  */
 export function registerSimulateCommand(program: Command): void {
   program
@@ -30,78 +34,133 @@ export function registerSimulateCommand(program: Command): void {
     .description(
       'Replay a simulated day through the real HPA, node-pool and control-plane loops (state in an in-process DynamoDB)',
     )
-    .option('--scenario <name>', `scenario: ${Object.keys(SCENARIOS).join(', ')}`, 'default-day')
+    .argument(
+      '[scenario]',
+      `a scenario file (.yaml, .yml, .json) or a built-in scenario (default ${DEFAULT_SCENARIO})`,
+    )
+    .option('--scenario <name>', `built-in scenario: ${Object.keys(SCENARIOS).join(', ')}`)
     .option('--hours <hours>', 'simulate only the first N hours')
     .option('--report <file>', 'where to write the HTML report', 'report.html')
-    .action(async (options: SimulateOptions) => {
-      const make = SCENARIOS[options.scenario];
-      if (!make) {
-        console.error(`unknown scenario "${options.scenario}"; known: ${Object.keys(SCENARIOS).join(', ')}`);
+    .option('--schema [file]', 'print the JSON Schema of scenario files (or write it to the file) and exit')
+    .option('--check', 'check the scenario (file) and exit without running it')
+    .option('--no-baseline', 'run only tideplane’s policies, not the same day again with upstream defaults')
+    .action(async (positional: string | undefined, options: SimulateOptions) => {
+      if (options.schema !== undefined) {
+        await printSchema(options.schema);
+        return;
+      }
+      if (positional !== undefined && options.scenario !== undefined && positional !== options.scenario) {
+        console.error(`give the scenario once: "${positional}" or --scenario "${options.scenario}"`);
         process.exitCode = 1;
         return;
       }
-      if (options.scenario === 'vpa-oom') {
-        await runVpaOomCommand(options.report);
-        return;
-      }
+      const name = positional ?? options.scenario ?? DEFAULT_SCENARIO;
       const hours = options.hours === undefined ? undefined : Number(options.hours);
       if (hours !== undefined && !(hours > 0 && hours <= 24 * 7)) {
         console.error(`--hours: expected a number of hours between 0 and 168, got "${options.hours}"`);
         process.exitCode = 1;
         return;
       }
-      const scenario = make();
-      const world = createSimWorld(scenario);
-      const dynamo = await startLocalDynamo();
-      try {
-        const state = new DynamoDbStateStore({
-          client: dynamo.client,
-          tableName: dynamo.tableName,
-          clock: world.clock,
-        });
-        console.log(
-          `tideplane simulate: ${scenario.name} — ${scenario.services.length} services, state in local DynamoDB`,
-        );
-        const controllers: SimController[] = [hpaController(world, { state })];
-        if (scenario.nodePools) controllers.push(nodePoolController(world, { state }));
-        if (scenario.controlPlane) controllers.push(controlPlaneController(world, { state }));
-        if (scenario.vpa) controllers.push(vpaController(world, { state }));
-        if (scenario.quotas) controllers.push(quotaController(world, { state }));
-        const result = await runSimulation(world, {
-          controllers,
-          ...(hours ? { durationMs: hours * 3_600_000 } : {}),
-          onProgress: progressPrinter(scenario.utcOffsetMinutes),
-        });
-        const dynamoStats = state.stats;
-        console.log(renderSummary(result));
-        console.log(
-          `DynamoDB: ${dynamoStats.reads} reads, ${dynamoStats.writes} writes ` +
-            `(${dynamoStats.conditionalFailures} conditional failures)`,
-        );
-        await writeFile(
-          options.report,
-          renderReport(result, {
-            subtitle: `controllers: tideplane ${controllers.map((c) => c.name).join(' and ')} loops`,
-          }),
-        );
-        console.log(`report: ${options.report}`);
-      } finally {
-        await dynamo.stop();
+      const scenario = await resolveScenario(name);
+      if (!scenario) {
+        process.exitCode = 1;
+        return;
       }
+      if (options.check) {
+        console.log(
+          `${name}: valid — ${scenario.services.length} services, ${scenario.nodeGroups.length} node groups, ` +
+            `${scenario.faults?.length ?? 0} fault(s), ${scenario.durationMs / 3_600_000} h`,
+        );
+        return;
+      }
+      if (name === 'vpa-oom') {
+        await runVpaOomCommand(options.report);
+        return;
+      }
+      await simulate(scenario, {
+        report: options.report,
+        baseline: options.baseline,
+        ...(hours ? { hours } : {}),
+      });
     });
 }
 
+/** The built-in scenario of that name, or the scenario file; problems printed (with their paths). */
+async function resolveScenario(name: string): Promise<Scenario | undefined> {
+  if (!isScenarioFilePath(name)) {
+    const make = SCENARIOS[name];
+    if (make) return make();
+    console.error(
+      `unknown scenario "${name}"; known: ${Object.keys(SCENARIOS).join(', ')}, or a scenario file (.yaml, .yml, .json)`,
+    );
+    return undefined;
+  }
+  const result = await loadScenarioFile(name);
+  if (result.ok) return result.scenario;
+  for (const problem of result.problems) console.error(`${name}: ${problem.path}: ${problem.message}`);
+  console.error(`${result.problems.length} problem(s) found; nothing was run`);
+  return undefined;
+}
+
+async function printSchema(target: boolean | string): Promise<void> {
+  const text = `${JSON.stringify(scenarioFileJsonSchema(), null, 2)}\n`;
+  if (typeof target === 'string') {
+    await writeFile(target, text);
+    console.log(`scenario file schema: ${target}`);
+  } else {
+    process.stdout.write(text);
+  }
+}
+
+async function simulate(
+  scenario: Scenario,
+  options: { report: string; hours?: number; baseline: boolean },
+): Promise<void> {
+  console.log(
+    `tideplane simulate: ${scenario.name} — ${scenario.services.length} services, state in local DynamoDB` +
+      (options.baseline ? ', then the same day with upstream defaults (the baseline)' : ''),
+  );
+  const durationMs = options.hours ? { durationMs: options.hours * 3_600_000 } : {};
+  const run = options.baseline
+    ? await runSideBySide(scenario, {
+        ...durationMs,
+        onProgress: progressPrinter(scenario.utcOffsetMinutes, 'tideplane'),
+        onBaselineProgress: progressPrinter(scenario.utcOffsetMinutes, 'baseline'),
+      })
+    : await runScenario(scenario, { ...durationMs, onProgress: progressPrinter(scenario.utcOffsetMinutes) });
+  const main = 'figures' in run ? run.tideplane : run;
+  const result = main.result;
+  console.log(renderSummary(result));
+  if (result.faults.length > 0) {
+    console.log('faults:');
+    for (const line of faultSummaryLines(result.faults, scenario.utcOffsetMinutes)) console.log(`  ${line}`);
+  }
+  console.log(
+    `DynamoDB: ${main.dynamo.reads} reads, ${main.dynamo.writes} writes ` +
+      `(${main.dynamo.conditionalFailures} conditional failures)`,
+  );
+  if ('figures' in run) {
+    console.log(
+      `tideplane vs upstream defaults (baseline: ${(run.baseline.result.wallTimeMs / 1000).toFixed(1)} s):`,
+    );
+    for (const line of comparisonLines(run.figures)) console.log(`  ${line}`);
+  }
+  await writeFile(options.report, scenarioReport(run));
+  console.log(`report: ${options.report}`);
+}
+
 /** A line per simulated hour (the scenario's local time): a progress bar on a terminal, plain lines in CI logs. */
-function progressPrinter(utcOffsetMinutes: number): (progress: SimProgress) => void {
+function progressPrinter(utcOffsetMinutes: number, label = ''): (progress: SimProgress) => void {
   const tty = process.stdout.isTTY === true;
+  const prefix = label ? `${label} ` : '';
   return (progress) => {
     const percent = Math.round(progress.fraction * 100);
     const clock = new Date(progress.now + utcOffsetMinutes * 60_000).toISOString().slice(11, 16);
     if (tty) {
       const bar = '#'.repeat(Math.round(progress.fraction * 30)).padEnd(30, '.');
-      process.stdout.write(`\r  [${bar}] ${percent}% ${clock}${progress.fraction >= 1 ? '\n' : ''}`);
+      process.stdout.write(`\r  ${prefix}[${bar}] ${percent}% ${clock}${progress.fraction >= 1 ? '\n' : ''}`);
     } else if (percent % 25 === 0) {
-      console.log(`  ${percent}% (simulated ${clock})`);
+      console.log(`  ${prefix}${percent}% (simulated ${clock})`);
     }
   };
 }

@@ -13,7 +13,11 @@ export interface ApiStats {
   totalRequests: number;
 }
 
-export type ErrorFactory = Error | ((method: string) => Error);
+/**
+ * The error of an armed failure, or a function making one per call. A function that returns undefined
+ * has run its course (a window of time has passed): the failure is dropped and the call goes on.
+ */
+export type ErrorFactory = Error | ((method: string) => Error | undefined);
 
 interface ArmedFailure {
   remaining: number;
@@ -110,18 +114,21 @@ export class ApiCallRecorder {
 
   /** Returns the armed failure for `method`, if any, using it up (for ports that return errors). */
   takeFailure(method: string): Error | undefined {
-    const queue = this.armed.get(method);
-    const head = queue?.[0];
-    if (!queue || !head) return undefined;
-    head.remaining--;
-    if (head.remaining <= 0) queue.shift();
-    if (queue.length === 0) this.armed.delete(method);
-    return typeof head.error === 'function' ? head.error(method) : head.error;
+    for (;;) {
+      const queue = this.armed.get(method);
+      const head = queue?.[0];
+      if (!queue || !head) return undefined;
+      const error = typeof head.error === 'function' ? head.error(method) : head.error;
+      if (error === undefined || --head.remaining <= 0) queue.shift();
+      if (queue.length === 0) this.armed.delete(method);
+      if (error !== undefined) return error;
+    }
   }
 
   /**
    * The next `times` calls of `method` fail with `error` (default: a generic `Error`, like a 500 or a
-   * reset connection). Arming twice queues the failures in order.
+   * reset connection). Arming twice queues the failures in order. `times` may be Infinity with an error
+   * function that ends the failure by returning undefined (a window of time).
    */
   failNext(method: string, times = 1, error?: ErrorFactory): void {
     if (times <= 0) return;

@@ -8,16 +8,12 @@ import { startLocalDynamo } from '../adapters/dynamodb/local';
 import { DynamoDbStateStore } from '../adapters/dynamodb/state-store';
 import { BASELINE_MODEL, baselineScenario } from './baseline';
 import { renderComparisonSection } from './comparison-report';
-import { controlPlaneController } from './control-plane/controller';
 import { type ComparedFigure, compareDays } from './day-figures';
 import { runSimulation, type SimController, type SimProgress } from './driver';
-import { hpaController } from './hpa-controller';
-import { nodePoolController } from './node-pool-controller';
-import { quotaController } from './quota-controller';
+import { loopControllers } from './faults-lambda-crash';
 import { renderReport } from './report';
 import type { SimulationResult } from './result';
 import type { Scenario } from './scenario';
-import { vpaController } from './vpa-controller';
 import { createSimWorld } from './world';
 
 export interface ScenarioRun {
@@ -51,11 +47,9 @@ export async function runScenario(
       tableName: dynamo.tableName,
       clock: world.clock,
     });
-    const controllers: SimController[] = [hpaController(world, { state })];
-    if (scenario.nodePools) controllers.push(nodePoolController(world, { state }));
-    if (scenario.controlPlane) controllers.push(controlPlaneController(world, { state }));
-    if (scenario.vpa) controllers.push(vpaController(world, { state }));
-    if (scenario.quotas) controllers.push(quotaController(world, { state }));
+    // Each loop's Lambda sees the world and the store through `crashable`, so lambda-crash faults can
+    // kill its invocations part-way.
+    const controllers: SimController[] = loopControllers(world, { state });
     const result = await runSimulation(world, {
       controllers,
       ...(options.durationMs !== undefined ? { durationMs: options.durationMs } : {}),

@@ -10,7 +10,14 @@ import { SimCloud } from './cloud';
 import { SimCluster } from './cluster';
 import { SimControlPlane } from './control-plane/control-plane';
 import { SimEc2 } from './ec2';
-import { type AppliedFault, applyFault, describeFault, type ScenarioFault, scheduleFaults } from './faults';
+import {
+  type AppliedFault,
+  applyFault,
+  describeFault,
+  FaultEffects,
+  type ScenarioFault,
+  scheduleFaults,
+} from './faults';
 import { SimMetrics } from './metrics';
 import type { Scenario } from './scenario';
 import { SimServiceQuotas } from './service-quotas';
@@ -56,6 +63,8 @@ export class SimWorld {
    * usage metrics (the `UsageMetricsPort`) and the vCPU accounting that refuses launches beyond them.
    */
   readonly quotas: SimQuotaWorld | undefined;
+  /** What the faults did: calls failed in throttling and error windows, Lambda invocations killed. */
+  readonly faultEffects = new FaultEffects();
   /** Faults not applied yet, in order. */
   private readonly pendingFaults: ScenarioFault[];
   private readonly faultLog: AppliedFault[] = [];
@@ -191,12 +200,14 @@ export class SimWorld {
       const fault = this.pendingFaults[0];
       if (!fault || this.scenario.start + fault.atMs > now) return;
       this.pendingFaults.shift();
-      const applied = applyFault(this.cloud, fault);
+      const applied = applyFault(this, fault);
+      const effect = this.faultEffects.recordOf(fault);
       // The instant it really happened: later than planned only if time skipped past it.
       this.faultLog.push({
         time: now,
         fault,
         description: describeFault(fault, applied),
+        ...(effect ? { effect } : {}),
       });
     }
   }
