@@ -5,6 +5,7 @@
  * Figures are counts and ratios, not absolute times: Kubernetes API requests per tick, DynamoDB reads
  * and writes per tick, and how the time of a tick grows from 100 to 1,000 autoscalers.
  */
+
 import { performance } from 'node:perf_hooks';
 import { startLocalDynamo } from '../../shared/adapters/dynamodb/local';
 import { DynamoDbStateStore } from '../../shared/adapters/dynamodb/state-store';
@@ -14,6 +15,7 @@ import { silentLogger } from '../../shared/ports/logger';
 import { SimCluster } from '../../shared/sim/cluster';
 import { SimMetrics } from '../../shared/sim/metrics';
 import { VirtualClock } from '../../shared/sim/virtual-clock';
+import { recordFigures } from './figures';
 
 const NAMESPACES = 20;
 const PODS_PER_WORKLOAD = 2;
@@ -154,3 +156,15 @@ const ratio = large.steady.medianMs / small.steady.medianMs;
 console.log(
   `  time ratio 1,000 vs 100 HPAs (steady ticks, median): ${ratio.toFixed(1)}x (goal: at most 12x)`,
 );
+recordFigures('HPA', [
+  {
+    figure: 'Kubernetes requests per steady tick, 1,000 HPAs',
+    value: String(large.steady.kubernetesRequests),
+  },
+  {
+    figure: 'Kubernetes requests per HPA when all rescale',
+    value: (large.changing.kubernetesRequests / large.changing.autoscalers).toFixed(2),
+  },
+  { figure: 'DynamoDB writes per steady tick', value: String(large.steady.dynamoWrites) },
+  { figure: 'time, 1,000 vs 100 HPAs (steady)', value: `${ratio.toFixed(1)}x`, goal: '≤ 12x' },
+]);

@@ -12,6 +12,7 @@
  * once the history has grown. Last, the OOM goal: kills until stable after a ×2/×3/×4 step of the memory
  * need, 1 and 10 replicas, tideplane's OOM policy and upstream's (the vpa-oom experiment).
  */
+
 import { performance } from 'node:perf_hooks';
 import { startLocalDynamo } from '../../shared/adapters/dynamodb/local';
 import { DynamoDbStateStore } from '../../shared/adapters/dynamodb/state-store';
@@ -29,6 +30,7 @@ import { oomTableLines, runVpaOomExperiment } from '../../shared/sim/vpa-oom-exp
 import { checkpointFigures } from '../../shared/sim/vpa-report';
 import { createSimWorld } from '../../shared/sim/world';
 import type { ContainerAggregateState } from '../../shared/vpa/container-state';
+import { recordFigures } from './figures';
 
 const NAMESPACES = 20;
 const PODS_PER_WORKLOAD = 2;
@@ -284,3 +286,19 @@ console.log(
 
 const experiment = await runVpaOomExperiment();
 for (const text of oomTableLines(experiment)) console.log(`  ${text}`);
+const oom = (policy: 'fast' | 'upstream', replicas: number) =>
+  experiment.runs.find((r) => r.policy === policy && r.factor === 4 && r.replicas === replicas);
+recordFigures('VPA', [
+  { figure: 'Kubernetes requests per tick, 2,000 VPAs', value: String(large.carrying.kubernetesRequests) },
+  {
+    figure: 'checkpoint writes on the persisting tick, 2,000 VPAs',
+    value: String(large.persisting.checkpointWrites),
+  },
+  { figure: 'largest checkpoint item', value: `${Math.max(large.maxBytes, day.maxBytes ?? 0)} B`, goal: '< 4 KB' },
+  { figure: 'time, 2,000 vs 200 VPAs (carrying ticks)', value: `${ratio.toFixed(1)}x`, goal: '10x (linear)' },
+  {
+    figure: 'OOM kills per replica after a ×4 step, 10 replicas (tideplane / upstream)',
+    value: `${oom('fast', 10)?.killsPerReplica.toFixed(1)} / ${oom('upstream', 10)?.killsPerReplica.toFixed(1)}`,
+    goal: '≤ 2',
+  },
+]);
