@@ -10,7 +10,7 @@
  * - After a denial (DENIED, NOT_APPROVED, INVALID_REQUEST, or CASE_CLOSED below the value asked for) no new
  *   request for `retryDeniedAfterDays`: the same question gets the same answer, and a person should talk
  *   to AWS support first.
- * - Enough (required ≤ applied): nothing to do.
+ * - Enough (required ≤ applied, or demand at most `alarmThresholdFraction` of applied): nothing to do.
  * - Else request `required` (the demand with headroom), capped at `maxRequestValues[code]` or else
  *   `maxIncreaseFactor` × applied, and never at or below the applied value: a cap that leaves nothing above
  *   it blocks the request instead, with why.
@@ -245,7 +245,11 @@ export function decideQuota(check: QuotaCheck, context: DecideContext): QuotaDec
       request && denied
         ? (request.updatedAt ?? request.createdAt) + settings.retryDeniedAfterDays * DAY_MS
         : undefined;
-    if (check.required <= applied) {
+    if (check.required <= applied || check.demand <= applied * settings.alarmThresholdFraction) {
+      // The loop asks once demand comes within the alarm threshold of the applied value (and asks for
+      // the headroom on top): a quota raised to demand plus headroom is not asked again for every vCPU
+      // the demand grows by, and whenever the alarm's threshold is passed a request is filed (the
+      // alarm then only fires when the loop cannot file).
       action = { kind: 'ok' };
       reason = `${base}: enough`;
     } else if (request && retryAt !== undefined && now < retryAt) {

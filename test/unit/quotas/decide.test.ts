@@ -32,13 +32,23 @@ const check = (overrides: Partial<QuotaCheck> = {}): QuotaCheck => ({
 });
 
 describe('decideQuota: enough or request', () => {
-  it('given required at or below applied, should be ok', () => {
+  it('given required at or below applied, or demand within the alarm threshold, should be ok', () => {
     const decision = decideQuota(check({ demand: 80, required: 96, applied: 100 }), context());
     expect(decision.action).toEqual({ kind: 'ok' });
     expect(decision.demandRatio).toBe(0.8);
     expect(decision.alarm).toBe(false);
     expect(decision.reason).toBe('needs 96 vCPUs (80 at the maxima + 20 % headroom), applied 100: enough');
     expect(decideQuota(check({ demand: 80, required: 96, applied: 96 }), context()).action.kind).toBe('ok');
+    // A quota raised to demand + headroom is not asked again for every vCPU the demand grows by: only
+    // once demand passes 90 % of it.
+    expect(decideQuota(check({ demand: 1092, required: 1311, applied: 1296 }), context()).action.kind).toBe(
+      'ok',
+    );
+    expect(decideQuota(check({ demand: 90, required: 108, applied: 100 }), context()).action.kind).toBe('ok');
+    expect(decideQuota(check({ demand: 91, required: 110, applied: 100 }), context()).action).toMatchObject({
+      kind: 'request',
+      desiredValue: 110,
+    });
   });
 
   it('given required above applied, should request the required value', () => {
