@@ -494,8 +494,11 @@ export async function runScaleDownStep(input: ScaleDownStepInput): Promise<Scale
   }
 
   const draining = new Set(drains.map((d) => d.drain.node));
+  // Only the pools' own nodes: another loop (the control plane's swap) drains its nodes with the same
+  // taint, and taking it off under that drain would make it start over every tick.
+  const owned = nodeGroupsOf(input.nodes, input.pools, input.groups);
   for (const node of input.nodes) {
-    if (!hasDrainTaint(node) || draining.has(node.name) || dryRun) continue;
+    if (!hasDrainTaint(node) || draining.has(node.name) || !owned.has(node.name) || dryRun) continue;
     try {
       await input.kubernetes.setNodeTaint(node.name, DRAIN_TAINT, false);
       summary.staleTaintsRemoved.push(node.name);
