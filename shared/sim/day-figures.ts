@@ -23,6 +23,7 @@ export type DayFigureKey =
   | 'nodeHours'
   | 'nodeHoursOverLowerBound'
   | 'fallbackSeconds'
+  | 'failuresWithoutFallback'
   | 'oomKills'
   | 'slowApiMinutes'
   | 'pdbViolations'
@@ -50,11 +51,8 @@ export function podPendingSeconds(result: SimulationResult): number[] {
     .map((pod) => ((pod.boundAt ?? end) - pod.pendingSince) / 1000);
 }
 
-/**
- * The longest time from a capacity failure AWS reported to the last pod of its episode running on
- * fallback capacity; episodes that placed nothing elsewhere count as lasting to the end of the run.
- */
-export function fallbackSeconds(result: SimulationResult): number | undefined {
+/** Capacity failures of a run that left pods waiting (not rebalance attempts, not boot timeouts). */
+function capacityEpisodes(result: SimulationResult) {
   const decisions = result.nodePools?.decisions ?? [];
   // A failed rebalance scale-up (moving pods back to the preferred pool) leaves no pod waiting: its pods
   // run on the fallback pool already, so nothing is measured for it.
@@ -63,15 +61,28 @@ export function fallbackSeconds(result: SimulationResult): number | undefined {
     for (const d of decisions) if (d.kind === 'scale-up' && d.asgName === asgName && d.time <= at) last = d;
     return !(last?.kind === 'scale-up' && last.rebalance);
   };
-  const episodes = (result.nodePools?.fallbacks ?? []).filter(
+  return (result.nodePools?.fallbacks ?? []).filter(
     (e) => e.failure !== 'timeout' && forPendingPods(e.asgName, e.visibleAt),
   );
-  if (episodes.length === 0) return undefined;
-  return Math.max(
-    ...episodes.map((e) =>
-      e.placedWithinMs !== undefined ? e.placedWithinMs / 1000 : (result.scenario.end - e.visibleAt) / 1000,
-    ),
-  );
+}
+
+/**
+ * The longest time from a capacity failure AWS reported to the last pod of its episode running on
+ * fallback capacity, over the failures whose pods had a fallback pool to go to.
+ */
+export function fallbackSeconds(result: SimulationResult): number | undefined {
+  const placed = capacityEpisodes(result).filter((e) => e.placedWithinMs !== undefined);
+  if (placed.length === 0) return undefined;
+  return Math.max(...placed.map((e) => (e.placedWithinMs ?? 0) / 1000));
+}
+
+/**
+ * Capacity failures whose pods no lower-priority pool could take (a spot-only workload when spot runs
+ * out in a zone): they waited for the group's other zones or for capacity to return.
+ */
+export function failuresWithoutFallback(result: SimulationResult): number | undefined {
+  if (!result.nodePools) return undefined;
+  return capacityEpisodes(result).filter((e) => e.placedWithinMs === undefined).length;
 }
 
 /**
@@ -116,6 +127,12 @@ export function dayFigures(result: SimulationResult): DayFigure[] {
       label: 'capacity failure → pods running on fallback (longest)',
       unit: 's',
       value: fallbackSeconds(result),
+    },
+    {
+      key: 'failuresWithoutFallback',
+      label: 'capacity failures with no fallback for their pods',
+      unit: '',
+      value: failuresWithoutFallback(result),
     },
     { key: 'oomKills', label: 'OOM kills', unit: '', value: result.vpa?.oomKills.length },
     {

@@ -4,7 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { BASELINE_MODEL, baselineScenario } from '../../../shared/sim/baseline';
 import { renderComparisonSection } from '../../../shared/sim/comparison-report';
-import { comparisonLines, quantile } from '../../../shared/sim/day-figures';
+import {
+  comparisonLines,
+  failuresWithoutFallback,
+  fallbackSeconds,
+  quantile,
+} from '../../../shared/sim/day-figures';
+import type { SimulationResult } from '../../../shared/sim/result';
 import { createDefaultDayScenario } from '../../../shared/sim/scenarios/default-day';
 import { createVpaDayScenario } from '../../../shared/sim/scenarios/vpa-day';
 
@@ -99,5 +105,44 @@ describe('renderComparisonSection', () => {
     for (const assumption of BASELINE_MODEL)
       expect(html).toContain(`<td class="name">${assumption.component}</td>`);
     expect(html).not.toMatch(/<script/);
+  });
+});
+
+describe('fallbackSeconds and failuresWithoutFallback', () => {
+  const START = Date.UTC(2026, 5, 1, 0, 0, 0);
+  const episode = (asgName: string, placedWithinMs?: number) => ({
+    asgName,
+    pool: 'p',
+    failure: 'capacity',
+    visibleAt: START + 60_000,
+    detectedAt: START + 75_000,
+    fallbackPods: placedWithinMs === undefined ? 0 : 3,
+    fallbackPools: [],
+    ...(placedWithinMs !== undefined ? { placedWithinMs } : {}),
+  });
+  const scaleUp = (asgName: string, rebalance: boolean) => ({
+    time: START,
+    kind: 'scale-up',
+    pool: 'p',
+    asgName,
+    zone: 'a',
+    from: 1,
+    to: 2,
+    pods: 2,
+    result: 'applied',
+    ...(rebalance ? { rebalance: true } : {}),
+  });
+  const result = {
+    scenario: { end: START + 3_600_000 },
+    nodePools: {
+      decisions: [scaleUp('a', false), scaleUp('b', false), scaleUp('c', true)],
+      fallbacks: [episode('a', 120_000), episode('b'), episode('c')],
+    },
+  } as unknown as SimulationResult;
+
+  it('should take the longest wait of the failures whose pods went elsewhere, and count the others', () => {
+    expect(fallbackSeconds(result)).toBe(120);
+    // b's pods had nowhere else to go; c was a move back that failed (its pods already ran on fallback).
+    expect(failuresWithoutFallback(result)).toBe(1);
   });
 });
