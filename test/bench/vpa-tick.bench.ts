@@ -294,7 +294,11 @@ recordFigures('VPA', [
     figure: 'checkpoint writes on the persisting tick, 2,000 VPAs',
     value: String(large.persisting.checkpointWrites),
   },
-  { figure: 'largest checkpoint item', value: `${Math.max(large.maxBytes, day.maxBytes ?? 0)} B`, goal: '< 4 KB' },
+  {
+    figure: 'largest checkpoint item',
+    value: `${Math.max(large.maxBytes, day.maxBytes ?? 0)} B`,
+    goal: '< 4 KB',
+  },
   { figure: 'time, 2,000 vs 200 VPAs (carrying ticks)', value: `${ratio.toFixed(1)}x`, goal: '10x (linear)' },
   {
     figure: 'OOM kills per replica after a ×4 step, 10 replicas (tideplane / upstream)',
