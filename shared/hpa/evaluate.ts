@@ -27,6 +27,7 @@ import { CONDITION, setCondition } from './conditions';
 import type { HpaCoreSettings, HpaExplanation } from './explanation';
 import type { HpaHistory } from './history';
 import { initHistory, pruneRecommendations, recordRescale } from './history';
+import { jsonEqual } from './json-equal';
 import type { MetricQueryResult } from './metrics';
 import { computeReplicasForMetrics } from './metrics';
 import { normalizeDesiredReplicas } from './normalize';
@@ -246,19 +247,7 @@ function statusEqual(
   a: HorizontalPodAutoscalerStatus | undefined,
   b: HorizontalPodAutoscalerStatus,
 ): boolean {
-  const canonical = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(canonical);
-    if (value && typeof value === 'object') {
-      return Object.fromEntries(
-        Object.entries(value as Record<string, unknown>)
-          .filter(([, v]) => v !== undefined)
-          .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
-          .map(([k, v]) => [k, canonical(v)]),
-      );
-    }
-    return value;
-  };
-  return JSON.stringify(canonical(a ?? null)) === JSON.stringify(canonical(b));
+  return jsonEqual(a ?? null, b);
 }
 
 function buildStatus(fields: {
@@ -283,8 +272,45 @@ function buildStatus(fields: {
 }
 
 type SelectorCheck =
-  | { ok: true; selector: Selector }
+  /** `pods`: the selected pods, when the check had to select them (the sync needs them next). */
+  | { ok: true; selector: Selector; pods?: Pod[] }
   | { ok: false; eventReason: string; message: string; conditionMessage: string };
+
+/**
+ * Whether the selector can select any of `pods`, answered cheaply where possible: a selector requiring
+ * one of some values of a key selects none of them when no pod carries any of those values, whatever
+ * else it requires. Only then is each pod checked. The values each key takes are gathered once per
+ * key and sync (`valuesOf`), so checking a namespace's other autoscalers costs about one pass over the
+ * pods instead of one per autoscaler.
+ */
+function selectsAny(
+  selector: Selector,
+  pods: readonly Pod[],
+  valuesOf: (key: string) => ReadonlySet<string>,
+): boolean {
+  if (selector.matchesNothing) return false;
+  for (const requirement of selector.requirements) {
+    const { operator } = requirement;
+    if (operator !== 'In' && operator !== 'Equals' && operator !== 'DoubleEquals') continue;
+    const present = valuesOf(requirement.key);
+    if (!requirement.values.some((value) => present.has(value))) return false;
+  }
+  return pods.some((pod) => selectorMatches(selector, pod.labels));
+}
+
+/** The values label `key` takes on the pods (as `selectorMatches` reads them), gathered per key on first ask. */
+function labelValuesOf(pods: readonly Pod[]): (key: string) => ReadonlySet<string> {
+  const byKey = new Map<string, Set<string>>();
+  return (key) => {
+    let values = byKey.get(key);
+    if (!values) {
+      values = new Set();
+      for (const pod of pods) if (Object.hasOwn(pod.labels, key)) values.add(pod.labels[key] ?? '');
+      byKey.set(key, values);
+    }
+    return values;
+  };
+}
 
 function checkSelector(input: HpaEvaluationInput, scaleSelector: string): SelectorCheck {
   if (scaleSelector === '') {
@@ -307,6 +333,7 @@ function checkSelector(input: HpaEvaluationInput, scaleSelector: string): Select
   if (input.otherAutoscalers && input.otherAutoscalers.length > 0) {
     const { namespace, name } = input.autoscaler;
     const mine = selectPods(input.pods, namespace, selector);
+    const valuesOf = labelValuesOf(mine);
     const controlling = new Set<string>();
     for (const other of input.otherAutoscalers) {
       if (other.name === name || other.selector === '') continue;
@@ -316,14 +343,14 @@ function checkSelector(input: HpaEvaluationInput, scaleSelector: string): Select
       } catch {
         continue;
       }
-      if (mine.some((pod) => selectorMatches(otherSelector, pod.labels)))
-        controlling.add(`${namespace}/${other.name}`);
+      if (selectsAny(otherSelector, mine, valuesOf)) controlling.add(`${namespace}/${other.name}`);
     }
     if (controlling.size > 0) {
       const all = [...controlling, `${namespace}/${name}`].sort();
       const message = `pods by selector ${scaleSelector} are controlled by multiple HPAs: [${all.join(' ')}]`;
       return { ok: false, eventReason: 'AmbiguousSelector', message, conditionMessage: message };
     }
+    return { ok: true, selector, pods: mine };
   }
   return { ok: true, selector };
 }
@@ -552,7 +579,7 @@ export function evaluateAutoscaler(input: HpaEvaluationInput): HpaDecision {
     }
     const tolerances = tolerancesFor(spec, settings.tolerance);
     explanation.tolerances = tolerances;
-    const pods = selectPods(input.pods, autoscaler.namespace, selectorCheck.selector);
+    const pods = selectorCheck.pods ?? selectPods(input.pods, autoscaler.namespace, selectorCheck.selector);
     explanation.podsSelected = pods.length;
     const outcome = computeReplicasForMetrics(spec.metrics, {
       namespace: autoscaler.namespace,

@@ -48,7 +48,9 @@ export function selectPods(pods: readonly Pod[], namespace: string, selector: Se
 }
 
 function readyCondition(pod: Pod) {
-  return pod.conditions.find((condition) => condition.type === 'Ready');
+  // A plain loop: this runs for every selected pod of every autoscaler, every tick.
+  for (const condition of pod.conditions) if (condition.type === 'Ready') return condition;
+  return undefined;
 }
 
 /** `podutil.IsPodReady`: the Ready condition is True. */
@@ -126,10 +128,11 @@ export function calculateRequests(
 ): Map<string, number> {
   const requests = new Map<string, number>();
   for (const pod of pods) {
-    const containers = [
-      ...pod.containers,
-      ...pod.initContainers.filter((init) => init.restartPolicy === 'Always'),
-    ];
+    // Most pods have no init containers: no need to build a combined list for them.
+    const containers =
+      pod.initContainers.length === 0
+        ? pod.containers
+        : [...pod.containers, ...pod.initContainers.filter((init) => init.restartPolicy === 'Always')];
     let request = 0;
     let found = false;
     for (const c of containers) {

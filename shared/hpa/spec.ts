@@ -555,6 +555,40 @@ export function parseHpaSpec(raw: unknown): SpecParseResult {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, problems: [{ path: 'spec', message: 'Required value: spec must be an object' }] };
   }
+  const cached = parsedFrozenSpecs.get(raw);
+  if (cached) return cached;
+  const result = parseSpecObject(raw);
+  // A loop parses each spec several times a tick; a spec that can never change is parsed once.
+  if (isDeeplyFrozen(raw)) parsedFrozenSpecs.set(raw, freezeDeeply(result));
+  return result;
+}
+
+/**
+ * Parse results of deeply frozen raw specs (the simulator's autoscalers keep theirs frozen across ticks).
+ * The results are frozen too, so a caller can never change what the next caller gets.
+ */
+const parsedFrozenSpecs = new WeakMap<object, SpecParseResult>();
+
+/** Frozen all the way down, with plain data properties only (a getter could answer differently each time). */
+function isDeeplyFrozen(value: object): boolean {
+  if (!Object.isFrozen(value)) return false;
+  for (const descriptor of Object.values(Object.getOwnPropertyDescriptors(value))) {
+    if (!('value' in descriptor)) return false;
+    const child: unknown = descriptor.value;
+    if (child !== null && typeof child === 'object' && !isDeeplyFrozen(child)) return false;
+  }
+  return true;
+}
+
+function freezeDeeply<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) freezeDeeply(child);
+  }
+  return value;
+}
+
+function parseSpecObject(raw: object): SpecParseResult {
   const shaped = specShape.safeParse(raw);
   if (!shaped.success) {
     return {

@@ -8,38 +8,74 @@ import { parseSelector, type Selector } from '../units/label-selector';
  *
  * `candidates` returns a superset of the matching pods (the core still applies the full selector):
  * the pods carrying one `key=value` the selector requires, or the whole namespace when it requires none.
+ * The indexes are built on first use, and by label key only for the keys selectors require (usually one,
+ * `app`): indexing every label of every pod cost more than the lookups it served.
  */
 export class PodIndex {
-  private readonly byNamespace = new Map<string, Pod[]>();
-  private readonly byLabel = new Map<string, Pod[]>();
-  private readonly metricsByPod = new Map<string, PodMetrics>();
+  private byNamespace: Map<string, Pod[]> | undefined;
+  /** Label key → `namespace\0value` → pods, in list order. */
+  private readonly byLabel = new Map<string, Map<string, Pod[]>>();
+  /** Namespace → pod name → sample (no joined string keys: building them per pod and tick added up). */
+  private readonly metricsByPod = new Map<string, Map<string, PodMetrics>>();
   private readonly selectors = new Map<string, Selector | undefined>();
 
-  constructor(pods: readonly Pod[], metrics: readonly PodMetrics[]) {
-    for (const pod of pods) {
-      push(this.byNamespace, pod.namespace, pod);
-      for (const [key, value] of Object.entries(pod.labels))
-        push(this.byLabel, labelKey(pod.namespace, key, value), pod);
+  constructor(
+    private readonly pods: readonly Pod[],
+    metrics: readonly PodMetrics[],
+  ) {
+    for (const sample of metrics) {
+      let byName = this.metricsByPod.get(sample.namespace);
+      if (!byName) {
+        byName = new Map();
+        this.metricsByPod.set(sample.namespace, byName);
+      }
+      byName.set(sample.name, sample);
     }
-    for (const sample of metrics) this.metricsByPod.set(`${sample.namespace}/${sample.name}`, sample);
   }
 
   namespacePods(namespace: string): Pod[] {
+    if (!this.byNamespace) {
+      this.byNamespace = new Map();
+      for (const pod of this.pods) push(this.byNamespace, pod.namespace, pod);
+    }
     return this.byNamespace.get(namespace) ?? [];
   }
 
   candidates(namespace: string, selector: string | undefined): Pod[] {
     const required = selector ? this.requiredLabel(selector) : undefined;
     if (!required) return this.namespacePods(namespace);
-    return this.byLabel.get(labelKey(namespace, required.key, required.value)) ?? [];
+    return this.labelIndex(required.key).get(namespaceValue(namespace, required.value)) ?? [];
   }
 
   /** metrics.k8s.io samples of these pods (the core matches samples to pods by name). */
   metricsOf(pods: readonly Pod[]): PodMetrics[] {
-    return pods.flatMap((pod) => {
-      const sample = this.metricsByPod.get(`${pod.namespace}/${pod.name}`);
-      return sample ? [sample] : [];
-    });
+    const out: PodMetrics[] = [];
+    let namespace: string | undefined;
+    let byName: Map<string, PodMetrics> | undefined;
+    for (const pod of pods) {
+      if (pod.namespace !== namespace) {
+        namespace = pod.namespace;
+        byName = this.metricsByPod.get(namespace);
+      }
+      const sample = byName?.get(pod.name);
+      if (sample) out.push(sample);
+    }
+    return out;
+  }
+
+  /** The pods carrying label `key`, by namespace and value. */
+  private labelIndex(key: string): Map<string, Pod[]> {
+    let index = this.byLabel.get(key);
+    if (!index) {
+      index = new Map();
+      for (const pod of this.pods) {
+        // Only the pod's own labels, as listing its entries would give them.
+        if (!Object.prototype.propertyIsEnumerable.call(pod.labels, key)) continue;
+        push(index, namespaceValue(pod.namespace, pod.labels[key]), pod);
+      }
+      this.byLabel.set(key, index);
+    }
+    return index;
   }
 
   private requiredLabel(selector: string): { key: string; value: string } | undefined {
@@ -64,8 +100,8 @@ export class PodIndex {
   }
 }
 
-function labelKey(namespace: string, key: string, value: string): string {
-  return `${namespace}\u0000${key}\u0000${value}`;
+function namespaceValue(namespace: string, value: string | undefined): string {
+  return `${namespace}\u0000${value}`;
 }
 
 function push<T>(map: Map<string, T[]>, key: string, item: T): void {

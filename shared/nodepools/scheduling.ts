@@ -129,6 +129,46 @@ function maxInto(target: ResourceAmounts, other: ReadonlyMap<string, number>): v
 export function podRequests(pod: {
   containers: readonly Pick<Container, 'requests'>[];
   initContainers: readonly (Pick<Container, 'requests'> & { restartPolicy?: string })[];
+}): ReadonlyMap<string, number> {
+  // Pods of one template share their (frozen) container list: their requests are summed once. Only
+  // lists checked to be frozen are remembered, and frozen they stay.
+  if (pod.initContainers.length === 0) {
+    const cached = requestsByContainers.get(pod.containers);
+    if (cached) return cached;
+  }
+  const total = computePodRequests(pod);
+  if (pod.initContainers.length === 0 && frozenRequests(pod.containers)) {
+    requestsByContainers.set(pod.containers, total);
+  }
+  return total;
+}
+
+/**
+ * Requests of container lists that cannot change (frozen down to their requests), by list. The maps
+ * are shared between callers, hence read-only.
+ */
+const requestsByContainers = new WeakMap<object, ReadonlyMap<string, number>>();
+
+function frozenRequests(containers: readonly Pick<Container, 'requests'>[]): boolean {
+  if (!Object.isFrozen(containers)) return false;
+  for (const container of containers) {
+    if (
+      !Object.isFrozen(container) ||
+      !('value' in (Object.getOwnPropertyDescriptor(container, 'requests') ?? {}))
+    )
+      return false;
+    if (!Object.isFrozen(container.requests)) return false;
+    // A getter could answer differently each time; only plain values are safe to remember.
+    for (const descriptor of Object.values(Object.getOwnPropertyDescriptors(container.requests))) {
+      if (!('value' in descriptor)) return false;
+    }
+  }
+  return true;
+}
+
+function computePodRequests(pod: {
+  containers: readonly Pick<Container, 'requests'>[];
+  initContainers: readonly (Pick<Container, 'requests'> & { restartPolicy?: string })[];
 }): ResourceAmounts {
   const total: ResourceAmounts = new Map();
   for (const container of pod.containers) addInto(total, container.requests);

@@ -58,6 +58,8 @@ import {
   type DisruptionBudgetStatus,
   validateBudget,
 } from './disruption-budget';
+import { DueQueue } from './due-queue';
+import { frozenJsonCopy } from './json-copy';
 import { podUsage, servedRps } from './load-model';
 import {
   assignPod,
@@ -309,6 +311,22 @@ export class SimCluster implements KubernetesPort {
   private metricsApiServed = true;
   /** Containers with a memory need: their OOM kills and restarts. */
   private readonly oom = new OomKiller<PodRecord>();
+  /** Pods by their next transition (`nextChangeAt`), so a reconcile looks only at the pods due. */
+  private readonly podTransitions = new DueQueue<PodRecord>(
+    (pod, at) => pod.nextChangeAt === at && this.pods.has(pod),
+  );
+  /**
+   * Workloads whose controller may have something to do: one of their pods came, went or changed, or
+   * their spec did. A workload's plan depends on nothing else, so the others are skipped (their plan
+   * would be empty), in the same order as before.
+   */
+  private readonly controllersDue = new Set<WorkloadRecord>();
+  /** Workloads whose status may have changed (a pod of theirs came, went or changed its view). */
+  private readonly statusDue = new Set<WorkloadRecord>();
+  /** Every pod's view in `pods` order, as lists return them; dropped when a pod comes, goes or changes. */
+  private podViews: Pod[] | undefined;
+  /** Each node's scrape phase (a hash of its name), asked for every pod on every metrics read. */
+  private readonly scrapeOffsets = new WeakMap<NodeRecord, number>();
   private readonly resizes = { requested: 0, deferred: 0 };
 
   constructor(options: SimClusterOptions) {
@@ -323,7 +341,9 @@ export class SimCluster implements KubernetesPort {
 
   async listPods(filter: PodFilter = {}): Promise<Pod[]> {
     this.call('listPods', 'list pods');
-    const pods = Array.from(this.pods, (pod) => pod.view);
+    this.podViews ??= Array.from(this.pods, (pod) => pod.view);
+    // A copy: the caller may sort or splice its list.
+    const pods = this.podViews.slice();
     if (filter.nodeName === undefined && filter.namespace === undefined) return pods;
     return pods.filter(
       (pod) =>
@@ -406,7 +426,7 @@ export class SimCluster implements KubernetesPort {
       freezeDeep({
         ...current,
         resourceVersion: this.nextResourceVersion(),
-        status: jsonCopy(status),
+        status: frozenJsonCopy(status),
         statusManagers: managers,
       }),
     );
@@ -414,7 +434,7 @@ export class SimCluster implements KubernetesPort {
 
   async createEvent(event: KubeEvent): Promise<void> {
     this.call('createEvent', 'create events.k8s.io/events');
-    this.recordedEvents.push(freezeDeep(jsonCopy(event)));
+    this.recordedEvents.push(frozenJsonCopy(event));
   }
 
   async listPodMetrics(): Promise<PodMetrics[]> {
@@ -628,7 +648,7 @@ export class SimCluster implements KubernetesPort {
       const limit = next.find((c) => c.name === run.name)?.limits.memory;
       resizeRun(run, limit === undefined ? undefined : parseQuantityNumber(limit), now);
     }
-    refreshPodView(pod, now, true);
+    this.refreshView(pod, now, true);
     return 'resized';
   }
 
@@ -724,6 +744,7 @@ export class SimCluster implements KubernetesPort {
     }
     const record = this.newWorkloadRecord(spec);
     this.workloads.set(key, record);
+    this.touch(record);
     this.workloadsVersion++;
     if (budget) this.addPodDisruptionBudget(budget);
     this.workloadsByTarget.set(
@@ -754,6 +775,8 @@ export class SimCluster implements KubernetesPort {
     if (!record) return false;
     for (const pod of [...record.pods]) this.removePod(pod);
     this.workloads.delete(record.key);
+    this.controllersDue.delete(record);
+    this.statusDue.delete(record);
     this.workloadsVersion++;
     if (record.spec.disruptionBudget) this.budgets.delete(record.key);
     this.workloadsByTarget.delete(
@@ -970,10 +993,12 @@ export class SimCluster implements KubernetesPort {
       this.schedule(now);
       if (!changed) break;
     }
-    for (const workload of this.workloads.values()) this.updateStatus(workload);
-    let next = this.oom.nextEventAt();
-    for (const pod of this.pods) if (pod.nextChangeAt < next) next = pod.nextChangeAt;
-    this.nextEvent = next;
+    if (this.statusDue.size > 0) {
+      for (const workload of this.workloads.values()) {
+        if (this.statusDue.delete(workload)) this.updateStatus(workload);
+      }
+    }
+    this.nextEvent = Math.min(this.oom.nextEventAt(), this.podTransitions.nextAt());
   }
 
   /** Reconciles if the clock moved since the last reconcile (port calls do this first). */
@@ -1115,7 +1140,11 @@ export class SimCluster implements KubernetesPort {
 
   /** When metrics-server last scraped the node (each node on its own 15-s phase). */
   scrapeTime(node: NodeRecord, now: number): number {
-    const offset = hashString(node.name) % METRICS_RESOLUTION_MS;
+    let offset = this.scrapeOffsets.get(node);
+    if (offset === undefined) {
+      offset = hashString(node.name) % METRICS_RESOLUTION_MS;
+      this.scrapeOffsets.set(node, offset);
+    }
     return Math.floor((now - offset) / METRICS_RESOLUTION_MS) * METRICS_RESOLUTION_MS + offset;
   }
 
@@ -1212,6 +1241,7 @@ export class SimCluster implements KubernetesPort {
       via,
     };
     workload.specReplicas = replicas;
+    this.touch(workload);
     workload.generation++;
     workload.resourceVersion = this.nextResourceVersion();
     workload.rescales.push(record);
@@ -1264,17 +1294,32 @@ export class SimCluster implements KubernetesPort {
   }
 
   private advancePods(now: number): void {
-    for (const pod of this.pods) {
-      if (pod.nextChangeAt > now) continue;
+    for (let pod = this.podTransitions.popDue(now); pod; pod = this.podTransitions.popDue(now)) {
       if (pod.goneAt !== undefined && pod.goneAt <= now) this.removePod(pod);
-      else refreshPodView(pod, now);
+      else this.refreshView(pod, now);
     }
+  }
+
+  /** Rebuilds a pod's view (see `refreshPodView`), keeping the transition queue and the workload's flags. */
+  private refreshView(pod: PodRecord, now: number, force = false): void {
+    const before = pod.nextChangeAt;
+    if (refreshPodView(pod, now, force)) this.podViews = undefined;
+    if (pod.nextChangeAt !== before) this.podTransitions.push(pod.nextChangeAt, pod);
+    this.touch(pod.workload);
+  }
+
+  /** Something of the workload's changed: its controller and status are looked at in the next reconcile. */
+  private touch(workload: WorkloadRecord): void {
+    this.controllersDue.add(workload);
+    this.statusDue.add(workload);
   }
 
   private runWorkloadControllers(now: number, burst = false): boolean {
     let changed = false;
     for (const workload of this.workloads.values()) {
+      if (!this.controllersDue.has(workload)) continue;
       if (this.applyPlan(workload, now, burst)) changed = true;
+      else this.controllersDue.delete(workload);
     }
     return changed;
   }
@@ -1348,8 +1393,9 @@ export class SimCluster implements KubernetesPort {
       viewState: 'Unscheduled',
       nextChangeAt: Number.POSITIVE_INFINITY,
     };
-    refreshPodView(pod, now);
+    this.refreshView(pod, now);
     this.pods.add(pod);
+    this.podViews = undefined;
     this.podsByName.set(workloadKey(workload.namespace, name), pod);
     workload.pods.add(pod);
     this.unscheduled.add(pod);
@@ -1440,7 +1486,7 @@ export class SimCluster implements KubernetesPort {
     const goneAt = now + Math.min(exitSeconds, graceSeconds) * 1000;
     pod.goneAt = pod.deletedAt === undefined ? goneAt : Math.min(pod.goneAt ?? goneAt, goneAt);
     pod.deletedAt ??= now;
-    refreshPodView(pod, now);
+    this.refreshView(pod, now);
   }
 
   /** The budgets that select the pod. */
@@ -1541,10 +1587,12 @@ export class SimCluster implements KubernetesPort {
     this.oom.stop(pod);
     if (pod.node) releasePod(pod.node, pod);
     this.pods.delete(pod);
+    this.podViews = undefined;
     const key = workloadKey(pod.workload.namespace, pod.name);
     if (this.podsByName.get(key) === pod) this.podsByName.delete(key);
     this.unscheduled.delete(pod);
     pod.workload.pods.delete(pod);
+    this.touch(pod.workload);
     this.schedulingDirty = true;
     if (pod.daemonSetNode !== undefined) {
       const daemonSet = this.daemonSets.get(pod.workload.key);
@@ -1576,7 +1624,7 @@ export class SimCluster implements KubernetesPort {
         failed.add(pod.requirements);
         if (pod.unschedulableSince === undefined) {
           pod.unschedulableSince = now;
-          refreshPodView(pod, now, true);
+          this.refreshView(pod, now, true);
         }
         continue;
       }
@@ -1597,7 +1645,7 @@ export class SimCluster implements KubernetesPort {
     assignPod(node, pod);
     this.unscheduled.delete(pod);
     this.startContainerRuns(pod);
-    refreshPodView(pod, this.clock.now());
+    this.refreshView(pod, this.clock.now());
   }
 
   /** Starts watching the pod's containers that have a memory need, from when they run. */
@@ -1635,7 +1683,7 @@ export class SimCluster implements KubernetesPort {
       const readiness = (pod.workload.spec.readinessSeconds ?? WORKLOAD_DEFAULTS.readinessSeconds) * 1000;
       const readyAgain = event.run.next.at + readiness;
       if (pod.readyAt === undefined || pod.readyAt < readyAgain) pod.readyAt = readyAgain;
-      refreshPodView(pod, now, true);
+      this.refreshView(pod, now, true);
     }
   }
 
@@ -1665,6 +1713,7 @@ export class SimCluster implements KubernetesPort {
     );
     const requests = sumRequests(frozen);
     const main = frozen[0];
+    this.touch(record);
     record.templateRevision = revision;
     record.containers = frozen;
     record.podCpuRequestMillis = requests.cpuMillis;

@@ -103,12 +103,33 @@ function snapshot(world: SimWorld): StatsSnapshot {
   };
 }
 
+/** Requests served so far, per kind of API: all a controller's costs need, taken around every tick. */
+interface RequestTotals {
+  kubernetes: number;
+  autoScaling: number;
+  metrics: number;
+  state: number;
+}
+
+/** The totals of `snapshot`, without merging the per-request counts it does not need. */
+function requestTotals(world: SimWorld): RequestTotals {
+  return {
+    kubernetes: world.cluster.stats().totalRequests + world.vpas.stats().totalRequests,
+    autoScaling: world.cloud.stats().totalRequests,
+    metrics:
+      world.metrics.stats().totalRequests +
+      world.sqs.stats().totalRequests +
+      world.cloudwatch.stats().totalRequests,
+    state: world.state.stats().totalRequests,
+  };
+}
+
 /** Charges what the world's APIs served between two snapshots to the controller. */
-function addCosts(state: ControllerState, before: StatsSnapshot, after: StatsSnapshot): void {
-  state.outcome.kubernetesRequests += diffStats(after.kubernetes, before.kubernetes).totalRequests;
-  state.outcome.autoScalingRequests += diffStats(after.autoScaling, before.autoScaling).totalRequests;
-  state.outcome.metricRequests += diffStats(after.metrics, before.metrics).totalRequests;
-  state.outcome.stateRequests += diffStats(after.state, before.state).totalRequests;
+function addCosts(state: ControllerState, before: RequestTotals, after: RequestTotals): void {
+  state.outcome.kubernetesRequests += after.kubernetes - before.kubernetes;
+  state.outcome.autoScalingRequests += after.autoScaling - before.autoScaling;
+  state.outcome.metricRequests += after.metrics - before.metrics;
+  state.outcome.stateRequests += after.state - before.state;
 }
 
 function readNumber(value: unknown): number | undefined {
@@ -309,7 +330,7 @@ export async function runSimulation(
 
       for (const state of states) {
         if (!state.controller.deliverEvents || state.running) continue;
-        const before = snapshot(world);
+        const before = requestTotals(world);
         try {
           if (await state.controller.deliverEvents(now)) state.eventDue = true;
         } catch (error) {
@@ -320,7 +341,7 @@ export async function runSimulation(
             error: state.outcome.lastError,
           });
         }
-        addCosts(state, before, snapshot(world));
+        addCosts(state, before, requestTotals(world));
       }
 
       for (const state of states) {
@@ -332,10 +353,10 @@ export async function runSimulation(
           continue;
         }
         state.eventDue = false;
-        const before = snapshot(world);
+        const before = requestTotals(world);
         startTick(state, now);
         await quiesce();
-        addCosts(state, before, snapshot(world));
+        addCosts(state, before, requestTotals(world));
         world.reconcile();
       }
 

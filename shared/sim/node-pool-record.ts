@@ -93,7 +93,8 @@ function isDaemonPod(pod: Pod): boolean {
 }
 
 function podScheduled(pod: Pod) {
-  return pod.conditions.find((condition) => condition.type === 'PodScheduled');
+  for (const condition of pod.conditions) if (condition.type === 'PodScheduled') return condition;
+  return undefined;
 }
 
 /**
@@ -372,13 +373,14 @@ export class NodePoolRecorder {
     nodes: ReadonlyMap<string, Node>,
     poolOfNode: ReadonlyMap<string, NodePool>,
   ): void {
-    const scheduled = podScheduled(pod);
+    // Every pod of every tick passes here; its conditions are read only when the pod is news.
     if (!pod.nodeName) {
       const known = this.unbound.get(pod.uid);
       if (known) {
         known.lastSeenTick = this.ticks;
         return;
       }
+      const scheduled = podScheduled(pod);
       if (scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable') return;
       const record: TrackedPod = {
         pod: `${pod.namespace}/${pod.name}`,
@@ -393,6 +395,7 @@ export class NodePoolRecorder {
     if (!record) return;
     this.unbound.delete(pod.uid);
     record.lastSeenTick = this.ticks;
+    const scheduled = podScheduled(pod);
     record.boundAt = scheduled?.status === 'True' ? (scheduled.lastTransitionTime ?? time) : time;
     record.node = pod.nodeName;
     const node = nodes.get(pod.nodeName);

@@ -114,6 +114,21 @@ function divideAwayFromZero(numerator: bigint, denominator: bigint): bigint {
  * @example parseMilli('1n') // 1 (rounded up)
  */
 export function parseMilli(input: string): number {
+  // Fast path for what pod specs and metrics mostly carry ("250m", "2", "123456789n"): whole numbers small
+  // enough that every step below is exact in doubles, so the result is the BigInt path's to the bit (HPA
+  // ticks parse every selected pod's usage and requests).
+  const simple = typeof input === 'string' ? SIMPLE_QUANTITY.exec(input) : null;
+  if (simple) {
+    const digits = Number(simple[1]);
+    const suffix = simple[2] ?? '';
+    if (suffix === '') return digits * 1000;
+    if (suffix === 'm') return digits;
+    // Rounded away from zero (up, for these non-negative values): the float quotient is exact enough
+    // for its floor, and the product check is exact.
+    const divisor = suffix === 'u' ? 1e3 : 1e6;
+    const quotient = Math.floor(digits / divisor);
+    return quotient * divisor === digits ? quotient : quotient + 1;
+  }
   const { numerator, denominator } = parseQuantityExact(input);
   const milli = divideAwayFromZero(numerator * 1000n, denominator);
   if (milli > INT64_MAX || milli < -INT64_MAX) {
@@ -144,6 +159,30 @@ export function parseMilliNumber(input: string): number {
 /** Up to 12 digits, so that digits × 1000 stays an exact double. */
 const SIMPLE_QUANTITY = /^([0-9]{1,12})([num]?)$/;
 const SIMPLE_SUFFIX_DENOMINATOR: Readonly<Record<string, number>> = { n: 1e9, u: 1e6, m: 1e3, '': 1 };
+/** A whole number of up to 12 digits with any SI or binary suffix, for `parseQuantityNumber`'s fast path. */
+const SIMPLE_SUFFIXED_QUANTITY = /^([0-9]{1,12})(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]?)$/;
+/**
+ * The suffixes' factors as exact doubles: decimal powers written out (`**` may round them: V8's 10 ** 23
+ * is not 1e23), binary ones as powers of two (always exact).
+ */
+const SIMPLE_SUFFIX_FACTOR: Readonly<Record<string, { multiply: number } | { divide: number }>> = {
+  n: { divide: 1e9 },
+  u: { divide: 1e6 },
+  m: { divide: 1e3 },
+  '': { multiply: 1 },
+  k: { multiply: 1e3 },
+  M: { multiply: 1e6 },
+  G: { multiply: 1e9 },
+  T: { multiply: 1e12 },
+  P: { multiply: 1e15 },
+  E: { multiply: 1e18 },
+  Ki: { multiply: 2 ** 10 },
+  Mi: { multiply: 2 ** 20 },
+  Gi: { multiply: 2 ** 30 },
+  Ti: { multiply: 2 ** 40 },
+  Pi: { multiply: 2 ** 50 },
+  Ei: { multiply: 2 ** 60 },
+};
 
 /**
  * The quantity as a float, like `Quantity.AsApproximateFloat64()` (used for tolerances).
@@ -151,6 +190,15 @@ const SIMPLE_SUFFIX_DENOMINATOR: Readonly<Record<string, number>> = { n: 1e9, u:
  * @example parseQuantityNumber('0.05') // 0.05
  */
 export function parseQuantityNumber(input: string): number {
+  // Fast path for whole numbers with a suffix ("1536Mi", "64", "2G"): digits and every power used are
+  // exact doubles, and one multiplication or division of exact doubles rounds exactly as converting the
+  // exact BigInt result does (readers call this per pod per tick for memory requests).
+  const simple = typeof input === 'string' ? SIMPLE_SUFFIXED_QUANTITY.exec(input) : null;
+  const factor = simple ? SIMPLE_SUFFIX_FACTOR[simple[2] ?? ''] : undefined;
+  if (simple && factor) {
+    const digits = Number(simple[1]);
+    return 'multiply' in factor ? digits * factor.multiply : digits / factor.divide;
+  }
   const { numerator, denominator } = parseQuantityExact(input);
   return Number(numerator) / Number(denominator);
 }

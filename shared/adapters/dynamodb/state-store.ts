@@ -63,10 +63,16 @@ const NAMES = {
   '#data': STATE_TABLE.dataAttribute,
 } as const;
 
-/** Live: no TTL, or a TTL that has not passed at `:nowSeconds`. */
-const LIVE = '(attribute_not_exists(#expiresAt) OR #expiresAt >= :nowSeconds)';
-/** Absent, or present but expired (which counts as absent). */
-const ABSENT = '(attribute_not_exists(#pk) OR #expiresAt < :nowSeconds)';
+/*
+ * Conditions are written without parentheses, relying on DynamoDB's precedence (AND before OR): the same
+ * meaning, and the local DynamoDB (dynalite) parses a parenthesised group several times over, which made
+ * its parser the largest single cost of a simulated day's writes.
+ */
+/** Absent, or present but expired (which counts as absent). An OR chain: extend it only with `OR`. */
+const ABSENT = 'attribute_not_exists(#pk) OR #expiresAt < :nowSeconds';
+/** The version read, on a live item (no TTL, or a TTL that has not passed at `:nowSeconds`). */
+const EXPECTED_AND_LIVE =
+  '#version = :expected AND attribute_not_exists(#expiresAt) OR #version = :expected AND #expiresAt >= :nowSeconds';
 
 /**
  * `StateStore` on one DynamoDB table (layout in `./table`). Every write is a single-item conditional
@@ -171,7 +177,7 @@ export class DynamoDbStateStore implements StateStore {
       condition = ABSENT;
     } else {
       // A replace needs the version it read and a live item: an expired item counts as gone.
-      condition = `#version = :expected AND ${LIVE}`;
+      condition = EXPECTED_AND_LIVE;
       values[':expected'] = { N: String(expectedVersion) };
     }
     const created = await this.conditionalWrite(() =>

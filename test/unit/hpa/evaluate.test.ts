@@ -589,6 +589,52 @@ describe('selectors', () => {
         'pods by selector name=test-pod are controlled by multiple HPAs: [test-namespace/other-hpa test-namespace/test-hpa]',
     });
   });
+
+  it('given many other autoscalers, should name exactly those whose selectors select one of its pods', () => {
+    const others = [
+      { name: 'by-other-value', selector: 'name=other-pod' },
+      { name: 'by-value', selector: 'name=test-pod' },
+      { name: 'by-set', selector: 'name in (x,test-pod)' },
+      { name: 'by-set-missing', selector: 'name in (x,y)' },
+      { name: 'by-double', selector: 'name==test-pod,absent!=1' },
+      { name: 'by-value-and-missing-key', selector: 'name=test-pod,tier=web' },
+      { name: 'by-negation', selector: 'name!=other' },
+      { name: 'by-absence', selector: '!tier' },
+      { name: 'by-empty-value', selector: 'tier=' },
+      { name: 'unparseable', selector: 'a in b' },
+      { name: 'empty', selector: '' },
+    ];
+    const decision = evaluate({
+      autoscaler: makeAutoscaler(cpuSpec(50, 1, 10)),
+      scale: makeScale(3),
+      ...cpuWorld([500, 500, 500]),
+      otherAutoscalers: others,
+    });
+    const controlling = ['by-absence', 'by-double', 'by-negation', 'by-set', 'by-value'];
+    expect(condition(decision, 'ScalingActive')?.message).toBe(
+      `pods by selector name=test-pod are controlled by multiple HPAs: [${[...controlling, 'test-hpa']
+        .map((name) => `test-namespace/${name}`)
+        .join(' ')}]`,
+    );
+  });
+
+  it('given other autoscalers that select none of its pods, should compute as if alone', () => {
+    const alone = evaluate({
+      autoscaler: makeAutoscaler(cpuSpec(50, 1, 10)),
+      scale: makeScale(3),
+      ...cpuWorld([500, 500, 500]),
+    });
+    const withOthers = evaluate({
+      autoscaler: makeAutoscaler(cpuSpec(50, 1, 10)),
+      scale: makeScale(3),
+      ...cpuWorld([500, 500, 500]),
+      otherAutoscalers: [
+        { name: 'a', selector: 'name=other-pod' },
+        { name: 'b', selector: 'name in (x,y),tier' },
+      ],
+    });
+    expect(withOthers).toEqual(alone);
+  });
 });
 
 describe('invalid metrics', () => {

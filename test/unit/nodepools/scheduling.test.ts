@@ -39,6 +39,34 @@ function container(name: string, requests: Record<string, string>, restartPolicy
 }
 
 describe('given a pod, podRequests', () => {
+  it('given pods sharing a frozen container list, should sum it once and answer alike', () => {
+    const containers = Object.freeze([
+      Object.freeze({ name: 'a', requests: Object.freeze({ cpu: '250m', memory: '256Mi' }), limits: {} }),
+    ]);
+    const first = podRequests({ containers, initContainers: [] });
+    const second = podRequests({ containers, initContainers: [] });
+    expect(second).toBe(first);
+    expect([...second]).toEqual([
+      ['cpu', 250],
+      ['memory', 256 * MI],
+    ]);
+  });
+
+  it('given a container list that can change, should read it afresh every time', () => {
+    const requests: Record<string, string> = { cpu: '250m' };
+    const containers = [{ name: 'a', requests, limits: {} }];
+    expect(podRequests({ containers, initContainers: [] }).get('cpu')).toBe(250);
+    requests.cpu = '1';
+    expect(podRequests({ containers, initContainers: [] }).get('cpu')).toBe(1000);
+    // Frozen list, but the requests inside can still change: not remembered either.
+    const frozenList = Object.freeze([
+      { name: 'b', requests: { cpu: '100m' } as Record<string, string>, limits: {} },
+    ]);
+    expect(podRequests({ containers: frozenList, initContainers: [] }).get('cpu')).toBe(100);
+    (frozenList[0] as { requests: Record<string, string> }).requests.cpu = '200m';
+    expect(podRequests({ containers: frozenList, initContainers: [] }).get('cpu')).toBe(200);
+  });
+
   it('should sum the app containers per resource', () => {
     const requests = podRequests({
       containers: [

@@ -178,3 +178,67 @@ describe('formatMilliDecimalSI', () => {
     }
   });
 });
+
+describe('fast paths of parseMilli and parseQuantityNumber', () => {
+  /** What the exact (BigInt) path gives, written out here as the reference. */
+  const exactMilli = (input: string): number => {
+    const { numerator, denominator } = parseQuantityExact(input);
+    const scaled = numerator * 1000n;
+    const quotient = scaled / denominator;
+    const rounded =
+      quotient * denominator === scaled ? quotient : scaled > 0n ? quotient + 1n : quotient - 1n;
+    return Number(rounded);
+  };
+  const exactNumber = (input: string): number => {
+    const { numerator, denominator } = parseQuantityExact(input);
+    return Number(numerator) / Number(denominator);
+  };
+  const SUFFIXES = ['', 'n', 'u', 'm', 'k', 'M', 'G', 'T', 'P', 'E', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'];
+  /** Digits near the edges that matter: powers of ten, one off them, the 12-digit limit, random ones. */
+  const digitStrings = (): string[] => {
+    const out = [
+      '0',
+      '1',
+      '7',
+      '999',
+      '1000',
+      '1001',
+      '999999',
+      '1000000',
+      '1000001',
+      '000123',
+      '999999999999',
+    ];
+    let state = 12345;
+    for (let i = 0; i < 400; i++) {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      const length = 1 + (state % 12);
+      let digits = '';
+      for (let j = 0; j < length; j++) {
+        state = (state * 1103515245 + 12345) % 2 ** 31;
+        digits += String(state % 10);
+      }
+      out.push(digits);
+    }
+    return out;
+  };
+
+  it('given whole numbers with any suffix, should equal the exact results to the bit', () => {
+    for (const digits of digitStrings()) {
+      for (const suffix of SUFFIXES) {
+        const input = `${digits}${suffix}`;
+        expect(Object.is(parseQuantityNumber(input), exactNumber(input)), input).toBe(true);
+        if (['', 'n', 'u', 'm'].includes(suffix)) {
+          expect(Object.is(parseMilli(input), exactMilli(input)), input).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('given forms the fast paths leave alone (signs, fractions, exponents, 13 digits), should still parse them exactly', () => {
+    for (const input of ['-250m', '+2', '1.5', '.5Gi', '1e3', '1E-2', '1234567890123n', '0.1']) {
+      expect(parseMilli(input)).toBe(exactMilli(input));
+      expect(parseQuantityNumber(input)).toBe(exactNumber(input));
+    }
+  });
+});
