@@ -54,28 +54,16 @@ export class ClusterSchedule extends Construct {
   constructor(scope: Construct, id: string, props: ClusterScheduleProps) {
     super(scope, id);
     const group = props.scheduleGroup;
-    const groupArn =
-      group?.scheduleGroupArn ??
-      Stack.of(this).formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' });
-
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        // Confused-deputy guard: Scheduler assumes this role only for schedules of this account and group.
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 'aws:SourceArn': groupArn } },
-      }),
+    this.role = schedulerInvokeRole(this, {
+      target: props.target,
+      ...(group ? { scheduleGroup: group } : {}),
+      sid: 'InvokeLoopFunction',
       description: `EventBridge Scheduler: invoke the tideplane ${props.loop} loop of cluster ${props.cluster}`,
     });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'InvokeLoopFunction',
-        actions: ['lambda:InvokeFunction'],
-        resources: [props.target.functionArn],
-      }),
-    );
 
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       schedule: props.schedule ?? scheduler.ScheduleExpression.rate(Duration.minutes(1)),
-      target: new InvokeWithoutRetries(props.target, this.role, props.cluster),
+      target: new InvokeUnqualified(props.target, this.role, { cluster: props.cluster }),
       ...(group ? { scheduleGroup: group } : {}),
       enabled: props.enabled ?? true,
       timeWindow: scheduler.TimeWindow.off(),
@@ -85,22 +73,57 @@ export class ClusterSchedule extends Construct {
 }
 
 /**
+ * The role a schedule invokes its function with: only `lambda:InvokeFunction` on the function's
+ * unqualified ARN, and only Scheduler acting for this account and schedule group may assume it (the
+ * confused-deputy guard). Shared by the loop and quota schedules.
+ *
+ * @example schedulerInvokeRole(this, { target: fn, scheduleGroup, sid: 'InvokeLoopFunction', description })
+ */
+export function schedulerInvokeRole(
+  scope: Construct,
+  props: {
+    target: lambda.IFunction;
+    scheduleGroup?: scheduler.IScheduleGroup;
+    sid: string;
+    description: string;
+  },
+): iam.Role {
+  const groupArn =
+    props.scheduleGroup?.scheduleGroupArn ??
+    Stack.of(scope).formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' });
+  const role = new iam.Role(scope, 'Role', {
+    assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+      conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 'aws:SourceArn': groupArn } },
+    }),
+    description: props.description,
+  });
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: props.sid,
+      actions: ['lambda:InvokeFunction'],
+      resources: [props.target.functionArn],
+    }),
+  );
+  return role;
+}
+
+/**
  * A Lambda target with a role we made. The stock `LambdaInvoke` target grants through
  * `IFunction.grantInvoke`, which adds `<function ARN>:*` (every version and alias) to the role; the
- * schedule invokes the unqualified function only.
+ * schedule invokes the unqualified function only. No retries: the next scheduled run replaces a lost one.
  */
-class InvokeWithoutRetries implements scheduler.IScheduleTarget {
+export class InvokeUnqualified implements scheduler.IScheduleTarget {
   constructor(
     private readonly target: lambda.IFunction,
     private readonly role: iam.IRole,
-    private readonly cluster: string,
+    private readonly input: Record<string, unknown>,
   ) {}
 
   bind(_schedule: scheduler.ISchedule): scheduler.ScheduleTargetConfig {
     return {
       arn: this.target.functionArn,
       role: this.role,
-      input: scheduler.ScheduleTargetInput.fromObject({ cluster: this.cluster }),
+      input: scheduler.ScheduleTargetInput.fromObject(this.input),
       retryPolicy: {
         maximumRetryAttempts: 0,
         maximumEventAgeInSeconds: SCHEDULE_MAX_EVENT_AGE.toSeconds(),

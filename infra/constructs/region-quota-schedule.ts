@@ -1,11 +1,11 @@
-import { Aws, Duration, Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { Duration } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { type QuotaEvent, quotaScheduleEvent } from '../../shared/config/quota-event';
+import { quotaScheduleEvent } from '../../shared/config/quota-event';
 import type { QuotaRegion } from '../../shared/config/quota-region';
-import { SCHEDULE_MAX_EVENT_AGE } from './cluster-schedule';
+import { InvokeUnqualified, schedulerInvokeRole } from './cluster-schedule';
 
 /**
  * When the quota loop runs: once a day, at 06:00 UTC. AWS support answers quota requests within hours to
@@ -86,58 +86,22 @@ export class RegionQuotaSchedule extends Construct {
   constructor(scope: Construct, id: string, props: RegionQuotaScheduleProps) {
     super(scope, id);
     const group = props.scheduleGroup;
-    const groupArn =
-      group?.scheduleGroupArn ??
-      Stack.of(this).formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' });
     const where = `${props.region.accountId}/${props.region.region}`;
-
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        // Confused-deputy guard: Scheduler assumes this role only for schedules of this account and group.
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 'aws:SourceArn': groupArn } },
-      }),
+    this.role = schedulerInvokeRole(this, {
+      target: props.target,
+      ...(group ? { scheduleGroup: group } : {}),
+      sid: 'InvokeQuotaFunction',
       description: `EventBridge Scheduler: invoke the tideplane quota loop of ${where}`,
     });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'InvokeQuotaFunction',
-        actions: ['lambda:InvokeFunction'],
-        resources: [props.target.functionArn],
-      }),
-    );
 
     const cadence = quotaScheduleFor(props.region.quotas.recheckHours);
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       schedule: props.schedule ?? cadence.schedule,
-      target: new InvokeOnce(props.target, this.role, quotaScheduleEvent(props.region)),
+      target: new InvokeUnqualified(props.target, this.role, { ...quotaScheduleEvent(props.region) }),
       ...(group ? { scheduleGroup: group } : {}),
       enabled: props.enabled ?? true,
       timeWindow: scheduler.TimeWindow.flexible(props.flexibleWindow ?? cadence.window),
       description: `tideplane quota loop of ${where}`,
     });
-  }
-}
-
-/**
- * A Lambda target with a role we made: the stock `LambdaInvoke` target grants `<function ARN>:*` (every
- * version and alias) through `grantInvoke`; the schedule invokes the unqualified function only.
- */
-class InvokeOnce implements scheduler.IScheduleTarget {
-  constructor(
-    private readonly target: lambda.IFunction,
-    private readonly role: iam.IRole,
-    private readonly input: QuotaEvent,
-  ) {}
-
-  bind(_schedule: scheduler.ISchedule): scheduler.ScheduleTargetConfig {
-    return {
-      arn: this.target.functionArn,
-      role: this.role,
-      input: scheduler.ScheduleTargetInput.fromObject(this.input),
-      retryPolicy: {
-        maximumRetryAttempts: 0,
-        maximumEventAgeInSeconds: SCHEDULE_MAX_EVENT_AGE.toSeconds(),
-      },
-    };
   }
 }
