@@ -57,6 +57,66 @@ export interface BarChart {
   axisName: string;
 }
 
+/**
+ * The layout every chart shares, in px. ECharts lays the SVG out in Node with its own estimate of text
+ * widths, and a browser draws the texts in its own font (Debian's Chromium: DejaVu Sans, wider), so
+ * texts that ECharts placed side by side can run into each other. The title therefore has a band of its
+ * own: it ends above `GRID_TOP - AXIS_NAME_GAP - AXIS_NAME_FONT_SIZE`, where the axis names begin, so a
+ * title as wide as the chart still clears them.
+ */
+export const CHART_LAYOUT = {
+  titleTop: 4,
+  titleFontSize: 12,
+  /** The smallest a long title is shrunk to. */
+  minTitleFontSize: 9,
+  /** Space left and right of the title. */
+  titleMargin: 8,
+  gridTop: 46,
+  /** Between an axis name's baseline and the top of the grid. */
+  axisNameGap: 8,
+  axisNameFontSize: 9,
+  /** The legend's row and the x-axis labels above it. */
+  gridBottom: 44,
+} as const;
+
+/**
+ * Width of a bold character relative to the font size, on the wide side (DejaVu Sans Bold averages
+ * about 0.65 over mixed lower-case text and punctuation), to size titles for the browser's font.
+ */
+const BOLD_CHARACTER_WIDTH = 0.7;
+
+/**
+ * The title's font size: the default, or smaller so that the title fits the chart's width in a wide
+ * font (down to `minTitleFontSize`).
+ *
+ * @example titleFontSize('Nodes', 560) // 12
+ */
+export function titleFontSize(title: string, width: number): number {
+  const room = width - 2 * CHART_LAYOUT.titleMargin;
+  const fits = Math.floor(room / (Math.max(1, title.length) * BOLD_CHARACTER_WIDTH));
+  return Math.max(CHART_LAYOUT.minTitleFontSize, Math.min(CHART_LAYOUT.titleFontSize, fits));
+}
+
+/** The ECharts `title` option of a chart of that width. */
+export function chartTitle(text: string, width: number): Record<string, unknown> {
+  return {
+    text,
+    left: 'center',
+    top: CHART_LAYOUT.titleTop,
+    padding: 0,
+    textStyle: { fontSize: titleFontSize(text, width), fontWeight: 'bold' },
+  };
+}
+
+/** The ECharts options of a y-axis name: small, just above the grid, below the title's band. */
+function axisName(name: string | undefined): Record<string, unknown> {
+  return {
+    name,
+    nameGap: CHART_LAYOUT.axisNameGap,
+    nameTextStyle: { fontSize: CHART_LAYOUT.axisNameFontSize, verticalAlign: 'bottom' },
+  };
+}
+
 function axisInterval(durationHours: number): number {
   if (durationHours <= 3) return 0.5;
   if (durationHours <= 8) return 1;
@@ -88,7 +148,7 @@ export function renderTimeChart(
     const twoAxes = chart.axisNames[1] !== undefined;
     instance.setOption({
       animation: false,
-      title: { text: chart.title, left: 'center', top: 4, textStyle: { fontSize: 12, fontWeight: 'bold' } },
+      title: chartTitle(chart.title, size.width),
       legend: {
         bottom: 0,
         itemWidth: 14,
@@ -96,7 +156,12 @@ export function renderTimeChart(
         textStyle: { fontSize: 10 },
         data: chart.series.map((series) => series.name),
       },
-      grid: { left: 48, right: twoAxes ? 40 : 16, top: 40, bottom: 44 },
+      grid: {
+        left: 48,
+        right: twoAxes ? 40 : 16,
+        top: CHART_LAYOUT.gridTop,
+        bottom: CHART_LAYOUT.gridBottom,
+      },
       xAxis: {
         type: 'value',
         min: 0,
@@ -108,8 +173,7 @@ export function renderTimeChart(
       yAxis: [
         {
           type: 'value',
-          name: chart.axisNames[0],
-          nameTextStyle: { fontSize: 9 },
+          ...axisName(chart.axisNames[0]),
           axisLabel: { fontSize: 9 },
           min: 0,
           ...(chart.integerAxes?.[0] ? { minInterval: 1 } : {}),
@@ -118,8 +182,7 @@ export function renderTimeChart(
           ? [
               {
                 type: 'value',
-                name: chart.axisNames[1],
-                nameTextStyle: { fontSize: 9 },
+                ...axisName(chart.axisNames[1]),
                 axisLabel: { fontSize: 9 },
                 min: 0,
                 splitLine: { show: false },
@@ -157,7 +220,7 @@ export function renderBarChart(chart: BarChart, size: ChartSize): string {
   try {
     instance.setOption({
       animation: false,
-      title: { text: chart.title, left: 'center', top: 4, textStyle: { fontSize: 12, fontWeight: 'bold' } },
+      title: chartTitle(chart.title, size.width),
       legend: {
         bottom: 0,
         itemWidth: 14,
@@ -165,12 +228,11 @@ export function renderBarChart(chart: BarChart, size: ChartSize): string {
         textStyle: { fontSize: 10 },
         data: chart.series.map((series) => series.name),
       },
-      grid: { left: 48, right: 16, top: 40, bottom: 44 },
+      grid: { left: 48, right: 16, top: CHART_LAYOUT.gridTop, bottom: CHART_LAYOUT.gridBottom },
       xAxis: { type: 'category', data: [...chart.categories], axisLabel: { fontSize: 10 } },
       yAxis: {
         type: 'value',
-        name: chart.axisName,
-        nameTextStyle: { fontSize: 9 },
+        ...axisName(chart.axisName),
         axisLabel: { fontSize: 9 },
         min: 0,
       },

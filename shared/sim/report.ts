@@ -16,8 +16,9 @@ import {
 } from './charts';
 import { controlPlaneChartTitles } from './control-plane/charts';
 import { controlPlaneLines, renderControlPlaneSection } from './control-plane/report-section';
-import { escapeHtml } from './html-text';
+import { boxTables, escapeHtml, TABLE_BOX_CLASS } from './html-text';
 import { quotaChartTitles, quotaLines, renderQuotaSection } from './quota-report';
+import { type ServiceSelection, selectServices } from './report-selection';
 import {
   type NodePoolSummary,
   type RunSummary,
@@ -43,13 +44,19 @@ export interface ReportOptions {
   maxDecisionRows?: number;
   /** HTML sections placed after the summary (e.g. an experiment's table over several runs). */
   extraSections?: string[];
+  /**
+   * The services to chart (`namespace/name`, the scenario's `reportServices`), in this order; a key the
+   * run does not have throws. The services table lists every service either way.
+   * @default all services when there are at most 12, else 12 chosen by `selectServices`
+   */
+  services?: readonly string[];
 }
 
 const DEFAULT_MAX_DECISION_ROWS = 300;
 
 const STYLE = `
 :root { color-scheme: light; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px; color: #1f2328; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px; color: #1f2328; overflow-wrap: anywhere; }
 h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #d0d7de; padding-bottom: 4px; }
 p.meta { color: #57606a; margin: 0 0 12px; }
@@ -57,7 +64,8 @@ dl.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px,
 dl.facts div { background: #f6f8fa; border-radius: 6px; padding: 6px 10px; }
 dl.facts dt { color: #57606a; font-size: 12px; }
 dl.facts dd { margin: 0; font-size: 18px; font-weight: 600; }
-table { border-collapse: collapse; font-size: 13px; }
+table { border-collapse: collapse; font-size: 13px; overflow-wrap: normal; }
+.${TABLE_BOX_CLASS} { max-width: 100%; max-height: 80vh; overflow: auto; margin: 0 0 8px; }
 th, td { padding: 3px 10px; border-bottom: 1px solid #eaeef2; text-align: right; white-space: nowrap; }
 th { background: #f6f8fa; position: sticky; top: 0; }
 td.name, th.name { text-align: left; }
@@ -67,9 +75,9 @@ td.ok { color: #1a7f37; font-weight: 600; }
 td.bad { color: #cf222e; font-weight: 600; }
 td.wrap { white-space: normal; max-width: 520px; }
 .grid { display: grid; gap: 8px; }
-.grid.services { grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); }
-.grid.cluster { grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); }
-figure { margin: 0; border: 1px solid #eaeef2; border-radius: 6px; padding: 4px; }
+.grid.services { grid-template-columns: repeat(auto-fill, minmax(min(400px, 100%), 1fr)); }
+.grid.cluster { grid-template-columns: repeat(auto-fill, minmax(min(560px, 100%), 1fr)); }
+figure { margin: 0; border: 1px solid #eaeef2; border-radius: 6px; padding: 4px; min-width: 0; }
 figure svg { display: block; max-width: 100%; height: auto; }
 figcaption { font-size: 11px; color: #57606a; padding: 0 4px; }
 `;
@@ -421,7 +429,9 @@ function figure(svg: string, caption?: string): string {
  * The whole report as one HTML document: summary figures and table, cluster charts ("Nodes", "Pending
  * pods", CPU requested vs allocatable), when the node-pool loop ran its section (node-hours against the
  * lower bound, each pool's nodes over the run, the fallback after a capacity failure, the decisions),
- * and one "requests per second vs pods" chart per service titled with its `namespace/name`.
+ * and "requests per second vs pods" charts titled with the service's `namespace/name`: one per service
+ * for up to 12, else for a selection (`chartedServices`; the table lists every service). Every table
+ * scrolls in a box of its own, so the page is never wider than the window.
  *
  * @example
  * writeFileSync('report.html', renderReport(result, { subtitle: 'HPA loop, dry run off' }));
@@ -522,16 +532,20 @@ export function renderReport(result: SimulationResult, options: ReportOptions = 
           ),
         ]
       : [];
-  const serviceFigures = services.map((service) => {
-    const series = result.series.services[service.key];
-    if (!series) return '';
+  const selection = chartedServices(result, options);
+  const serviceFigures = selection.services.map(({ key, reasons }) => {
+    const series = result.series.services[key];
+    const service = services.find((s) => s.key === key);
+    if (!series || !service) return '';
     const caption =
-      `replicas ${service.minReplicas}–${service.maxReplicas}, ${service.rescales} rescales` +
+      `replicas ${service.minReplicas}–${service.maxReplicas}, ${service.rescales} ` +
+      (service.rescales === 1 ? 'rescale' : 'rescales') +
       (service.averageUtilization !== undefined
         ? `, avg CPU ${formatNumber(service.averageUtilization)} %`
         : '') +
-      (service.targetUtilization !== undefined ? ` (target ${service.targetUtilization} %)` : '');
-    return figure(renderTimeChart(serviceChart(service.key, axis.hours, series), serviceSize, time), caption);
+      (service.targetUtilization !== undefined ? ` (target ${service.targetUtilization} %)` : '') +
+      (reasons.length > 0 ? `; selected: ${reasons.join(', ')}` : '');
+    return figure(renderTimeChart(serviceChart(key, axis.hours, series), serviceSize, time), caption);
   });
 
   const meta =
@@ -542,16 +556,7 @@ export function renderReport(result: SimulationResult, options: ReportOptions = 
     `${formatNumber(scenario.sampleIntervalMs / 60_000, 1)} min.` +
     (options.subtitle ? `<br>${escapeHtml(options.subtitle)}` : '');
 
-  return [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(title)}</title>`,
-    `<style>${STYLE}</style>`,
-    '</head>',
-    '<body>',
+  const body = [
     `<h1>${escapeHtml(title)}</h1>`,
     `<p class="meta">${meta}</p>`,
     '<h2>Summary</h2>',
@@ -566,18 +571,64 @@ export function renderReport(result: SimulationResult, options: ReportOptions = 
     ...vpaSection,
     ...quotaSection,
     ...poolSection,
-    '<h2>Requests per second vs pods</h2>',
+    ...serviceChartsHeading(selection),
     `<div class="grid services">${serviceFigures.join('')}</div>`,
     '<h2>Controllers and API cost</h2>',
     controllerTable(result),
+  ];
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(title)}</title>`,
+    `<style>${STYLE}</style>`,
+    '</head>',
+    '<body>',
+    // Every table, this file's and the sections', in a box of its own: the page stays as wide as the window.
+    boxTables(body.join('\n')),
     '</body>',
     '</html>',
     '',
   ].join('\n');
 }
 
-/** The titles of the charts `renderReport` draws, in order (for tests and tools). */
-export function reportChartTitles(result: SimulationResult): string[] {
+/**
+ * The services `renderReport` charts and why: `options.services`, else all of up to 12, else 12 chosen
+ * to show the policy at work (report-selection.ts). Only services with series count.
+ *
+ * @example chartedServices(result).services.map((s) => s.key)
+ */
+export function chartedServices(
+  result: SimulationResult,
+  options: Pick<ReportOptions, 'services'> = {},
+): ServiceSelection {
+  const withSeries = summarizeServices(result).filter((service) => result.series.services[service.key]);
+  return selectServices(withSeries, options.services ? { requested: options.services } : {});
+}
+
+/** The heading of the service charts, and when not every service is drawn, how many are and why. */
+function serviceChartsHeading(selection: ServiceSelection): string[] {
+  const drawn = selection.services.length;
+  if (selection.mode === 'all') return ['<h2>Requests per second vs pods</h2>'];
+  const how =
+    selection.mode === 'scenario'
+      ? 'chosen in the scenario (<code>report.services</code>)'
+      : 'chosen to show the policy at work (a service of each kind of metric, then those that reached ' +
+        'maxReplicas, waited longest for nodes, swung most and rescaled most; the reasons are under each chart)';
+  return [
+    '<h2>Requests per second vs pods: selected services</h2>',
+    `<p class="meta">Charts of <strong>${drawn} of ${selection.total}</strong> services, ${how}. ` +
+      `The Services table above lists all ${selection.total}.</p>`,
+  ];
+}
+
+/** The titles of the charts `renderReport` draws with these options, in order (for tests and tools). */
+export function reportChartTitles(
+  result: SimulationResult,
+  options: Pick<ReportOptions, 'services'> = {},
+): string[] {
   return [
     CLUSTER_CHART_TITLES.nodes,
     CLUSTER_CHART_TITLES.pending,
@@ -589,7 +640,7 @@ export function reportChartTitles(result: SimulationResult): string[] {
     ...(result.nodePools
       ? [NODE_HOURS_CHART_TITLE, ...result.nodePools.pools.map((pool) => poolChartTitle(pool))]
       : []),
-    ...result.services.filter((service) => result.series.services[service.key]).map((service) => service.key),
+    ...chartedServices(result, options).services.map((service) => service.key),
   ];
 }
 

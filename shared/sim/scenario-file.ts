@@ -4,7 +4,8 @@
  * `utcOffsetMinutes`, `duration`), the cluster (`cluster`: name, region, zones, pod network), its node
  * pools and the node-pool loop's settings (`nodePools`), DaemonSets, services with their load traces,
  * HPAs, budgets and VPAs (`services`), VPA objects and the VPA loop's settings (`vpa`), a control plane
- * (`controlPlane`), the account's quotas (`quotas`) and injected faults (`faults`). Traces may be
+ * (`controlPlane`), the account's quotas (`quotas`), injected faults (`faults`) and the services the
+ * report charts (`report`, scenario-file-report.ts). Traces may be
  * inline points, a formula or a CSV file next to the scenario (scenario-file-traces.ts).
  *
  * Checking runs in three passes, and nothing runs unless all pass: the shape (zod, every problem with
@@ -26,6 +27,7 @@ import type { SimControlPlaneSpec } from './control-plane/spec';
 import type { Scenario, ScenarioQuotas, ScenarioVpa } from './scenario';
 import { compileFault, faultSchema } from './scenario-file-faults';
 import { compilePools, nodePoolsBlockSchema } from './scenario-file-pools';
+import { compileReport, reportBlockSchema } from './scenario-file-report';
 import { isTimeZone, parseInstant, zonedEpochMs, zoneOffsetMinutes } from './scenario-file-time';
 import {
   compileTrace,
@@ -221,6 +223,7 @@ export const scenarioFileSchema = z
     controlPlane: controlPlaneBlockSchema.optional(),
     quotas: quotasBlockSchema.optional(),
     faults: z.array(faultSchema).default([]),
+    report: reportBlockSchema.optional(),
   })
   .strict()
   .refine((file) => file.timeZone === undefined || file.utcOffsetMinutes === undefined, {
@@ -437,6 +440,7 @@ function compileScenario(
   const faults = file.faults.flatMap((fault, index) =>
     compileFault(fault, index, { start, utcOffsetMinutes, durationMs, groups: groupNames }, problems),
   );
+  const reportServices = compileReport(file.report, [...seen.keys()], problems);
   return {
     name: file.name,
     description: file.description ?? `Scenario file ${options.file}.`,
@@ -458,6 +462,7 @@ function compileScenario(
     ...(controlPlane ? { controlPlane } : {}),
     ...(vpa ? { vpa } : {}),
     ...(file.quotas ? { quotas: compileQuotas(file.quotas) } : {}),
+    ...(reportServices ? { reportServices } : {}),
   };
 }
 

@@ -80,6 +80,12 @@ export interface Scenario {
    * not run; present: launches beyond a vCPU quota fail as EC2 fails them (vcpu-limits.ts).
    */
   quotas?: ScenarioQuotas;
+  /**
+   * The services the report charts (`namespace/name`, in this order); each must be one of `services`
+   * (scenario files check it; the report throws on an unknown key). The report's table lists every service.
+   * @default all services when there are at most 12, else 12 chosen automatically (report-selection.ts)
+   */
+  reportServices?: string[];
 }
 
 export interface ScenarioQuotas {

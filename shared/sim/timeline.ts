@@ -5,10 +5,13 @@
  * `timelineEvents` is pure; `renderTimelineChart` draws static SVG with ECharts' server-side renderer.
  */
 import * as echarts from 'echarts';
-import type { ChartSize } from './charts';
+import { CHART_LAYOUT, type ChartSize, chartTitle } from './charts';
 import type { SimulationResult } from './result';
 
 export const TIMELINE_CHART_TITLE = 'Timeline of decisions';
+
+/** The grid starts under the title's band; the lanes' names are left of it, so no axis name sits above. */
+const TIMELINE_GRID_TOP = 36;
 
 /** The lanes, top to bottom, each with its colour. */
 export const TIMELINE_LANES = [
@@ -104,12 +107,7 @@ export function renderTimelineChart(
   try {
     instance.setOption({
       animation: false,
-      title: {
-        text: TIMELINE_CHART_TITLE,
-        left: 'center',
-        top: 4,
-        textStyle: { fontSize: 12, fontWeight: 'bold' },
-      },
+      title: chartTitle(TIMELINE_CHART_TITLE, size.width),
       legend: {
         bottom: 0,
         itemWidth: 10,
@@ -117,7 +115,7 @@ export function renderTimelineChart(
         textStyle: { fontSize: 10 },
         data: lanes.map((l) => l.lane),
       },
-      grid: { left: 120, right: 16, top: 36, bottom: 44 },
+      grid: { left: 120, right: 16, top: TIMELINE_GRID_TOP, bottom: CHART_LAYOUT.gridBottom },
       xAxis: {
         type: 'value',
         min: 0,

@@ -25,6 +25,7 @@ interface DomElement {
   closest(selector: string): DomElement | null;
   querySelectorAll(selector: string): Iterable<DomElement> & { length: number };
   hasAttribute(name: string): boolean;
+  parentElement: DomElement | null;
   getAttribute(name: string): string | null;
 }
 interface Canvas2d {
@@ -41,7 +42,11 @@ interface Canvas2d {
   };
 }
 interface PageGlobals {
-  document: DomElement & { title: string };
+  document: DomElement & {
+    title: string;
+    documentElement: DomElement & { scrollWidth: number; clientWidth: number };
+  };
+  innerWidth: number;
   scrollX: number;
   scrollY: number;
   getComputedStyle(element: DomElement): {
@@ -51,6 +56,7 @@ interface PageGlobals {
     strokeWidth: string;
     visibility: string;
     display: string;
+    overflowX: string;
   };
   createImageBitmap(blob: Blob): Promise<{ width: number; height: number }>;
   OffscreenCanvas: new (width: number, height: number) => { getContext(kind: '2d'): Canvas2d | null };
@@ -214,11 +220,23 @@ export interface PageFacts {
   /** URLs of other elements that load something (img, iframe, link, object, embed, source, video, audio). */
   loadedResources: string[];
   figures: number;
+  /** The document's full width (`documentElement.scrollWidth`): wider than the viewport means a sideways scroll. */
+  scrollWidth: number;
+  /** The viewport's width without a vertical scrollbar (`documentElement.clientWidth`). */
+  viewportWidth: number;
+  /** Tables not inside a box that scrolls sideways (`overflow-x` auto or scroll) of their own. */
+  unboxedTables: number;
+  /** Tables in all. */
+  tables: number;
 }
 
 export function readPage(page: Page): Promise<PageFacts> {
   return page.evaluate(() => {
-    const { document } = globalThis as unknown as PageGlobals;
+    const dom = globalThis as unknown as PageGlobals;
+    const { document } = dom;
+    const scrolls = (element: DomElement | null) =>
+      element !== null && ['auto', 'scroll'].includes(dom.getComputedStyle(element).overflowX);
+    const tables = [...document.querySelectorAll('table')];
     const scripts = [...document.querySelectorAll('script')];
     const loaders = [
       ...document.querySelectorAll(
@@ -236,6 +254,10 @@ export function readPage(page: Page): Promise<PageFacts> {
           element.getAttribute('src') ?? element.getAttribute('href') ?? element.getAttribute('data') ?? '',
       ),
       figures: document.querySelectorAll('figure').length,
+      scrollWidth: document.documentElement.scrollWidth,
+      viewportWidth: document.documentElement.clientWidth,
+      unboxedTables: tables.filter((table) => !scrolls(table.parentElement)).length,
+      tables: tables.length,
     };
   });
 }

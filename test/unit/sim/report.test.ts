@@ -1,9 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BASELINE_MODEL } from '../../../shared/sim/baseline';
+import { CHART_LAYOUT, renderTimeChart, serviceChart, titleFontSize } from '../../../shared/sim/charts';
+import { renderComparisonSection } from '../../../shared/sim/comparison-report';
+import { compareDays } from '../../../shared/sim/day-figures';
 import { runSimulation } from '../../../shared/sim/driver';
 import { hpaController } from '../../../shared/sim/hpa-controller';
+import { boxTables } from '../../../shared/sim/html-text';
 import { nodePoolController } from '../../../shared/sim/node-pool-controller';
-import { renderReport, renderSummary, reportChartTitles } from '../../../shared/sim/report';
+import { chartedServices, renderReport, renderSummary, reportChartTitles } from '../../../shared/sim/report';
 import { summarizeNodePools, summarizeServices, timeWeightedMean } from '../../../shared/sim/report-stats';
+import type { SimulationResult } from '../../../shared/sim/result';
 import { createDefaultDayScenario } from '../../../shared/sim/scenarios/default-day';
 import { createZonalVolumeScenario } from '../../../shared/sim/scenarios/zonal-volume';
 import { createSimWorld } from '../../../shared/sim/world';
@@ -87,3 +93,154 @@ describe('report figures', () => {
     expect(renderReport(result)).not.toContain('Node pools');
   });
 });
+
+/** The service charts' titles in report HTML, in order (their SVG follows the cluster charts). */
+function serviceChartTitles(html: string): string[] {
+  const section = html.slice(html.indexOf('<div class="grid services">'));
+  return [...section.matchAll(/<figure><svg[\s\S]*?<\/svg>/g)].map((match) => {
+    const texts = [...match[0].matchAll(/font-weight:bold;"[^>]*>([^<]*)<\/text>/g)];
+    return texts[0]?.[1] ?? '';
+  });
+}
+
+describe('the service charts of a big scenario', () => {
+  let result: SimulationResult;
+
+  beforeAll(async () => {
+    const world = createSimWorld(createDefaultDayScenario({ durationMs: 2 * 3_600_000 }));
+    result = await runSimulation(world, { controllers: [hpaController(world)] });
+  }, 60_000);
+
+  it('given 35 services, should chart 12 chosen to show the policy, say why under each, and list all 35', () => {
+    const html = renderReport(result);
+    const selection = chartedServices(result);
+    expect(selection.mode).toBe('automatic');
+    expect(selection.services).toHaveLength(12);
+    const keys = selection.services.map((s) => s.key);
+    // One of each metric kind the scenario's autoscalers use.
+    expect(selection.services.flatMap((s) => s.reasons.filter((r) => r.startsWith('scales on ')))).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^scales on CPU /),
+        expect.stringMatching(/^scales on External requests\/s /),
+        expect.stringMatching(/^scales on queue length /),
+        expect.stringMatching(/^scales on Pods /),
+      ]),
+    );
+    // The services that rescaled most and swung most are in.
+    const byRescales = [...result.services].sort((a, b) => b.rescales - a.rescales);
+    expect(keys).toContain(byRescales[0]?.key);
+    const bySwing = [...result.services].sort(
+      (a, b) => b.maxReplicas - b.minReplicas - (a.maxReplicas - a.minReplicas),
+    );
+    expect(keys).toContain(bySwing[0]?.key);
+
+    expect(serviceChartTitles(html)).toEqual(keys);
+    expect(reportChartTitles(result).slice(-12)).toEqual(keys);
+    expect(html.match(/<svg/g)).toHaveLength(reportChartTitles(result).length);
+    const captions = [...html.matchAll(/<figcaption>(replicas [^<]*)<\/figcaption>/g)].map((m) => m[1]);
+    expect(captions).toHaveLength(12);
+    for (const [i, caption] of captions.entries()) {
+      expect(caption).toContain(`; selected: ${selection.services[i]?.reasons.join(', ')}`);
+    }
+    expect(captions.some((caption) => /selected: .*most rescales \(\d+\)/.test(caption ?? ''))).toBe(true);
+    expect(html).toContain('<h2>Requests per second vs pods: selected services</h2>');
+    expect(html).toContain('Charts of <strong>12 of 35</strong> services');
+    expect(html).toContain('The Services table above lists all 35.');
+    // The services table still has a row per service.
+    const table = html.slice(html.indexOf('<h2>Services</h2>'), html.indexOf('<h2>Cluster</h2>'));
+    expect(table.match(/<tr><td class="name">/g)).toHaveLength(35);
+  });
+
+  it("given the scenario's services to chart, should draw exactly those, in its order", () => {
+    const services = ['search/suggest', 'storefront/web'];
+    const html = renderReport(result, { services });
+    expect(serviceChartTitles(html)).toEqual(services);
+    expect(reportChartTitles(result, { services }).slice(-2)).toEqual(services);
+    expect(html.match(/<svg/g)).toHaveLength(reportChartTitles(result, { services }).length);
+    expect(html).toContain('Charts of <strong>2 of 35</strong> services, chosen in the scenario');
+    expect(html).not.toContain('selected:');
+  });
+
+  it('given a service the run does not have, should refuse to render', () => {
+    expect(() => renderReport(result, { services: ['storefront/web', 'storefront/nope'] })).toThrow(
+      /\[1\] no service storefront\/nope in the scenario \(did you mean storefront\/web/,
+    );
+  });
+
+  it("should put every table, the side-by-side section's too, in a box of its own that scrolls", () => {
+    const comparison = renderComparisonSection(compareDays(result, result), BASELINE_MODEL);
+    const html = renderReport(result, { extraSections: [comparison] });
+    const tables = html.match(/<table/g) ?? [];
+    expect(tables.length).toBeGreaterThanOrEqual(4);
+    expect(html.match(/<div class="table-box"><table>/g)).toHaveLength(tables.length);
+    expect(html).toMatch(/\.table-box \{[^}]*overflow: auto;/);
+    expect(boxTables('<p>a</p><table><tr><td>1</td></tr></table><table class="x"></table>')).toBe(
+      '<p>a</p><div class="table-box"><table><tr><td>1</td></tr></table></div>' +
+        '<div class="table-box"><table class="x"></table></div>',
+    );
+  });
+});
+
+/** Each text of an SVG chart: its content, font size and vertical centre (ECharts draws them centred). */
+function svgTexts(svg: string): { text: string; size: number; centre: number }[] {
+  return [...svg.matchAll(/<text ([^>]*)>([^<]*)<\/text>/g)].map((match) => {
+    const attributes = match[1] ?? '';
+    const size = Number(/font-size:([\d.]+)px/.exec(attributes)?.[1]);
+    const translate = Number(/translate\([-\d.]+ ([-\d.]+)\)/.exec(attributes)?.[1] ?? 0);
+    const y = Number(/\sy="([-\d.]+)"/.exec(attributes)?.[1] ?? 0);
+    expect(attributes).toContain('dominant-baseline="central"');
+    return { text: match[2] ?? '', size, centre: translate + y };
+  });
+}
+
+describe('chart layout', () => {
+  /** A browser's line box is about 1.2 em, whatever width its font gives the text. */
+  const half = (size: number) => 0.6 * size;
+
+  it('should keep the title in a band above the axis names, so no font can run one into the other', () => {
+    const title = 'monitoring/prometheus config-reloader: memory usage vs request';
+    const hours = [0, 1, 2];
+    const chart = {
+      ...serviceChart(title, hours, series()),
+      axisNames: ['MiB', 'OOM kills'] as [string, string],
+    };
+    const svg = renderTimeChart(chart, { width: 560, height: 260 }, { startLocalHour: 6, durationHours: 2 });
+    const texts = svgTexts(svg);
+    const heading = texts.find((t) => t.text === title);
+    const names = texts.filter((t) => t.text === 'MiB' || t.text === 'OOM kills');
+    expect(heading?.size).toBe(CHART_LAYOUT.titleFontSize);
+    expect(names).toHaveLength(2);
+    for (const name of names) {
+      expect((heading?.centre ?? 0) + half(heading?.size ?? 0) + 4).toBeLessThanOrEqual(
+        name.centre - half(name.size),
+      );
+    }
+    // Every other text (ticks, legend) is below the title too.
+    for (const text of texts.filter((t) => t !== heading)) {
+      expect(text.centre - half(text.size)).toBeGreaterThan(
+        (heading?.centre ?? 0) + half(heading?.size ?? 0),
+      );
+    }
+  });
+
+  it('should shrink a title too long for the chart in a wide font, down to a floor', () => {
+    expect(titleFontSize('Nodes', 560)).toBe(12);
+    expect(titleFontSize('monitoring/prometheus config-reloader: memory usage vs request', 560)).toBe(12);
+    const long = 'storefront-experiments/recommendations-engine-v2.1'; // 50 characters
+    expect(long).toHaveLength(50);
+    expect(titleFontSize(long, 400)).toBe(10);
+    expect(titleFontSize(long, 400) * long.length * 0.7).toBeLessThanOrEqual(400 - 16);
+    expect(titleFontSize('x'.repeat(500), 400)).toBe(CHART_LAYOUT.minTitleFontSize);
+  });
+});
+
+function series() {
+  return {
+    rps: [1, 2, 3],
+    specReplicas: [1, 1, 2],
+    readyPods: [1, 1, 2],
+    notReadyPods: [0, 0, 0],
+    cpuUsageMillis: [0, 0, 0],
+    cpuRequestMillis: [0, 0, 0],
+  };
+}

@@ -458,6 +458,45 @@ describe('scenario files', () => {
     });
   });
 
+  describe('report', () => {
+    const three = () => [service('web'), service('cart'), service('search', { namespace: 'catalog' })];
+
+    it("given report.services, should keep the list, in its order, as the scenario's reportServices", () => {
+      const scenario = scenarioOf(
+        minimal({ services: three(), report: { services: ['catalog/search', 'shop/web'] } }),
+      );
+      expect(scenario.reportServices).toEqual(['catalog/search', 'shop/web']);
+      expect(scenarioOf(minimal()).reportServices).toBeUndefined();
+    });
+
+    it('given a service the file does not have, or one listed twice, should name its place in the list', () => {
+      expect(
+        problemsOf(
+          minimal({ services: three(), report: { services: ['shop/web', 'shop/search', 'shop/web'] } }),
+        ),
+      ).toEqual([
+        'report.services[1]: no service shop/search in the scenario (it has shop/web, shop/cart, catalog/search)',
+        'report.services[2]: shop/web is listed twice (first at [0])',
+      ]);
+    });
+
+    it('given a key that is not namespace/name, an empty list or another field, should refuse the shape', () => {
+      expect(problemsOf(minimal({ report: { services: ['web'] } }))).toEqual([
+        'report.services[0]: a service as namespace/name, e.g. shop/web',
+      ]);
+      expect(problemsOf(minimal({ report: { services: [] } }))).toHaveLength(1);
+      expect(problemsOf(minimal({ report: { charts: 3 } }))[0]).toMatch(/^report: .*charts/);
+    });
+
+    it('should describe report.services in the JSON Schema', () => {
+      const schema = scenarioFileJsonSchema() as {
+        properties: { report: { properties: { services: { type: string; description: string } } } };
+      };
+      expect(schema.properties.report.properties.services).toMatchObject({ type: 'array' });
+      expect(schema.properties.report.properties.services.description).toMatch(/namespace\/name/);
+    });
+  });
+
   describe('validation errors', () => {
     it('given a mistake deep in the fourth service, should name its path and the rule', () => {
       const bad = service('d', {
