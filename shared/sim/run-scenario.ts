@@ -1,8 +1,8 @@
 /**
  * A scenario run as `tideplane simulate` runs it: the HPA loop, plus the node-pool, control-plane, VPA and
  * quota loops when the scenario has them, state in DynamoDB on dynalite (one local table per run), and,
- * on request, the same scenario again as the baseline (baseline.ts) with the two runs' figures side by
- * side. The CLI and the browser test both call this, so what they show is one wiring.
+ * on request, the same scenario again as the baseline (baseline.ts), on a worker thread at the same time,
+ * with the two runs' figures side by side. The CLI and the browser test both call this, so what they show is one wiring.
  */
 import { startLocalDynamo } from '../adapters/dynamodb/local';
 import { DynamoDbStateStore } from '../adapters/dynamodb/state-store';
@@ -12,8 +12,10 @@ import { type ComparedFigure, compareDays } from './day-figures';
 import { runSimulation, type SimController, type SimProgress } from './driver';
 import { loopControllers } from './faults-lambda-crash';
 import { renderReport } from './report';
+import { reportServiceProblems } from './report-selection';
 import type { SimulationResult } from './result';
 import type { Scenario } from './scenario';
+import { runScenarioInWorker } from './scenario-worker';
 import { createSimWorld } from './world';
 
 export interface ScenarioRun {
@@ -22,6 +24,8 @@ export interface ScenarioRun {
   controllers: string[];
   /** DynamoDB calls of the run. */
   dynamo: { reads: number; writes: number; conditionalFailures: number };
+  /** The services the scenario asks the report to chart (absent: the report picks). */
+  reportServices?: readonly string[];
 }
 
 export interface RunScenarioOptions {
@@ -39,6 +43,17 @@ export async function runScenario(
   scenario: Scenario,
   options: RunScenarioOptions = {},
 ): Promise<ScenarioRun> {
+  const chartProblems = reportServiceProblems(
+    scenario.reportServices ?? [],
+    scenario.services.map((service) => `${service.namespace}/${service.name}`),
+  );
+  if (chartProblems.length > 0) {
+    // Before the run, not after minutes of it when the report is drawn.
+    throw new RangeError(
+      `scenario ${scenario.name}: reportServices: ` +
+        chartProblems.map((p) => `[${p.index}] ${p.message}`).join('; '),
+    );
+  }
   const world = createSimWorld(scenario);
   const dynamo = await startLocalDynamo();
   try {
@@ -55,7 +70,12 @@ export async function runScenario(
       ...(options.durationMs !== undefined ? { durationMs: options.durationMs } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
-    return { result, controllers: controllers.map((c) => c.name), dynamo: { ...state.stats } };
+    return {
+      result,
+      controllers: controllers.map((c) => c.name),
+      dynamo: { ...state.stats },
+      ...(scenario.reportServices ? { reportServices: scenario.reportServices } : {}),
+    };
   } finally {
     await dynamo.stop();
   }
@@ -68,7 +88,8 @@ export interface SideBySideRun {
 }
 
 /**
- * The scenario with tideplane's policies and as the baseline, on the same trace and seed.
+ * The scenario with tideplane's policies and as the baseline, on the same trace and seed, both at once
+ * (the baseline on a worker thread).
  *
  * @example const { figures } = await runSideBySide(scenario); console.log(comparisonLines(figures).join('\n'));
  */
@@ -76,11 +97,13 @@ export async function runSideBySide(
   scenario: Scenario,
   options: RunScenarioOptions & { onBaselineProgress?: (progress: SimProgress) => void } = {},
 ): Promise<SideBySideRun> {
-  const tideplane = await runScenario(scenario, options);
-  const baseline = await runScenario(baselineScenario(scenario), {
-    ...(options.durationMs !== undefined ? { durationMs: options.durationMs } : {}),
-    ...(options.onBaselineProgress ? { onProgress: options.onBaselineProgress } : {}),
-  });
+  const [tideplane, baseline] = await Promise.all([
+    runScenario(scenario, options),
+    runScenarioInWorker(baselineScenario(scenario), {
+      ...(options.durationMs !== undefined ? { durationMs: options.durationMs } : {}),
+      ...(options.onBaselineProgress ? { onProgress: options.onBaselineProgress } : {}),
+    }),
+  ]);
   return { tideplane, baseline, figures: compareDays(tideplane.result, baseline.result) };
 }
 
@@ -93,6 +116,7 @@ export function scenarioReport(run: ScenarioRun | SideBySideRun): string {
   const main = 'figures' in run ? run.tideplane : run;
   return renderReport(main.result, {
     subtitle: `controllers: tideplane ${main.controllers.join(' and ')} loops`,
+    ...(main.reportServices ? { services: main.reportServices } : {}),
     ...('figures' in run ? { extraSections: [renderComparisonSection(run.figures, BASELINE_MODEL)] } : {}),
   });
 }

@@ -1,9 +1,9 @@
 /**
  * A scenario run as `tideplane simulate` runs it (shared/sim/run-scenario.ts, the CLI's own wiring) and
- * its report as the command writes it.
+ * its report as the command writes it, with the baseline's side-by-side section on request.
  */
 import type { SimulationResult } from '../../../shared/sim/result';
-import { runScenario, scenarioReport } from '../../../shared/sim/run-scenario';
+import { runScenario, runSideBySide, scenarioReport } from '../../../shared/sim/run-scenario';
 import type { Scenario } from '../../../shared/sim/scenario';
 
 export interface SimulatedReport {
@@ -14,8 +14,25 @@ export interface SimulatedReport {
   controllers: string[];
 }
 
-/** Runs `scenario` for `hours` (default: the scenario's whole duration) and renders its report. */
-export async function simulateReport(scenario: Scenario, hours?: number): Promise<SimulatedReport> {
-  const run = await runScenario(scenario, hours ? { durationMs: hours * 3_600_000 } : {});
-  return { result: run.result, html: scenarioReport(run), controllers: run.controllers };
+/**
+ * Runs `scenario` for `hours` (default: the scenario's whole duration) and renders its report; with
+ * `baseline`, runs the baseline beside it and adds the side-by-side section, as `tideplane simulate`
+ * without `--no-baseline` does.
+ */
+export async function simulateReport(
+  scenario: Scenario,
+  hours?: number,
+  options: { baseline?: boolean } = {},
+): Promise<SimulatedReport> {
+  const duration = hours ? { durationMs: hours * 3_600_000 } : {};
+  if (!options.baseline) {
+    const run = await runScenario(scenario, duration);
+    return { result: run.result, html: scenarioReport(run), controllers: run.controllers };
+  }
+  const sideBySide = await runSideBySide(scenario, duration);
+  return {
+    result: sideBySide.tideplane.result,
+    html: scenarioReport(sideBySide),
+    controllers: sideBySide.tideplane.controllers,
+  };
 }
