@@ -19,7 +19,7 @@ interface SimulateOptions {
   baseline: boolean;
 }
 
-const DEFAULT_SCENARIO = 'default-day';
+const DEFAULT_SCENARIO = 'full-day';
 
 /**
  * `tideplane simulate [scenario]`: what `npm start` runs. The scenario is a file (`.yaml`, `.yml`,
@@ -118,16 +118,20 @@ async function simulate(
 ): Promise<void> {
   console.log(
     `tideplane simulate: ${scenario.name} — ${scenario.services.length} services, state in local DynamoDB` +
-      (options.baseline ? ', then the same day with upstream defaults (the baseline)' : ''),
+      (options.baseline ? ', and the same day with upstream defaults (the baseline) beside it' : ''),
   );
   const durationMs = options.hours ? { durationMs: options.hours * 3_600_000 } : {};
+  const [ours, theirs] = progressPrinters(
+    scenario.utcOffsetMinutes,
+    options.baseline ? ['tideplane', 'baseline'] : ['tideplane'],
+  );
   const run = options.baseline
     ? await runSideBySide(scenario, {
         ...durationMs,
-        onProgress: progressPrinter(scenario.utcOffsetMinutes, 'tideplane'),
-        onBaselineProgress: progressPrinter(scenario.utcOffsetMinutes, 'baseline'),
+        ...(ours ? { onProgress: ours } : {}),
+        ...(theirs ? { onBaselineProgress: theirs } : {}),
       })
-    : await runScenario(scenario, { ...durationMs, onProgress: progressPrinter(scenario.utcOffsetMinutes) });
+    : await runScenario(scenario, { ...durationMs, ...(ours ? { onProgress: ours } : {}) });
   const main = 'figures' in run ? run.tideplane : run;
   const result = main.result;
   console.log(renderSummary(result));
@@ -149,18 +153,38 @@ async function simulate(
   console.log(`report: ${options.report}`);
 }
 
-/** A line per simulated hour (the scenario's local time): a progress bar on a terminal, plain lines in CI logs. */
-function progressPrinter(utcOffsetMinutes: number, label = ''): (progress: SimProgress) => void {
+/**
+ * Progress of the runs that go at the same time (tideplane and the baseline): one line redrawn with a bar
+ * per run on a terminal, a plain line per quarter of the day and run in CI logs.
+ */
+function progressPrinters(
+  utcOffsetMinutes: number,
+  labels: readonly string[],
+): ((progress: SimProgress) => void)[] {
   const tty = process.stdout.isTTY === true;
-  const prefix = label ? `${label} ` : '';
-  return (progress) => {
-    const percent = Math.round(progress.fraction * 100);
-    const clock = new Date(progress.now + utcOffsetMinutes * 60_000).toISOString().slice(11, 16);
-    if (tty) {
-      const bar = '#'.repeat(Math.round(progress.fraction * 30)).padEnd(30, '.');
-      process.stdout.write(`\r  ${prefix}[${bar}] ${percent}% ${clock}${progress.fraction >= 1 ? '\n' : ''}`);
-    } else if (percent % 25 === 0) {
-      console.log(`  ${prefix}${percent}% (simulated ${clock})`);
-    }
-  };
+  const latest = new Map<string, SimProgress>();
+  const clock = (progress: SimProgress) =>
+    new Date(progress.now + utcOffsetMinutes * 60_000).toISOString().slice(11, 16);
+  const named = (label: string) => (labels.length > 1 ? `${label} ` : '');
+  return labels.map((label) => {
+    let lastQuarter = -1;
+    return (progress) => {
+      if (tty) {
+        latest.set(label, progress);
+        const bars = labels.map((l) => {
+          const p = latest.get(l);
+          const fraction = p?.fraction ?? 0;
+          const bar = '#'.repeat(Math.round(fraction * 20)).padEnd(20, '.');
+          return `${named(l)}[${bar}] ${String(Math.round(fraction * 100)).padStart(3)}% ${p ? clock(p) : '--:--'}`;
+        });
+        const done = labels.every((l) => (latest.get(l)?.fraction ?? 0) >= 1);
+        process.stdout.write(`\r  ${bars.join('   ')}${done ? '\n' : ''}`);
+        return;
+      }
+      const quarter = Math.floor(progress.fraction * 4);
+      if (quarter === lastQuarter || quarter === 0) return;
+      lastQuarter = quarter;
+      console.log(`  ${named(label)}${quarter * 25}% (simulated ${clock(progress)})`);
+    };
+  });
 }

@@ -65,6 +65,8 @@ const EUROPEAN_DAY_KNOTS = [
   0.42, 0.3, 0.22, 0.17, 0.15, 0.17, 0.25, 0.42, 0.58, 0.66, 0.7, 0.74, 0.8, 0.8, 0.76, 0.71, 0.7, 0.74, 0.84,
   0.96, 1, 0.97, 0.8, 0.6,
 ];
+/** The `european-day` trough as a share of the peak when a trace does not say. */
+export const DEFAULT_NIGHT_FRACTION = 0.15;
 const EUROPEAN_DAY_TROUGH = Math.min(...EUROPEAN_DAY_KNOTS);
 
 /** Monotone (Fritsch–Butland) slopes of the periodic knots, so the curve never overshoots its knots. */
@@ -144,7 +146,7 @@ export function createTrace(spec: TraceSpec, context: TraceContext): LoadTrace {
       };
     }
     case 'european-day': {
-      const night = spec.nightFraction ?? 0.15;
+      const night = spec.nightFraction ?? DEFAULT_NIGHT_FRACTION;
       const phase = spec.phaseHours ?? 0;
       const noise = spec.noise ?? 0.05;
       const seed = (context.seed ^ (spec.seed ?? hashString(context.name ?? ''))) >>> 0;

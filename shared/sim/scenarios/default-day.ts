@@ -41,7 +41,7 @@ import type { DaemonSetSpec } from '../daemon-set';
 import { nodeResources } from '../instance-types';
 import type { Scenario, ScenarioContainer, ScenarioService } from '../scenario';
 import { ALB_NAMESPACE, albLoadBalancerName, albTargetGroupName } from '../sim-cloudwatch';
-import { createTrace, type TraceBurst, type TraceSpec } from '../traces';
+import { createTrace, DEFAULT_NIGHT_FRACTION, type TraceBurst, type TraceSpec } from '../traces';
 
 /** Tuesday 3 June 2025, 00:00 CEST. */
 const DEFAULT_START = Date.UTC(2025, 5, 2, 22, 0, 0);
@@ -784,9 +784,14 @@ const ROWS: Row[] = [
 /**
  * Row `row` as the shop's `copy`-th tenant (2, 3, ...): its own namespace, queue and load-balancer target
  * group, and its own trace (the trace is seeded by the service's key), so copies are alike but not in
- * lockstep. Tenants keep half the original's minimum replicas: the shop's minima were set for its own
- * night, and a cluster of many tenants shrinks further at night than one shop does.
+ * lockstep. Tenants keep half the original's minimum replicas and a quarter of its night traffic, and run
+ * the shop's batch work (its rows shifted by hours) in their business hours, not ahead of them: the shop's
+ * minima, night and batch hours were set for one consumer shop, and a cluster of many tenants (business
+ * customers, one country each) shrinks further at night than one shop does.
  */
+/** A tenant's night traffic, as a share of the shop's own night (see `copyRow`). */
+const TENANT_NIGHT_SHARE = 1 / 4;
+
 function copyRow(row: Row, copy: number): Row {
   if (copy === 1) return row;
   const ns = `${row.ns}-${copy}`;
@@ -817,6 +822,8 @@ function copyRow(row: Row, copy: number): Row {
     ...row,
     ns,
     min: Math.max(1, Math.floor(row.min / 2)),
+    nightFraction: (row.nightFraction ?? DEFAULT_NIGHT_FRACTION) * TENANT_NIGHT_SHARE,
+    ...(row.phaseHours !== undefined && Math.abs(row.phaseHours) > 1 ? { phaseHours: 0 } : {}),
     ...(queue ? { queue } : {}),
     ...(metrics ? { metrics } : {}),
     ...(annotations ? { annotations } : {}),
