@@ -27,8 +27,8 @@ const HOUR_MS = 3_600_000;
  * - `scaleDownUtilizationThreshold` 0.65: this platform team lets tideplane empty nodes below 65 %
  *   utilization (cluster-autoscaler's default, 0.5, is the baseline's), so the night gets down to ~50;
  * - `controlPlaneType` m6i.large with `extraApiRequestsPerSecond` 450 at the peak (deploys, CI, dashboards
- *   and operators beyond what nodes and pods cause): the evening takes three m6i.large past the load
- *   alarm's 70 % CPU and, without a swap, to ~90 % (API latency of seconds); the night (~35 %) does not;
+ *   and operators beyond what nodes and pods cause): the lunch plateau takes three m6i.large just past the
+ *   load alarm's 70 % CPU and, without a swap, the evening to ~90 % (API latency of seconds);
  * - the spot shortage: m5.xlarge spot in the first zone from 06:30 to 09:00, the morning ramp;
  * - `network`: a /15 pod network of /24 node ranges, 512 nodes of 110 pods. The shop's /16 (default-day.ts)
  *   stops a cluster at 256 nodes, fewer than this evening needs (~280): the platform team sized the
@@ -81,7 +81,7 @@ export function createFullDayScenario(options: FullDayOptions = {}): Scenario {
     name: 'full-day',
     description:
       `${day.description} A Prometheus under a VPA, a control plane of three ${FULL_DAY.controlPlaneType} ` +
-      `that the evening outgrows, ${shortage.instanceType} ${shortage.capacityType} out of capacity in ` +
+      `that the day outgrows (its load alarm fires at the lunch plateau; without a swap the evening takes the API latency to seconds), ${shortage.instanceType} ${shortage.capacityType} out of capacity in ` +
       `${offering.zone} during the morning ramp, and a Standard on-demand quota of ` +
       `${FULL_DAY.standardOnDemandVcpus} vCPUs that the evening peak would exceed.`,
     services: [...day.services, VPA_DAY_PROMETHEUS],
