@@ -64,13 +64,13 @@ export interface RunOptions {
   /** @default scenario.sampleIntervalMs */
   sampleIntervalMs?: number;
   onProgress?: (progress: SimProgress) => void;
-  /** Virtual time between progress reports. @default one hour */
+  /** Virtual time between progress reports (a progress bar on a terminal moves every few seconds). @default 15 minutes */
   progressIntervalMs?: number;
   /** Where controller failures are logged. @default silentLogger */
   log?: Logger;
 }
 
-const DEFAULT_PROGRESS_INTERVAL_MS = 3_600_000;
+const DEFAULT_PROGRESS_INTERVAL_MS = 15 * 60_000;
 
 interface ControllerState {
   controller: SimController;

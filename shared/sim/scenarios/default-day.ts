@@ -781,6 +781,9 @@ const ROWS: Row[] = [
   },
 ];
 
+/** A tenant's night traffic, as a share of the shop's own night (see `copyRow`). */
+const TENANT_NIGHT_SHARE = 1 / 4;
+
 /**
  * Row `row` as the shop's `copy`-th tenant (2, 3, ...): its own namespace, queue and load-balancer target
  * group, and its own trace (the trace is seeded by the service's key), so copies are alike but not in
@@ -789,9 +792,6 @@ const ROWS: Row[] = [
  * minima, night and batch hours were set for one consumer shop, and a cluster of many tenants (business
  * customers, one country each) shrinks further at night than one shop does.
  */
-/** A tenant's night traffic, as a share of the shop's own night (see `copyRow`). */
-const TENANT_NIGHT_SHARE = 1 / 4;
-
 function copyRow(row: Row, copy: number): Row {
   if (copy === 1) return row;
   const ns = `${row.ns}-${copy}`;

@@ -5,7 +5,8 @@
  *   evening peak.
  * - A Prometheus under a VPA (mode Auto, memory limit = request) whose memory follows the cluster.
  * - A kOps-style control plane of three m6i.large that needs a bigger instance at the peak.
- * - A shortage of the spot pool's type in one zone during the morning ramp.
+ * - The default instance type (m5.2xlarge, on-demand) and the spot pool's (m5.xlarge spot) out of capacity
+ *   in one zone during the morning ramp.
  * - An account whose Standard on-demand vCPU quota would block the evening peak.
  * Run side by side with the baseline (baseline.ts), it is the yardstick of the project's policies.
  */
@@ -29,7 +30,9 @@ const HOUR_MS = 3_600_000;
  * - `controlPlaneType` m6i.large with `extraApiRequestsPerSecond` 450 at the peak (deploys, CI, dashboards
  *   and operators beyond what nodes and pods cause): the lunch plateau takes three m6i.large just past the
  *   load alarm's 70 % CPU and, without a swap, the evening to ~90 % (API latency of seconds);
- * - the spot shortage: m5.xlarge spot in the first zone from 06:30 to 09:00, the morning ramp;
+ * - the shortages: in the first zone from 06:30 to 09:00, the morning ramp, m5.2xlarge on-demand (the
+ *   default pool falls back to m6i.2xlarge) and m5.xlarge spot (spot pods opt into spot only: they wait
+ *   for the other zones' spot nodes);
  * - `network`: a /15 pod network of /24 node ranges, 512 nodes of 110 pods. The shop's /16 (default-day.ts)
  *   stops a cluster at 256 nodes, fewer than this evening needs (~280): the platform team sized the
  *   network for the cluster, so the peak measures the policies, not a full address space;
@@ -40,7 +43,11 @@ export const FULL_DAY = {
   copies: 7,
   controlPlaneType: 'm6i.large',
   extraApiRequestsPerSecond: 450,
-  shortage: { instanceType: 'm5.xlarge', capacityType: 'spot', fromHour: 6.5, untilHour: 9 },
+  shortages: [
+    { instanceType: 'm5.2xlarge', capacityType: 'on-demand' },
+    { instanceType: 'm5.xlarge', capacityType: 'spot' },
+  ],
+  shortageHours: { from: 6.5, until: 9 },
   standardOnDemandVcpus: 1_280,
   standardSpotVcpus: 1_024,
   scaleDownUtilizationThreshold: 0.65,
@@ -67,32 +74,35 @@ export function createFullDayScenario(options: FullDayOptions = {}): Scenario {
     ...(options.durationMs !== undefined ? { durationMs: options.durationMs } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   });
-  const shortage = FULL_DAY.shortage;
-  const offering = {
-    kind: 'capacity' as const,
-    instanceType: shortage.instanceType,
-    zone: ZONES[0] as string,
-    capacityType: shortage.capacityType,
-  };
+  const zone = ZONES[0] as string;
   const durationMs = day.durationMs;
   const atMs = (hour: number) => (hour - (options.startHour ?? 0)) * HOUR_MS;
+  const within = (hour: number) => atMs(hour) >= 0 && atMs(hour) <= durationMs;
+  const shortageFaults = (available: boolean, hour: number) =>
+    within(hour)
+      ? FULL_DAY.shortages.map((offering) => ({
+          kind: 'capacity' as const,
+          ...offering,
+          zone,
+          atMs: atMs(hour),
+          available,
+        }))
+      : [];
   return {
     ...day,
     name: 'full-day',
     description:
       `${day.description} A Prometheus under a VPA, a control plane of three ${FULL_DAY.controlPlaneType} ` +
-      `that the day outgrows (its load alarm fires at the lunch plateau; without a swap the evening takes the API latency to seconds), ${shortage.instanceType} ${shortage.capacityType} out of capacity in ` +
-      `${offering.zone} during the morning ramp, and a Standard on-demand quota of ` +
+      `that the day outgrows (its load alarm fires at the lunch plateau; without a swap the evening takes ` +
+      `the API latency to seconds), ` +
+      `${FULL_DAY.shortages.map((o) => `${o.instanceType} ${o.capacityType}`).join(' and ')} out of capacity in ` +
+      `${zone} during the morning ramp, and a Standard on-demand quota of ` +
       `${FULL_DAY.standardOnDemandVcpus} vCPUs that the evening peak would exceed.`,
     services: [...day.services, VPA_DAY_PROMETHEUS],
     faults: [
       ...(day.faults ?? []),
-      ...(atMs(shortage.fromHour) >= 0 && atMs(shortage.fromHour) <= durationMs
-        ? [{ ...offering, atMs: atMs(shortage.fromHour), available: false }]
-        : []),
-      ...(atMs(shortage.untilHour) >= 0 && atMs(shortage.untilHour) <= durationMs
-        ? [{ ...offering, atMs: atMs(shortage.untilHour), available: true }]
-        : []),
+      ...shortageFaults(false, FULL_DAY.shortageHours.from),
+      ...shortageFaults(true, FULL_DAY.shortageHours.until),
     ],
     network: { ...FULL_DAY.network },
     nodePools: {

@@ -29,8 +29,8 @@ describe('simulator: a scenario run on a worker thread', () => {
     expect(there.result.series.services).toEqual(here.result.series.services);
     expect(there.dynamo).toEqual(here.dynamo);
     expect(there.controllers).toEqual(here.controllers);
-    // Progress comes every virtual hour.
-    expect(progress.map((p) => p.now - p.start)).toEqual([HOUR_MS]);
+    // Progress comes every 15 virtual minutes.
+    expect(progress.map((p) => (p.now - p.start) / 60_000)).toEqual([15, 30, 45, 60, 75, 90]);
   }, 300_000);
 
   it('should reject with the scenario and the worker’s error when the run fails', async () => {

@@ -79,8 +79,10 @@ describe('full-day scenario', () => {
     expect(scenario.services.some((s) => s.namespace === 'monitoring' && s.name === 'prometheus')).toBe(true);
     expect(scenario.controlPlane?.ec2?.instanceType).toBe(FULL_DAY.controlPlaneType);
     expect(scenario.faults?.map((f) => [f.kind, f.atMs / 3_600_000])).toEqual([
-      ['capacity', FULL_DAY.shortage.fromHour],
-      ['capacity', FULL_DAY.shortage.untilHour],
+      ['capacity', FULL_DAY.shortageHours.from],
+      ['capacity', FULL_DAY.shortageHours.from],
+      ['capacity', FULL_DAY.shortageHours.until],
+      ['capacity', FULL_DAY.shortageHours.until],
     ]);
     expect(Object.values(scenario.quotas?.account.applied ?? {})).toContain(FULL_DAY.standardOnDemandVcpus);
     expect(scenario.nodePools).toBeDefined();
@@ -127,6 +129,11 @@ describe('full-day scenario', () => {
     const evening = createFullDayScenario({ startHour: 19, durationMs: 2 * 3_600_000 });
     expect(evening.faults).toEqual([]);
     const morning = createFullDayScenario({ startHour: 6, durationMs: 4 * 3_600_000 });
-    expect(morning.faults?.map((f) => f.atMs / 3_600_000)).toEqual([0.5, 3]);
+    expect(morning.faults?.map((f) => f.atMs / 3_600_000)).toEqual([0.5, 0.5, 3, 3]);
+    // The default pool's type runs out on-demand (it has a fallback pool), the spot pool's as spot.
+    expect(morning.faults?.slice(0, 2)).toMatchObject([
+      { instanceType: 'm5.2xlarge', capacityType: 'on-demand', zone: 'eu-central-1a', available: false },
+      { instanceType: 'm5.xlarge', capacityType: 'spot', zone: 'eu-central-1a', available: false },
+    ]);
   });
 });
