@@ -89,7 +89,7 @@ describe('tideplane simulate <scenario file>', () => {
     // What `npm start` runs when given no scenario: the full day, every loop on one big cluster.
     const byDefault = tideplane('simulate', '--check');
     expect(byDefault.status).toBe(0);
-    expect(byDefault.stdout).toBe('full-day: valid — 246 services, 12 node groups, 2 fault(s), 24 h\n');
+    expect(byDefault.stdout).toBe('full-day: valid — 246 services, 12 node groups, 4 fault(s), 24 h\n');
   });
 
   it('given an unknown name, or two different scenarios, should say so', () => {
