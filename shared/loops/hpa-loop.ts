@@ -117,6 +117,13 @@ interface Snapshot {
   plans: AutoscalerPlan[];
 }
 
+/**
+ * The state items only this loop writes (under its lease): the autoscalers' histories and the tick
+ * marker. An invocation may keep them between its ticks (runtime/owned-items-cache.ts).
+ */
+export const HPA_STATE_PREFIX = 'hpa#';
+export const HPA_OWNED_PREFIXES: readonly string[] = [HPA_STATE_PREFIX];
+
 /** The state item of one autoscaler: its recommendation history and scale events. */
 export function hpaStateKey(kind: AutoscalerKind, namespace: string, name: string): string {
   return `hpa#${kind === 'HorizontalPodAutoscaler' ? 'hpa' : 'tpa'}#${namespace}/${name}`;
@@ -175,7 +182,7 @@ async function readSnapshot(deps: HpaLoopDeps, options: HpaTickOptions): Promise
   const [lists, pods, stored] = await Promise.all([
     Promise.all(kinds.map((kind) => listAutoscalers(kubernetes, kind))),
     kubernetes.listPods(),
-    deps.state.query(deps.cluster, 'hpa#'),
+    deps.state.query(deps.cluster, HPA_STATE_PREFIX),
   ]);
   const autoscalers = lists
     .flat()

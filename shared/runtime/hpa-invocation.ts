@@ -1,7 +1,7 @@
 import { type HpaEvent, hpaEventSchema } from '../config/hpa-event';
 import type { ResolvedCluster } from '../config/load';
 import { formatPath } from '../config/load';
-import { type HpaTickSummary, runHpaTick } from '../loops/hpa-loop';
+import { HPA_OWNED_PREFIXES, type HpaTickSummary, runHpaTick } from '../loops/hpa-loop';
 import type { Clock } from '../ports/clock';
 import type { KubernetesPort } from '../ports/kubernetes';
 import type { Logger } from '../ports/logger';
@@ -9,6 +9,7 @@ import type { MetricSource } from '../ports/metric-source';
 import type { StateStore } from '../ports/state-store';
 import { renderTickSummary } from './hpa-summary';
 import { type InvocationResult, runUnderLease } from './invocation';
+import { OwnedItemsCache } from './owned-items-cache';
 
 export interface HpaInvocationDeps {
   config: ResolvedCluster;
@@ -73,6 +74,8 @@ export async function runHpaInvocation(
   const only = request.autoscaler;
   // Connecting reads a secret or mints a token: only worth it once the lease says this run will tick.
   let connection: ReturnType<HpaInvocationDeps['connect']> | undefined;
+  // The invocation's ticks read the autoscalers' history once, then keep it up to date themselves.
+  const state = new OwnedItemsCache(deps.state, deps.clock, HPA_OWNED_PREFIXES);
   const result = await runUnderLease({
     cluster: cluster.name,
     loop: 'hpa',
@@ -83,7 +86,8 @@ export async function runHpaInvocation(
     intervalMs: hpa.intervalSeconds * 1000,
     remainingMs: deps.remainingMs,
     maxTicks: request.ticks ?? (dryRun && request.dryRun ? 1 : undefined),
-    tick: async () => {
+    tick: async (_index, leaseUnbroken) => {
+      if (!leaseUnbroken) state.forgetAll();
       connection ??= deps.connect();
       const { kubernetes, metrics } = await connection;
       return runHpaTick(
@@ -91,7 +95,7 @@ export async function runHpaInvocation(
           cluster: cluster.name,
           kubernetes,
           metrics,
-          state: deps.state,
+          state,
           clock: deps.clock,
           log: deps.log,
           settings: hpa,

@@ -28,7 +28,11 @@ export interface InvocationOptions<T> {
   remainingMs: () => number;
   /** Upper bound on ticks (a console test event asks for one). */
   maxTicks?: number;
-  tick: (index: number) => Promise<T>;
+  /**
+   * One tick. `leaseUnbroken` is false when the lease was lost and taken again since the previous tick
+   * (another invocation may have written in between): what the invocation remembers of the store is stale.
+   */
+  tick: (index: number, leaseUnbroken: boolean) => Promise<T>;
 }
 
 export type InvocationResult<T> = { status: 'ran'; ticks: T[] } | { status: 'lease-held'; ticks: [] };
@@ -50,15 +54,19 @@ export async function runUnderLease<T>(options: InvocationOptions<T>): Promise<I
     return { status: 'lease-held', ticks: [] };
   }
   const ticks: T[] = [];
+  let leaseUnbroken = true;
   try {
     for (let index = 0; index < maxTicks; index++) {
       const started = clock.now();
-      ticks.push(await options.tick(index));
+      ticks.push(await options.tick(index, leaseUnbroken));
       if (index + 1 >= maxTicks) break;
       const wait = intervalMs - (clock.now() - started);
       if (options.remainingMs() - Math.max(0, wait) < INVOCATION_SAFETY_MARGIN_MS + intervalMs) break;
       await clock.sleep(wait);
+      const previousVersion: number = lease.version;
       lease = await state.acquireLease(cluster, loop, owner, leaseTtl());
+      // The version counts every acquisition: anything but the next one means another owner came between.
+      leaseUnbroken = lease !== undefined && lease.version === previousVersion + 1;
       if (!lease) {
         log.warn('lease lost to another invocation; stopping', { cluster, loop });
         break;

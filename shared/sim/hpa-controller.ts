@@ -2,14 +2,18 @@ import { CloudWatchCollector } from '../adapters/metrics/cloudwatch';
 import { MetricRouter } from '../adapters/metrics/router';
 import { SqsQueueLengthCollector } from '../adapters/metrics/sqs-queue-length';
 import { type HpaSettings, hpaSettingsSchema } from '../config/hpa-settings';
-import { runHpaTick } from '../loops/hpa-loop';
+import { HPA_OWNED_PREFIXES, runHpaTick } from '../loops/hpa-loop';
 import type { Logger } from '../ports/logger';
 import type { MetricSource } from '../ports/metric-source';
 import type { StateStore } from '../ports/state-store';
+import { OwnedItemsCache } from '../runtime/owned-items-cache';
 import type { SimController } from './driver';
 import type { SimWorld } from './world';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** The loop's schedule (EventBridge Scheduler's `rate(1 minute)`): one invocation a minute. */
+const SCHEDULE_RATE_MS = 60_000;
 
 export interface HpaControllerOptions {
   state?: StateStore;
@@ -56,19 +60,31 @@ export function hpaController(world: SimWorld, options: HpaControllerOptions = {
   const state = options.state ?? world.state;
   const log = options.log ?? silent;
   const metrics = options.metrics ?? simMetricRouter(world, log);
+  // As in Lambda, an invocation a minute keeps the autoscalers' history between its ticks; a tick that
+  // fails (a simulated crash included) ends its invocation.
+  let invocation: { index: number; state: OwnedItemsCache } | undefined;
   return {
     name: 'hpa',
     intervalMs: settings.intervalSeconds * 1000,
-    tick: () =>
-      runHpaTick({
-        cluster: world.scenario.clusterName,
-        kubernetes: world.cluster,
-        metrics,
-        state,
-        clock: world.clock,
-        log,
-        settings,
-        dryRun: options.dryRun ?? false,
-      }),
+    tick: async (now) => {
+      const index = Math.floor((now - world.scenario.start) / SCHEDULE_RATE_MS);
+      if (invocation?.index !== index)
+        invocation = { index, state: new OwnedItemsCache(state, world.clock, HPA_OWNED_PREFIXES) };
+      try {
+        return await runHpaTick({
+          cluster: world.scenario.clusterName,
+          kubernetes: world.cluster,
+          metrics,
+          state: invocation.state,
+          clock: world.clock,
+          log,
+          settings,
+          dryRun: options.dryRun ?? false,
+        });
+      } catch (error) {
+        invocation = undefined;
+        throw error;
+      }
+    },
   };
 }

@@ -99,6 +99,30 @@ describe('runUnderLease', () => {
     expect(holder?.data).toMatchObject({ owner: 'newcomer' });
   });
 
+  it('given the lease lapsed and another invocation held it between two ticks, should tell the next tick', async () => {
+    const unbroken: boolean[] = [];
+    await runUnderLease({
+      cluster,
+      loop: 'hpa',
+      owner: 'slow',
+      state,
+      clock,
+      log: silentLogger,
+      intervalMs: 15_000,
+      remainingMs: () => 10 * 60_000,
+      maxTicks: 4,
+      tick: async (index, leaseUnbroken) => {
+        unbroken.push(leaseUnbroken);
+        if (index !== 1) return;
+        // A slow tick: the lease lapses, a newcomer takes it, ticks and lets it go before this one renews.
+        clock.advance(60_000);
+        const newcomer = await state.acquireLease(cluster, 'hpa', 'newcomer', 45_000);
+        if (newcomer) await state.releaseLease(newcomer);
+      },
+    });
+    expect(unbroken).toEqual([true, true, false, true]);
+  });
+
   it('given maxTicks, should stop after that many', async () => {
     const result = await runUnderLease({
       cluster,
