@@ -39,7 +39,8 @@ export class OwnedItemsCache implements StateStore {
   }
 
   async query(cluster: string, skPrefix?: string): Promise<StoredItem[]> {
-    if (skPrefix === undefined || !this.prefixes.includes(skPrefix)) return this.store.query(cluster, skPrefix);
+    if (skPrefix === undefined || !this.prefixes.includes(skPrefix))
+      return this.store.query(cluster, skPrefix);
     const key = cacheKey(cluster, skPrefix);
     let entry = this.cached.get(key);
     if (!entry) {

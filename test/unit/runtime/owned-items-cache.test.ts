@@ -95,7 +95,9 @@ describe('OwnedItemsCache', () => {
     const data = { samples: [1, 2] };
     await cache.put('c1', 'hpa#web', data, { expectedVersion: 0 });
     const [item] = await cache.query('c1', 'hpa#');
-    expect(() => (item?.data as { samples: number[] }).samples.push(3)).toThrow(TypeError);
+    const samples = (item?.data as { samples: number[] } | undefined)?.samples;
+    expect(samples).toEqual([1, 2]);
+    expect(() => samples?.push(3)).toThrow(TypeError);
   });
 
   it('given an empty owned prefix, should refuse it (it would own every item, leases included)', () => {
