@@ -139,10 +139,12 @@ async function simulate(
     console.log('faults:');
     for (const line of faultSummaryLines(result.faults, scenario.utcOffsetMinutes)) console.log(`  ${line}`);
   }
-  console.log(
-    `DynamoDB: ${main.dynamo.reads} reads, ${main.dynamo.writes} writes ` +
-      `(${main.dynamo.conditionalFailures} conditional failures)`,
-  );
+  if (main.dynamo) {
+    console.log(
+      `DynamoDB: ${main.dynamo.reads} reads, ${main.dynamo.writes} writes ` +
+        `(${main.dynamo.conditionalFailures} conditional failures)`,
+    );
+  }
   if ('figures' in run) {
     console.log(
       `tideplane vs upstream defaults (baseline: ${(run.baseline.result.wallTimeMs / 1000).toFixed(1)} s):`,

@@ -82,6 +82,16 @@ export const BASELINE_MODEL: readonly BaselineAssumption[] = [
     source: 'no upstream component resizes self-managed control planes',
   },
   {
+    component: 'controller state',
+    models:
+      "kept in the controllers' memory (the simulator's in-memory state store), not in DynamoDB: the " +
+      "baseline's state requests are not AWS calls and are not counted; a lambda-crash fault does not " +
+      'clear it',
+    source:
+      "kube-controller-manager's HPA controller keeps its recommendations in process (pkg/controller/podautoscaler), " +
+      'cluster-autoscaler its cluster state registry',
+  },
+  {
     component: 'AWS quotas',
     models: 'raised by hand, never during the day (the quota loop decides in dry run and files nothing)',
     source: 'the manual process the quota job replaces',

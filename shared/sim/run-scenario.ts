@@ -6,6 +6,7 @@
  */
 import { startLocalDynamo } from '../adapters/dynamodb/local';
 import { DynamoDbStateStore } from '../adapters/dynamodb/state-store';
+import type { StateStore } from '../ports/state-store';
 import { BASELINE_MODEL, baselineScenario } from './baseline';
 import { renderComparisonSection } from './comparison-report';
 import { type ComparedFigure, compareDays } from './day-figures';
@@ -16,14 +17,14 @@ import { reportServiceProblems } from './report-selection';
 import type { SimulationResult } from './result';
 import type { Scenario } from './scenario';
 import { runScenarioInWorker } from './scenario-worker';
-import { createSimWorld } from './world';
+import { createSimWorld, type SimWorld } from './world';
 
 export interface ScenarioRun {
   result: SimulationResult;
   /** The loops that ran, in order. */
   controllers: string[];
-  /** DynamoDB calls of the run. */
-  dynamo: { reads: number; writes: number; conditionalFailures: number };
+  /** DynamoDB calls of the run (absent when its state was kept in memory). */
+  dynamo?: { reads: number; writes: number; conditionalFailures: number };
   /** The services the scenario asks the report to chart (absent: the report picks). */
   reportServices?: readonly string[];
 }
@@ -32,6 +33,11 @@ export interface RunScenarioOptions {
   /** Simulate only this long. @default the scenario's duration */
   durationMs?: number;
   onProgress?: (progress: SimProgress) => void;
+  /**
+   * Where the loops keep their state: DynamoDB on dynalite, as tideplane does in Lambda, or the process's
+   * memory, as upstream's controllers do (the baseline). @default 'dynamodb'
+   */
+  state?: 'dynamodb' | 'memory';
 }
 
 /**
@@ -55,6 +61,14 @@ export async function runScenario(
     );
   }
   const world = createSimWorld(scenario);
+  if (options.state === 'memory') {
+    const { result, controllers } = await simulate(world, world.state, options);
+    return {
+      result,
+      controllers,
+      ...(scenario.reportServices ? { reportServices: scenario.reportServices } : {}),
+    };
+  }
   const dynamo = await startLocalDynamo();
   try {
     const state = new DynamoDbStateStore({
@@ -62,23 +76,32 @@ export async function runScenario(
       tableName: dynamo.tableName,
       clock: world.clock,
     });
-    // Each loop's Lambda sees the world and the store through `crashable`, so lambda-crash faults can
-    // kill its invocations part-way.
-    const controllers: SimController[] = loopControllers(world, { state });
-    const result = await runSimulation(world, {
-      controllers,
-      ...(options.durationMs !== undefined ? { durationMs: options.durationMs } : {}),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
+    const { result, controllers } = await simulate(world, state, options);
     return {
       result,
-      controllers: controllers.map((c) => c.name),
+      controllers,
       dynamo: { ...state.stats },
       ...(scenario.reportServices ? { reportServices: scenario.reportServices } : {}),
     };
   } finally {
     await dynamo.stop();
   }
+}
+
+async function simulate(
+  world: SimWorld,
+  state: StateStore,
+  options: RunScenarioOptions,
+): Promise<{ result: SimulationResult; controllers: string[] }> {
+  // Each loop's Lambda sees the world and the store through `crashable`, so lambda-crash faults can
+  // kill its invocations part-way.
+  const controllers: SimController[] = loopControllers(world, { state });
+  const result = await runSimulation(world, {
+    controllers,
+    ...(options.durationMs !== undefined ? { durationMs: options.durationMs } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  return { result, controllers: controllers.map((c) => c.name) };
 }
 
 export interface SideBySideRun {
@@ -100,6 +123,8 @@ export async function runSideBySide(
   const [tideplane, baseline] = await Promise.all([
     runScenario(scenario, options),
     runScenarioInWorker(baselineScenario(scenario), {
+      // Upstream's controllers keep their history in memory (BASELINE_MODEL).
+      state: 'memory',
       ...(options.durationMs !== undefined ? { durationMs: options.durationMs } : {}),
       ...(options.onBaselineProgress ? { onProgress: options.onBaselineProgress } : {}),
     }),

@@ -16,6 +16,7 @@ const post = (message: ScenarioWorkerMessage) => port.postMessage(message);
 
 runScenario(request.scenario as Scenario, {
   ...(request.durationMs !== undefined ? { durationMs: request.durationMs } : {}),
+  ...(request.state !== undefined ? { state: request.state } : {}),
   onProgress: (progress) => post({ kind: 'progress', progress }),
 }).then(
   (run) => post({ kind: 'done', run }),

@@ -11,6 +11,7 @@ import type { Scenario } from './scenario';
 export interface ScenarioWorkerRequest {
   scenario: Scenario;
   durationMs?: number;
+  state?: RunScenarioOptions['state'];
 }
 
 export type ScenarioWorkerMessage =
@@ -40,6 +41,7 @@ export function runScenarioInWorker(
   const request: ScenarioWorkerRequest = {
     scenario,
     ...(options.durationMs !== undefined ? { durationMs: options.durationMs } : {}),
+    ...(options.state !== undefined ? { state: options.state } : {}),
   };
   const worker = new Worker(new URL('./scenario-worker-entry.ts', import.meta.url), {
     workerData: request,

@@ -33,6 +33,18 @@ describe('simulator: a scenario run on a worker thread', () => {
     expect(progress.map((p) => (p.now - p.start) / 60_000)).toEqual([15, 30, 45, 60, 75, 90]);
   }, 300_000);
 
+  it('should decide the same with its state in memory (the baseline) as with DynamoDB', async () => {
+    const [inDynamo, inMemory] = await Promise.all([
+      runScenario(morning()),
+      runScenarioInWorker(morning(), { state: 'memory' }),
+    ]);
+    expect(inDynamo.dynamo?.writes).toBeGreaterThan(0);
+    expect(inMemory.dynamo).toBeUndefined();
+    expect(dayFigures(inMemory.result)).toEqual(dayFigures(inDynamo.result));
+    expect(inMemory.result.series).toEqual(inDynamo.result.series);
+    expect(inMemory.result.services).toEqual(inDynamo.result.services);
+  }, 300_000);
+
   it('should reject with the scenario and the worker’s error when the run fails', async () => {
     const broken: Scenario = {
       ...morning(),
@@ -57,6 +69,9 @@ describe('simulator: a scenario run on a worker thread', () => {
       onBaselineProgress: (p) => theirs.push(p),
     });
     expect(run.baseline.controllers).toEqual(run.tideplane.controllers);
+    // Upstream's controllers keep their state in memory; tideplane's loops in DynamoDB.
+    expect(run.baseline.dynamo).toBeUndefined();
+    expect(run.tideplane.dynamo?.reads).toBeGreaterThan(0);
     // The baseline is cluster-autoscaler's 10 s scan: more node-pool ticks than tideplane's 15 s.
     const ticks = (r: typeof run.tideplane) =>
       r.result.controllers.find((c) => c.name === 'node-pools')?.ticks;
