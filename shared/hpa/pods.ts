@@ -13,6 +13,7 @@
  * 5. everything else → ready. For other resources and custom metrics readiness does not matter.
  */
 import type { Pod } from '../ports/kubernetes';
+import { hasFrozenRequests } from '../units/frozen-containers';
 import type { Selector } from '../units/label-selector';
 import { selectorMatches } from '../units/label-selector';
 import { parseMilli } from '../units/quantity';
@@ -127,43 +128,67 @@ export function calculateRequests(
   resource: string,
 ): Map<string, number> {
   const requests = new Map<string, number>();
+  const key = `${container ?? ''}\u0000${resource}`;
   for (const pod of pods) {
-    // Most pods have no init containers: no need to build a combined list for them.
-    const containers =
-      pod.initContainers.length === 0
-        ? pod.containers
-        : [...pod.containers, ...pod.initContainers.filter((init) => init.restartPolicy === 'Always')];
-    let request = 0;
-    let found = false;
-    for (const c of containers) {
-      if (container === undefined || container === c.name) {
-        const quantity = c.requests[resource];
-        if (quantity === undefined) {
-          throw new MissingRequestError(
-            `missing request for ${resource} in container ${c.name} of Pod ${pod.name}`,
-          );
-        }
-        try {
-          request += parseMilli(quantity);
-        } catch (error) {
-          throw new MissingRequestError(
-            `invalid request ${JSON.stringify(quantity)} for ${resource} in container ${c.name} of Pod ${pod.name}: ${
-              error instanceof Error ? error.message : String(error)
-            }`,
-          );
-        }
-      }
-      if (container === c.name) {
-        found = true;
-        break;
-      }
+    // Pods of one template share a frozen container list (the simulator's): its sum is computed once.
+    const remembered =
+      pod.initContainers.length === 0 ? requestsByList.get(pod.containers)?.get(key) : undefined;
+    if (remembered !== undefined) {
+      requests.set(pod.name, remembered);
+      continue;
     }
-    if (container !== undefined && !found) {
-      throw new MissingRequestError(`container ${container} not found in Pod ${pod.name}`);
+    const request = podRequest(pod, container, resource);
+    if (pod.initContainers.length === 0 && hasFrozenRequests(pod.containers)) {
+      let byKey = requestsByList.get(pod.containers);
+      if (!byKey) {
+        byKey = new Map();
+        requestsByList.set(pod.containers, byKey);
+      }
+      byKey.set(key, request);
     }
     requests.set(pod.name, request);
   }
   return requests;
+}
+
+/** Frozen container lists → `container\0resource` → their request (only successes: errors name the pod). */
+const requestsByList = new WeakMap<object, Map<string, number>>();
+
+function podRequest(pod: Pod, container: string | undefined, resource: string): number {
+  // Most pods have no init containers: no need to build a combined list for them.
+  const containers =
+    pod.initContainers.length === 0
+      ? pod.containers
+      : [...pod.containers, ...pod.initContainers.filter((init) => init.restartPolicy === 'Always')];
+  let request = 0;
+  let found = false;
+  for (const c of containers) {
+    if (container === undefined || container === c.name) {
+      const quantity = c.requests[resource];
+      if (quantity === undefined) {
+        throw new MissingRequestError(
+          `missing request for ${resource} in container ${c.name} of Pod ${pod.name}`,
+        );
+      }
+      try {
+        request += parseMilli(quantity);
+      } catch (error) {
+        throw new MissingRequestError(
+          `invalid request ${JSON.stringify(quantity)} for ${resource} in container ${c.name} of Pod ${pod.name}: ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+        );
+      }
+    }
+    if (container === c.name) {
+      found = true;
+      break;
+    }
+  }
+  if (container !== undefined && !found) {
+    throw new MissingRequestError(`container ${container} not found in Pod ${pod.name}`);
+  }
+  return request;
 }
 
 /** `getReadyPodsCount`: Running pods whose Ready condition is True (deleted pods included, as upstream). */

@@ -19,6 +19,7 @@ import type {
   MetricSpec,
   MetricTarget,
 } from '../ports/autoscaling-v2';
+import { deepFreeze } from '../units/deep-freeze';
 import { parseQuantityExact, QuantityError } from '../units/quantity';
 
 /** One validation finding: a field path (`spec.metrics[0].resource.name`) and what is wrong. */
@@ -559,7 +560,7 @@ export function parseHpaSpec(raw: unknown): SpecParseResult {
   if (cached) return cached;
   const result = parseSpecObject(raw);
   // A loop parses each spec several times a tick; a spec that can never change is parsed once.
-  if (isDeeplyFrozen(raw)) parsedFrozenSpecs.set(raw, freezeDeeply(result));
+  if (isDeeplyFrozen(raw)) parsedFrozenSpecs.set(raw, deepFreeze(result));
   return result;
 }
 
@@ -578,14 +579,6 @@ function isDeeplyFrozen(value: object): boolean {
     if (child !== null && typeof child === 'object' && !isDeeplyFrozen(child)) return false;
   }
   return true;
-}
-
-function freezeDeeply<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) freezeDeeply(child);
-  }
-  return value;
 }
 
 function parseSpecObject(raw: object): SpecParseResult {

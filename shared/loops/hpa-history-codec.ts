@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type HpaHistory, hpaHistorySchema } from '../hpa/evaluate';
+import { deepFreeze } from '../units/deep-freeze';
 
 /**
  * How an HPA's history is stored so that a tick writes only the autoscalers whose history really
@@ -33,13 +34,32 @@ export type StoredHpaHistory = z.infer<typeof storedHpaHistorySchema>;
 export const hpaTickSchema = z.object({ at: z.number() });
 
 /**
+ * The stored history, validated; undefined when the item is not one. A frozen item (an invocation keeps
+ * the items it read between its ticks, frozen: runtime/owned-items-cache.ts) is validated once, and its
+ * parsed form, frozen too, is shared by the ticks that read it.
+ */
+export function parseStoredHistory(stored: unknown): StoredHpaHistory | undefined {
+  const shareable = stored !== null && typeof stored === 'object' && Object.isFrozen(stored);
+  if (shareable) {
+    const known = parsedHistories.get(stored);
+    if (known) return known.history;
+  }
+  const parsed = storedHpaHistorySchema.safeParse(stored);
+  const history = parsed.success ? parsed.data : undefined;
+  if (shareable) parsedHistories.set(stored, { history: history && deepFreeze(history) });
+  return history;
+}
+
+const parsedHistories = new WeakMap<object, { history: StoredHpaHistory | undefined }>();
+
+/**
  * The history the core works with: the stored one plus the open run's latest sample at the last
  * completed tick. Undefined when nothing usable is stored (first sight, or an unreadable item).
  */
 export function expandHistory(stored: unknown, lastTick: number | undefined): HpaHistory | undefined {
-  const parsed = storedHpaHistorySchema.safeParse(stored);
-  if (!parsed.success) return undefined;
-  const { open, openSince, ...history } = parsed.data;
+  const parsed = parseStoredHistory(stored);
+  if (!parsed) return undefined;
+  const { open, openSince, ...history } = parsed;
   if (open === undefined) return history;
   const latest = Math.max(lastTick ?? Number.NEGATIVE_INFINITY, openSince ?? Number.NEGATIVE_INFINITY);
   if (!Number.isFinite(latest)) return history;

@@ -32,9 +32,9 @@ import {
   HPA_TICK_KEY,
   hpaTickSchema,
   onlyDropsStaleSamples,
+  parseStoredHistory,
   type StoredHpaHistory,
   sameStoredHistory,
-  storedHpaHistorySchema,
 } from './hpa-history-codec';
 import { PodIndex } from './pod-index';
 
@@ -272,7 +272,7 @@ async function reconcile(
 
   const key = hpaStateKey(autoscaler.kind, autoscaler.namespace, autoscaler.name);
   const stored = snapshot.stored.get(key);
-  const previousHistory = storedHpaHistorySchema.safeParse(stored?.data);
+  const previous = parseStoredHistory(stored?.data);
   const history0 = expandHistory(stored?.data, snapshot.lastTick);
   if (stored && !history0) log.warn('stored history unreadable; starting afresh', { key });
   let metricResults = snapshot.metricResults[index] ?? {};
@@ -358,7 +358,6 @@ async function reconcile(
         );
     }
     if (history) {
-      const previous = previousHistory.success ? previousHistory.data : undefined;
       const next = compactHistory(history, now, previous, fullTick);
       // A steady autoscaler is not rewritten, so its item's TTL is renewed once half of it has passed.
       const ttlRunningOut =
@@ -490,9 +489,9 @@ async function closeRun(
 ): Promise<boolean> {
   const key = hpaStateKey(autoscaler.kind, autoscaler.namespace, autoscaler.name);
   const stored = snapshot.stored.get(key);
-  const parsed = storedHpaHistorySchema.safeParse(stored?.data);
-  if (!stored || !parsed.success || parsed.data.open === undefined) return false;
-  return persistHistory(deps, key, stored, closeOpenRun(parsed.data, snapshot.lastTick));
+  const parsed = parseStoredHistory(stored?.data);
+  if (!stored || !parsed || parsed.open === undefined) return false;
+  return persistHistory(deps, key, stored, closeOpenRun(parsed, snapshot.lastTick));
 }
 
 /** Every autoscaler with an open run recorded it at `time`: the marker says so for all of them at once. */

@@ -13,8 +13,8 @@ import { parseSelector, type Selector } from '../units/label-selector';
  */
 export class PodIndex {
   private byNamespace: Map<string, Pod[]> | undefined;
-  /** Label key → `namespace\0value` → pods, in list order. */
-  private readonly byLabel = new Map<string, Map<string, Pod[]>>();
+  /** Label key → namespace → value → pods, in list order (nested maps: no key string built per pod). */
+  private readonly byLabel = new Map<string, Map<string, Map<string, Pod[]>>>();
   /** Namespace → pod name → sample (no joined string keys: building them per pod and tick added up). */
   private readonly metricsByPod = new Map<string, Map<string, PodMetrics>>();
   private readonly selectors = new Map<string, Selector | undefined>();
@@ -44,7 +44,7 @@ export class PodIndex {
   candidates(namespace: string, selector: string | undefined): Pod[] {
     const required = selector ? this.requiredLabel(selector) : undefined;
     if (!required) return this.namespacePods(namespace);
-    return this.labelIndex(required.key).get(namespaceValue(namespace, required.value)) ?? [];
+    return this.labelIndex(required.key).get(namespace)?.get(required.value) ?? [];
   }
 
   /** metrics.k8s.io samples of these pods (the core matches samples to pods by name). */
@@ -64,14 +64,25 @@ export class PodIndex {
   }
 
   /** The pods carrying label `key`, by namespace and value. */
-  private labelIndex(key: string): Map<string, Pod[]> {
+  private labelIndex(key: string): Map<string, Map<string, Pod[]>> {
     let index = this.byLabel.get(key);
     if (!index) {
       index = new Map();
+      let namespace: string | undefined;
+      let byValue: Map<string, Pod[]> | undefined;
       for (const pod of this.pods) {
         // Only the pod's own labels, as listing its entries would give them.
         if (!Object.prototype.propertyIsEnumerable.call(pod.labels, key)) continue;
-        push(index, namespaceValue(pod.namespace, pod.labels[key]), pod);
+        // Lists come grouped by namespace: one namespace lookup per run of pods.
+        if (pod.namespace !== namespace || !byValue) {
+          namespace = pod.namespace;
+          byValue = index.get(namespace);
+          if (!byValue) {
+            byValue = new Map();
+            index.set(namespace, byValue);
+          }
+        }
+        push(byValue, pod.labels[key] as string, pod);
       }
       this.byLabel.set(key, index);
     }
@@ -98,10 +109,6 @@ export class PodIndex {
     );
     return requirement ? { key: requirement.key, value: requirement.values[0] as string } : undefined;
   }
-}
-
-function namespaceValue(namespace: string, value: string | undefined): string {
-  return `${namespace}\u0000${value}`;
 }
 
 function push<T>(map: Map<string, T[]>, key: string, item: T): void {

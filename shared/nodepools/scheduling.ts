@@ -22,6 +22,7 @@ import type {
   Taint,
   Toleration,
 } from '../ports/kubernetes';
+import { hasFrozenRequests } from '../units/frozen-containers';
 import {
   LabelSelectorError,
   newRequirement,
@@ -137,7 +138,7 @@ export function podRequests(pod: {
     if (cached) return cached;
   }
   const total = computePodRequests(pod);
-  if (pod.initContainers.length === 0 && frozenRequests(pod.containers)) {
+  if (pod.initContainers.length === 0 && hasFrozenRequests(pod.containers)) {
     requestsByContainers.set(pod.containers, total);
   }
   return total;
@@ -148,23 +149,6 @@ export function podRequests(pod: {
  * are shared between callers, hence read-only.
  */
 const requestsByContainers = new WeakMap<object, ReadonlyMap<string, number>>();
-
-function frozenRequests(containers: readonly Pick<Container, 'requests'>[]): boolean {
-  if (!Object.isFrozen(containers)) return false;
-  for (const container of containers) {
-    if (
-      !Object.isFrozen(container) ||
-      !('value' in (Object.getOwnPropertyDescriptor(container, 'requests') ?? {}))
-    )
-      return false;
-    if (!Object.isFrozen(container.requests)) return false;
-    // A getter could answer differently each time; only plain values are safe to remember.
-    for (const descriptor of Object.values(Object.getOwnPropertyDescriptors(container.requests))) {
-      if (!('value' in descriptor)) return false;
-    }
-  }
-  return true;
-}
 
 function computePodRequests(pod: {
   containers: readonly Pick<Container, 'requests'>[];

@@ -1,5 +1,6 @@
 import type { Clock } from '../ports/clock';
 import type { Lease, PutOptions, StateStore, StoredItem } from '../ports/state-store';
+import { deepFreeze } from '../units/deep-freeze';
 
 /**
  * The state store as one invocation of a loop sees it, for the items only that loop writes (its
@@ -45,7 +46,7 @@ export class OwnedItemsCache implements StateStore {
     let entry = this.cached.get(key);
     if (!entry) {
       const read = await this.store.query(cluster, skPrefix);
-      entry = { items: new Map(read.map((item) => [item.sk, freezeDeep(item)])), sorted: true };
+      entry = { items: new Map(read.map((item) => [item.sk, deepFreeze(item)])), sorted: true };
       this.cached.set(key, entry);
     }
     if (!entry.sorted) {
@@ -72,7 +73,7 @@ export class OwnedItemsCache implements StateStore {
       const entry = this.entryOf(cluster, sk);
       if (entry) {
         if (!entry.items.has(sk)) entry.sorted = false;
-        entry.items.set(sk, freezeDeep(stored));
+        entry.items.set(sk, deepFreeze(stored));
       }
       return stored;
     } catch (error) {
@@ -128,12 +129,4 @@ function cacheKey(cluster: string, prefix: string): string {
 /** As the DynamoDB store counts it: gone once `expiresAt` (epoch seconds) lies before now. */
 function expired(item: StoredItem, nowMs: number): boolean {
   return item.expiresAt !== undefined && item.expiresAt * 1000 < nowMs;
-}
-
-function freezeDeep<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) freezeDeep(child);
-  }
-  return value;
 }

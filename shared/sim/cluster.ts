@@ -37,6 +37,7 @@ import {
   scaleTargetKeyString,
   type Taint,
 } from '../ports/kubernetes';
+import { deepFreeze } from '../units/deep-freeze';
 import {
   type Selector,
   selectorFromLabelSelector,
@@ -251,14 +252,6 @@ function isListableTarget(target: ScaleTargetKey): boolean {
   return target.apiVersion.startsWith('apps/') && LISTABLE_WORKLOAD_KINDS.has(target.kind);
 }
 
-function freezeDeep<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) freezeDeep(child);
-  }
-  return value;
-}
-
 /**
  * The simulated cluster.
  *
@@ -423,7 +416,7 @@ export class SimCluster implements KubernetesPort {
     ];
     this.autoscalers.set(
       key,
-      freezeDeep({
+      deepFreeze({
         ...current,
         resourceVersion: this.nextResourceVersion(),
         status: frozenJsonCopy(status),
@@ -858,7 +851,7 @@ export class SimCluster implements KubernetesPort {
     const template = templateScheduling({ ...spec, priority: undefined });
     const record: DaemonSetRecord = {
       workload,
-      view: freezeDeep({
+      view: deepFreeze({
         namespace: spec.namespace,
         name: spec.name,
         uid: workload.uid,
@@ -894,9 +887,9 @@ export class SimCluster implements KubernetesPort {
     const key = workloadKey(spec.namespace, spec.name);
     if (this.budgets.has(key)) throw new Error(`PodDisruptionBudget ${key} exists`);
     validateBudget(spec);
-    const viewSelector = spec.selector ? freezeDeep(jsonCopy(spec.selector)) : undefined;
+    const viewSelector = spec.selector ? deepFreeze(jsonCopy(spec.selector)) : undefined;
     const record: BudgetRecord = {
-      spec: freezeDeep(jsonCopy(spec)),
+      spec: deepFreeze(jsonCopy(spec)),
       selector: selectorFromLabelSelector(spec.selector),
       ...(viewSelector ? { viewSelector } : {}),
     };
@@ -930,7 +923,7 @@ export class SimCluster implements KubernetesPort {
     const kind = input.kind ?? 'HorizontalAutoscaler';
     const key = this.autoscalerKey(kind, input.namespace, input.name);
     if (this.autoscalers.has(key)) throw new Error(`${kind} ${input.namespace}/${input.name} exists`);
-    const object: AutoscalerObject = freezeDeep({
+    const object: AutoscalerObject = deepFreeze({
       kind,
       apiVersion: input.apiVersion ?? defaultAutoscalerApiVersion(kind),
       namespace: input.namespace,
@@ -959,7 +952,7 @@ export class SimCluster implements KubernetesPort {
     const key = this.autoscalerKey(kind, namespace, name);
     const current = this.autoscalers.get(key);
     if (!current) throw new NotFoundError(`${kind} ${namespace}/${name} not found`);
-    const next = freezeDeep({
+    const next = deepFreeze({
       ...current,
       spec: jsonCopy(spec),
       generation: current.generation + 1,
@@ -1416,10 +1409,10 @@ export class SimCluster implements KubernetesPort {
     let scheduling = workload.podScheduling;
     let volumeZones: string[][] | undefined;
     if (daemonSetNode !== undefined) {
-      scheduling = freezeDeep(daemonPodScheduling(workload.podScheduling, daemonSetNode));
+      scheduling = deepFreeze(daemonPodScheduling(workload.podScheduling, daemonSetNode));
     } else if (workload.spec.volumeClaim) {
       const claim = this.claimFor(workload, workload.spec.volumeClaim, ordinal);
-      scheduling = freezeDeep({ ...workload.podScheduling, persistentVolumeClaims: [claim.name] });
+      scheduling = deepFreeze({ ...workload.podScheduling, persistentVolumeClaims: [claim.name] });
       volumeZones = [[...(this.volumes.get(claim.volumeName ?? '')?.zones ?? [])]];
     } else if (labels === workload.podLabels) {
       return { scheduling, requirements: workload.podRequirements };
@@ -1449,8 +1442,8 @@ export class SimCluster implements KubernetesPort {
     const existing = this.claims.get(key);
     if (existing) return existing;
     const zone = template.zones[ordinal % template.zones.length] as string;
-    const volume: PersistentVolume = freezeDeep({ name: `pvc-${this.newUid()}`, zones: [zone] });
-    const claim: PersistentVolumeClaim = freezeDeep({
+    const volume: PersistentVolume = deepFreeze({ name: `pvc-${this.newUid()}`, zones: [zone] });
+    const claim: PersistentVolumeClaim = deepFreeze({
       namespace: workload.namespace,
       name,
       volumeName: volume.name,
@@ -1708,7 +1701,7 @@ export class SimCluster implements KubernetesPort {
    * Deployment a new ReplicaSet (hash, pod label, owner) as the Deployment controller creates one.
    */
   private applyTemplate(record: WorkloadRecord, containers: readonly Container[], revision: number): void {
-    const frozen = freezeDeep(
+    const frozen = deepFreeze(
       containers.map((c) => ({ name: c.name, requests: { ...c.requests }, limits: { ...c.limits } })),
     );
     const requests = sumRequests(frozen);
@@ -1728,7 +1721,7 @@ export class SimCluster implements KubernetesPort {
         10,
       );
       record.podLabels = Object.freeze({ ...record.matchLabels, 'pod-template-hash': record.templateHash });
-      record.podOwnerReferences = freezeDeep([
+      record.podOwnerReferences = deepFreeze([
         {
           apiVersion: 'apps/v1',
           kind: 'ReplicaSet',
@@ -1760,7 +1753,7 @@ export class SimCluster implements KubernetesPort {
       kind === 'Deployment'
         ? Object.freeze({ ...matchLabels, 'pod-template-hash': templateHash })
         : matchLabels;
-    const containers = freezeDeep(
+    const containers = deepFreeze(
       spec.containers.map((container) => ({
         name: container.name,
         requests: { ...container.requests },
@@ -1778,7 +1771,7 @@ export class SimCluster implements KubernetesPort {
         : { apiVersion, kind, name: spec.name, uid };
     const requests = sumRequests(containers);
     const main = containers[0];
-    const podScheduling = freezeDeep(templateScheduling(spec));
+    const podScheduling = deepFreeze(templateScheduling(spec));
     const podRequirementsOfTemplate = podRequirements({
       namespace: spec.namespace,
       labels: podLabels,
@@ -1799,7 +1792,7 @@ export class SimCluster implements KubernetesPort {
       templateHash,
       containers,
       podAnnotations: Object.freeze({ ...spec.annotations }),
-      podOwnerReferences: freezeDeep([{ ...owner, controller: true }]),
+      podOwnerReferences: deepFreeze([{ ...owner, controller: true }]),
       podLabels,
       ...(spec.localVolumes?.length ? { podLocalVolumes: Object.freeze([...spec.localVolumes]) } : {}),
       ...(podScheduling ? { podScheduling } : {}),

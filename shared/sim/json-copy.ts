@@ -3,6 +3,7 @@
  * frozen in one walk. The simulated cluster copies every autoscaler status the HPA loop writes, every
  * tick; a JSON round trip followed by a second walk to freeze was a visible share of a simulated day.
  */
+import { deepFreeze } from '../units/deep-freeze';
 
 /** Whether JSON leaves an object member with this value out (and writes it as `null` in an array). */
 function dropped(value: unknown): boolean {
@@ -50,14 +51,6 @@ function copyValue(value: unknown): unknown {
     }
   }
   return Object.freeze(out);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
 
 /**

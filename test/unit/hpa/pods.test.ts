@@ -8,6 +8,7 @@ import {
   readyPodsCount,
   selectPods,
 } from '../../../shared/hpa/pods';
+import type { Container } from '../../../shared/ports/kubernetes';
 import { parseSelector } from '../../../shared/units/label-selector';
 import { MINUTE, makePod, NOW, TEST_READINESS } from './fixtures';
 
@@ -161,6 +162,56 @@ describe('calculateRequests', () => {
       ],
     });
     expect(calculateRequests([pod], 'app', 'cpu').get('p')).toBe(1000);
+  });
+});
+
+describe('calculateRequests on shared container lists', () => {
+  // The Pod port's lists are mutable types; the simulator hands out frozen ones.
+  const frozenList = (cpu: string): Container[] =>
+    Object.freeze([
+      Object.freeze({ name: 'app', requests: Object.freeze({ cpu }), limits: Object.freeze({}) }),
+      Object.freeze({ name: 'proxy', requests: Object.freeze({ cpu: '100m' }), limits: Object.freeze({}) }),
+    ]) as unknown as Container[];
+
+  it('given pods sharing one frozen list (a template), should give each the sum, per container asked for', () => {
+    const containers = frozenList('500m');
+    const pods = [
+      makePod('a', { containers: [...containers] }),
+      makePod('b', { containers: [...containers] }),
+    ];
+    const shared = pods.map((pod) => ({ ...pod, containers }));
+    expect([...calculateRequests(shared, undefined, 'cpu')]).toEqual([
+      ['a', 600],
+      ['b', 600],
+    ]);
+    expect(calculateRequests(shared, 'proxy', 'cpu').get('b')).toBe(100);
+    expect(calculateRequests(shared, undefined, 'cpu').get('a')).toBe(600);
+    // Another list with other requests is its own entry, even for the same pod names.
+    const bigger = frozenList('2');
+    expect(
+      calculateRequests([{ ...(shared[0] as (typeof shared)[0]), containers: bigger }], undefined, 'cpu').get(
+        'a',
+      ),
+    ).toBe(2100);
+  });
+
+  it('given a list that can still change, should read its requests every time', () => {
+    const requests: Record<string, string> = { cpu: '500m' };
+    const pod = makePod('a', { containers: [{ name: 'app', requests, limits: {} }] });
+    expect(calculateRequests([pod], undefined, 'cpu').get('a')).toBe(500);
+    requests.cpu = '750m';
+    expect(calculateRequests([pod], undefined, 'cpu').get('a')).toBe(750);
+  });
+
+  it('given a shared list without the request, should fail for every pod, naming it', () => {
+    const containers = Object.freeze([
+      Object.freeze({ name: 'app', requests: Object.freeze({}), limits: Object.freeze({}) }),
+    ]) as unknown as Container[];
+    const pod = { ...makePod('x', {}), containers };
+    expect(() => calculateRequests([pod], undefined, 'cpu')).toThrow(
+      'missing request for cpu in container app of Pod x',
+    );
+    expect(() => calculateRequests([{ ...pod, name: 'y' }], undefined, 'cpu')).toThrow('of Pod y');
   });
 });
 
