@@ -87,6 +87,34 @@ describe('startLocalDynamo', () => {
     expect(inProcess).toEqual(await run('http'));
   });
 
+  it('given the in-process transport, should send a placeholder signature dynalite takes; over http, SigV4', async () => {
+    const authorizations = async (transport: LocalDynamoTransport) => {
+      const dynamo = await startLocalDynamo({ transport });
+      const seen: string[] = [];
+      dynamo.client.middlewareStack.add(
+        (next) => async (args) => {
+          seen.push(String((args.request as { headers: Record<string, string> }).headers.authorization));
+          return next(args);
+        },
+        { step: 'deserialize', name: 'captureAuthorization' },
+      );
+      try {
+        await dynamo.client.send(new ListTablesCommand({}));
+        return seen;
+      } finally {
+        await dynamo.stop();
+      }
+    };
+    const [placeholder] = await authorizations('in-process');
+    expect(placeholder).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=local\/\d{8}\/local\/dynamodb\/aws4_request, SignedHeaders=host;x-amz-date, Signature=unsigned$/,
+    );
+    const [signed] = await authorizations('http');
+    expect(signed).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=local\/\d{8}\/us-east-1\/dynamodb\/aws4_request, SignedHeaders=.*, Signature=[0-9a-f]{64}$/,
+    );
+  });
+
   it('given requests under way when it stops, should answer or refuse each of them, never fail inside', async () => {
     const dynamo = await startLocalDynamo();
     const sends = Array.from({ length: 20 }, () =>
