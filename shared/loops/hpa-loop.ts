@@ -115,6 +115,8 @@ interface Snapshot {
   lastTick: number | undefined;
   metricResults: MetricQueryResults[];
   plans: AutoscalerPlan[];
+  /** `scaleTargetKeyString` of each plan's target, by autoscaler index. */
+  targetKeys: (string | undefined)[];
 }
 
 /**
@@ -187,8 +189,11 @@ async function readSnapshot(deps: HpaLoopDeps, options: HpaTickOptions): Promise
   const autoscalers = lists
     .flat()
     .filter((a) => !options.only || `${a.namespace}/${a.name}` === options.only)
-    .sort((a, b) => (a.namespace + a.name < b.namespace + b.name ? -1 : 1));
+    .map((autoscaler) => ({ autoscaler, order: autoscaler.namespace + autoscaler.name }))
+    .sort((a, b) => (a.order < b.order ? -1 : 1))
+    .map(({ autoscaler }) => autoscaler);
   const plans = autoscalers.map((autoscaler) => planAutoscaler(autoscaler));
+  const targetKeys = plans.map((plan) => (plan.target ? scaleTargetKeyString(plan.target) : undefined));
   const targets = plans.flatMap((plan) => (plan.target ? [plan.target] : []));
   const needsPodMetrics = plans.some((plan) => plan.needsPodMetrics);
   const [scales, podMetrics] = await Promise.all([
@@ -203,8 +208,8 @@ async function readSnapshot(deps: HpaLoopDeps, options: HpaTickOptions): Promise
   // batches where the backend allows (CloudWatch takes 500 queries per call).
   const metricResults = await Promise.all(
     autoscalers.map((autoscaler, index) => {
-      const target = plans[index]?.target;
-      const scale = target ? scales.get(scaleTargetKeyString(target)) : undefined;
+      const targetKey = targetKeys[index];
+      const scale = targetKey !== undefined ? scales.get(targetKey) : undefined;
       return queryMetrics(deps.metrics, metricQueries(autoscaler, scale));
     }),
   );
@@ -214,7 +219,8 @@ async function readSnapshot(deps: HpaLoopDeps, options: HpaTickOptions): Promise
     autoscalers,
     plans,
     pods: new PodIndex(pods, podMetrics),
-    selectorsByNamespace: selectorsByNamespace(autoscalers, plans, scales),
+    targetKeys,
+    selectorsByNamespace: selectorsByNamespace(autoscalers, targetKeys, scales),
     podMetricsServed: podMetrics.length > 0,
     scales,
     stored: new Map(stored.filter((item) => item.sk !== HPA_TICK_KEY).map((item) => [item.sk, item])),
@@ -292,7 +298,8 @@ async function reconcile(
     });
   };
 
-  let scale = plan.target ? snapshot.scales.get(scaleTargetKeyString(plan.target)) : undefined;
+  const targetKey = snapshot.targetKeys[index];
+  let scale = targetKey !== undefined ? snapshot.scales.get(targetKey) : undefined;
   let decision = evaluate(scale);
   let rescaled = false;
   let failure: string | undefined;
@@ -399,13 +406,13 @@ function otherSelectors(snapshot: Snapshot, self: AutoscalerObject): { name: str
 /** Each namespace's autoscalers with their targets' selectors, built once per tick. */
 function selectorsByNamespace(
   autoscalers: readonly AutoscalerObject[],
-  plans: readonly AutoscalerPlan[],
+  targetKeys: readonly (string | undefined)[],
   scales: ReadonlyMap<string, Scale>,
 ): Map<string, { name: string; selector: string }[]> {
   const groups = new Map<string, { name: string; selector: string }[]>();
   autoscalers.forEach((autoscaler, index) => {
-    const target = plans[index]?.target;
-    const selector = target ? scales.get(scaleTargetKeyString(target))?.selector : undefined;
+    const targetKey = targetKeys[index];
+    const selector = targetKey !== undefined ? scales.get(targetKey)?.selector : undefined;
     if (!selector) return;
     const key = `${autoscaler.kind}/${autoscaler.namespace}`;
     const group = groups.get(key) ?? [];
@@ -424,9 +431,20 @@ function eventsWorthWriting(
   previous: HorizontalPodAutoscalerStatus | undefined,
   next: HorizontalPodAutoscalerStatus,
 ): HpaDecision['events'] {
-  const reasons = (status: HorizontalPodAutoscalerStatus | undefined) =>
-    (status?.conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason ?? ''}`).join(',');
-  const conditionsChanged = reasons(previous) !== reasons(next);
+  if (events.every((event) => event.type === 'Normal')) return events;
+  const before = previous?.conditions ?? [];
+  const after = next.conditions ?? [];
+  const conditionsChanged =
+    before.length !== after.length ||
+    before.some((c, i) => {
+      const other = after[i];
+      return (
+        !other ||
+        c.type !== other.type ||
+        c.status !== other.status ||
+        (c.reason ?? '') !== (other.reason ?? '')
+      );
+    });
   return events.filter((event) => event.type === 'Normal' || conditionsChanged);
 }
 
@@ -546,17 +564,6 @@ async function queryMetrics(source: MetricSource, queries: MetricQuery[]): Promi
 
 function dedupeTargets<T extends Parameters<typeof scaleTargetKeyString>[0]>(targets: T[]): T[] {
   return [...new Map(targets.map((t) => [scaleTargetKeyString(t), t])).values()];
-}
-
-function _groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
 }
 
 function outcome(autoscaler: AutoscalerObject, action: AutoscalerAction, reason: string): AutoscalerOutcome {
