@@ -118,7 +118,9 @@ async function simulate(
 ): Promise<void> {
   console.log(
     `tideplane simulate: ${scenario.name} — ${scenario.services.length} services, state in local DynamoDB` +
-      (options.baseline ? ', and the same day with upstream defaults (the baseline) beside it' : ''),
+      (options.baseline
+        ? ', and the same day with upstream defaults (the baseline, its state in memory) beside it'
+        : ''),
   );
   const durationMs = options.hours ? { durationMs: options.hours * 3_600_000 } : {};
   const [ours, theirs] = progressPrinters(
