@@ -35,6 +35,18 @@ const deadline = () => {
   return () => end - clock.now();
 };
 
+/** A 10-minute invocation of owner `slow` ticking every 15 s, for the tests whose ticks outlast the lease. */
+const slowInvocation = () => ({
+  cluster,
+  loop: 'hpa',
+  owner: 'slow',
+  state,
+  clock,
+  log: silentLogger,
+  intervalMs: 15_000,
+  remainingMs: () => 10 * 60_000,
+});
+
 describe('runUnderLease', () => {
   it('given a 70 s invocation and a 15 s interval, should tick at 0, 15, 30 and 45 s and then free the lease', async () => {
     const tickTimes: number[] = [];
@@ -79,14 +91,7 @@ describe('runUnderLease', () => {
   it('given the lease was taken over during a long tick, should stop instead of racing the new holder', async () => {
     let ticks = 0;
     const result = await runUnderLease({
-      cluster,
-      loop: 'hpa',
-      owner: 'slow',
-      state,
-      clock,
-      log: silentLogger,
-      intervalMs: 15_000,
-      remainingMs: () => 10 * 60_000,
+      ...slowInvocation(),
       tick: async () => {
         ticks++;
         clock.advance(60_000); // longer than the lease (2 intervals + grace)
@@ -102,14 +107,7 @@ describe('runUnderLease', () => {
   it('given the lease lapsed and another invocation held it between two ticks, should tell the next tick', async () => {
     const unbroken: boolean[] = [];
     await runUnderLease({
-      cluster,
-      loop: 'hpa',
-      owner: 'slow',
-      state,
-      clock,
-      log: silentLogger,
-      intervalMs: 15_000,
-      remainingMs: () => 10 * 60_000,
+      ...slowInvocation(),
       maxTicks: 4,
       tick: async (index, leaseUnbroken) => {
         unbroken.push(leaseUnbroken);
