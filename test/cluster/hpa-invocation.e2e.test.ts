@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../../shared/adapters/dynamodb/local';
-import { DynamoDbStateStore } from '../../shared/adapters/dynamodb/state-store';
+import { DynamoDbStateStore, type DynamoDbStats } from '../../shared/adapters/dynamodb/state-store';
 import type { KubernetesAdapter } from '../../shared/adapters/kubernetes/adapter';
 import type { RequestStats } from '../../shared/adapters/kubernetes/request-stats';
 import { hpaSettingsSchema } from '../../shared/config/hpa-settings';
@@ -49,6 +49,8 @@ interface Invocation {
   connects: number;
   /** Kubernetes requests of the invocation (undefined when it never connected). */
   requests: RequestStats | undefined;
+  /** DynamoDB calls of the invocation. */
+  dynamo: DynamoDbStats;
   log: RecordingLogger;
 }
 
@@ -58,10 +60,11 @@ async function invoke(event: unknown): Promise<Invocation> {
   const log = new RecordingLogger();
   let connects = 0;
   let adapter: KubernetesAdapter | undefined;
+  const state = new DynamoDbStateStore({ client: dynamo.newClient(), tableName: dynamo.tableName, clock });
   try {
     const response = await runHpaInvocation(event, {
       config,
-      state: new DynamoDbStateStore({ client: dynamo.newClient(), tableName: dynamo.tableName, clock }),
+      state,
       clock,
       log,
       owner: `request-${invocations}`,
@@ -73,7 +76,7 @@ async function invoke(event: unknown): Promise<Invocation> {
         return { kubernetes: connection.adapter, metrics: connection.metrics };
       },
     });
-    return { response, connects, requests: adapter?.stats(), log };
+    return { response, connects, requests: adapter?.stats(), dynamo: state.stats, log };
   } finally {
     await adapter?.close();
   }
@@ -242,5 +245,18 @@ describe('the HPA invocation', () => {
       openSince: clock.now(),
     });
     expect(await store.get(CLUSTER, 'lease#hpa')).toBeUndefined();
+  });
+
+  it('reads the history once for all its ticks, and its later ticks write on the versions it keeps', async () => {
+    clock.advance(60 * SECOND);
+    const { response, dynamo: calls, log } = await invoke({ cluster: CLUSTER, ticks: 3 });
+    expect(log.problems()).toEqual([]);
+    if (!response.ok) throw new Error(response.error);
+    expect(response.ticks).toHaveLength(3);
+    // One query of the histories for three ticks (each tick queried before).
+    expect(calls.queries).toBe(1);
+    // Every tick moved the tick marker on the version the previous tick's write left: none was refused.
+    expect(calls.conditionalFailures).toBe(0);
+    expect((await store.get(CLUSTER, HPA_TICK_KEY))?.data).toEqual({ at: response.ticks[2]?.time });
   });
 });
