@@ -70,6 +70,7 @@ describe('simulator e2e: tideplane side by side with upstream defaults', () => {
       'spot interruptions',
       'VerticalPodAutoscaler',
       'control plane',
+      'controller state',
       'AWS quotas',
     ]);
     for (const assumption of BASELINE_MODEL) expect(assumption.source.length).toBeGreaterThan(10);
