@@ -58,7 +58,11 @@ const parsedHistories = new WeakMap<object, { history: StoredHpaHistory | undefi
  */
 export function expandHistory(stored: unknown, lastTick: number | undefined): HpaHistory | undefined {
   const parsed = parseStoredHistory(stored);
-  if (!parsed) return undefined;
+  return parsed ? expandStoredHistory(parsed, lastTick) : undefined;
+}
+
+/** `expandHistory` of a history already validated (`parseStoredHistory`). */
+export function expandStoredHistory(parsed: StoredHpaHistory, lastTick: number | undefined): HpaHistory {
   const { open, openSince, ...history } = parsed;
   if (open === undefined) return history;
   const latest = Math.max(lastTick ?? Number.NEGATIVE_INFINITY, openSince ?? Number.NEGATIVE_INFINITY);
@@ -105,9 +109,8 @@ export function compactHistory(
  * nothing in a tick that advances the marker (skipped or failed): its run must not seem to go on.
  */
 export function closeOpenRun(stored: StoredHpaHistory, lastTick: number | undefined): StoredHpaHistory {
-  const expanded = expandHistory(stored, lastTick);
-  if (stored.open === undefined || !expanded) return stored;
-  return compactHistory(expanded, Number.NaN, undefined, false);
+  if (stored.open === undefined) return stored;
+  return compactHistory(expandStoredHistory(stored, lastTick), Number.NaN, undefined, false);
 }
 
 /** Whether two stored histories lead to the same decisions (the open run's start does not matter). */

@@ -19,6 +19,7 @@ import {
   type KubernetesPort,
   NotFoundError,
   type Scale,
+  type ScaleTargetKey,
   scaleTargetKeyString,
 } from '../ports/kubernetes';
 import type { Logger } from '../ports/logger';
@@ -28,7 +29,7 @@ import { mapLimit } from '../runtime/map-limit';
 import {
   closeOpenRun,
   compactHistory,
-  expandHistory,
+  expandStoredHistory,
   HPA_TICK_KEY,
   hpaTickSchema,
   onlyDropsStaleSamples,
@@ -128,7 +129,7 @@ export const HPA_OWNED_PREFIXES: readonly string[] = [HPA_STATE_PREFIX];
 
 /** The state item of one autoscaler: its recommendation history and scale events. */
 export function hpaStateKey(kind: AutoscalerKind, namespace: string, name: string): string {
-  return `hpa#${kind === 'HorizontalPodAutoscaler' ? 'hpa' : 'tpa'}#${namespace}/${name}`;
+  return `${HPA_STATE_PREFIX}${kind === 'HorizontalPodAutoscaler' ? 'hpa' : 'tpa'}#${namespace}/${name}`;
 }
 
 /**
@@ -194,11 +195,17 @@ async function readSnapshot(deps: HpaLoopDeps, options: HpaTickOptions): Promise
     .map(({ autoscaler }) => autoscaler);
   const plans = autoscalers.map((autoscaler) => planAutoscaler(autoscaler));
   const targetKeys = plans.map((plan) => (plan.target ? scaleTargetKeyString(plan.target) : undefined));
-  const targets = plans.flatMap((plan) => (plan.target ? [plan.target] : []));
+  // Each target once, though several autoscalers may name it.
+  const targets = new Map<string, ScaleTargetKey>();
+  plans.forEach((plan, index) => {
+    const targetKey = targetKeys[index];
+    if (plan.target && targetKey !== undefined && !targets.has(targetKey))
+      targets.set(targetKey, plan.target);
+  });
   const needsPodMetrics = plans.some((plan) => plan.needsPodMetrics);
   const [scales, podMetrics] = await Promise.all([
-    targets.length > 0
-      ? kubernetes.getScales(dedupeTargets(targets))
+    targets.size > 0
+      ? kubernetes.getScales([...targets.values()])
       : Promise.resolve(new Map<string, Scale>()),
     needsPodMetrics ? kubernetes.listPodMetrics() : Promise.resolve([]),
   ]);
@@ -279,7 +286,7 @@ async function reconcile(
   const key = hpaStateKey(autoscaler.kind, autoscaler.namespace, autoscaler.name);
   const stored = snapshot.stored.get(key);
   const previous = parseStoredHistory(stored?.data);
-  const history0 = expandHistory(stored?.data, snapshot.lastTick);
+  const history0 = previous ? expandStoredHistory(previous, snapshot.lastTick) : undefined;
   if (stored && !history0) log.warn('stored history unreadable; starting afresh', { key });
   let metricResults = snapshot.metricResults[index] ?? {};
   const evaluate = (scale: Scale | undefined): HpaDecision => {
@@ -560,10 +567,6 @@ async function queryMetrics(source: MetricSource, queries: MetricQuery[]): Promi
     }),
   );
   return Object.fromEntries(entries);
-}
-
-function dedupeTargets<T extends Parameters<typeof scaleTargetKeyString>[0]>(targets: T[]): T[] {
-  return [...new Map(targets.map((t) => [scaleTargetKeyString(t), t])).values()];
 }
 
 function outcome(autoscaler: AutoscalerObject, action: AutoscalerAction, reason: string): AutoscalerOutcome {

@@ -100,7 +100,7 @@ export class OwnedItemsCache implements StateStore {
     return this.store.releaseLease(lease);
   }
 
-  /** Everything is read from the store again (the lease had a gap, or a tick died part-way). */
+  /** Everything is read from the store again (the lease had a gap since the last tick). */
   forgetAll(): void {
     this.cached.clear();
   }

@@ -61,14 +61,23 @@ export async function runScenario(
     );
   }
   const world = createSimWorld(scenario);
-  if (options.state === 'memory') {
-    const { result, controllers } = await simulate(world, world.state, options);
-    return {
-      result,
-      controllers,
-      ...(scenario.reportServices ? { reportServices: scenario.reportServices } : {}),
-    };
-  }
+  const { result, controllers, dynamo } =
+    options.state === 'memory'
+      ? await simulate(world, world.state, options)
+      : await simulateOnDynamo(world, options);
+  return {
+    result,
+    controllers,
+    ...(dynamo ? { dynamo } : {}),
+    ...(scenario.reportServices ? { reportServices: scenario.reportServices } : {}),
+  };
+}
+
+/** What a run gives before the scenario's chart list is added. */
+type SimulatedRun = Pick<ScenarioRun, 'result' | 'controllers' | 'dynamo'>;
+
+/** The run with its state in DynamoDB on a dynalite of its own, with the calls it made. */
+async function simulateOnDynamo(world: SimWorld, options: RunScenarioOptions): Promise<SimulatedRun> {
   const dynamo = await startLocalDynamo();
   try {
     const state = new DynamoDbStateStore({
@@ -76,13 +85,8 @@ export async function runScenario(
       tableName: dynamo.tableName,
       clock: world.clock,
     });
-    const { result, controllers } = await simulate(world, state, options);
-    return {
-      result,
-      controllers,
-      dynamo: { ...state.stats },
-      ...(scenario.reportServices ? { reportServices: scenario.reportServices } : {}),
-    };
+    const run = await simulate(world, state, options);
+    return { ...run, dynamo: { ...state.stats } };
   } finally {
     await dynamo.stop();
   }
@@ -92,7 +96,7 @@ async function simulate(
   world: SimWorld,
   state: StateStore,
   options: RunScenarioOptions,
-): Promise<{ result: SimulationResult; controllers: string[] }> {
+): Promise<SimulatedRun> {
   // Each loop's Lambda sees the world and the store through `crashable`, so lambda-crash faults can
   // kill its invocations part-way.
   const controllers: SimController[] = loopControllers(world, { state });
