@@ -20,16 +20,6 @@ export type ScenarioWorkerMessage =
   | { kind: 'failed'; message: string; stack?: string };
 
 /**
- * The worker loads TypeScript through tsx, as `npm start` does; a parent already running under tsx
- * passes its loader on, any other (vitest) gets it added.
- */
-function workerExecArgv(): string[] {
-  const inherited = process.execArgv;
-  const hasTsx = inherited.some((arg) => arg.includes('tsx'));
-  return hasTsx ? inherited : [...inherited, '--import', 'tsx'];
-}
-
-/**
  * Runs `runScenario(scenario)` on a worker thread; rejects with the worker's error (its stack kept).
  *
  * @example const [ours, theirs] = await Promise.all([runScenario(a), runScenarioInWorker(b)]);
@@ -43,9 +33,9 @@ export function runScenarioInWorker(
     ...(options.durationMs !== undefined ? { durationMs: options.durationMs } : {}),
     ...(options.state !== undefined ? { state: options.state } : {}),
   };
-  const worker = new Worker(new URL('./scenario-worker-entry.ts', import.meta.url), {
+  // The bootstrap registers tsx in the worker, whatever the parent runs under (see its comment).
+  const worker = new Worker(new URL('./scenario-worker-bootstrap.mjs', import.meta.url), {
     workerData: request,
-    execArgv: workerExecArgv(),
   });
   return new Promise<ScenarioRun>((resolve, reject) => {
     let settled = false;

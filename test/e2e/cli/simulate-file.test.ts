@@ -3,15 +3,33 @@
  * simulator with state in dynalite, and prints what each injected fault did.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const tideplane = (...args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', 'shared/cli/main.ts', ...args], { encoding: 'utf8' });
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'tideplane-scenario-'));
+
+/**
+ * The machine's own `node` (Node 20 on a fresh machine), not the project's pinned one that npm scripts
+ * put first on PATH; the pinned one when there is no other.
+ */
+const TSX_CLI = 'node_modules/tsx/dist/cli.mjs';
+
+function machineNode(): string {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '' || dir.includes('node_modules')) continue;
+    const candidate = join(dir, 'node');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {}
+  }
+  return process.execPath;
+}
 
 describe('tideplane simulate <scenario file>', () => {
   it('given flaky-cloud.yaml for 90 minutes, should run it and show each fault’s effect', () => {
@@ -37,6 +55,30 @@ describe('tideplane simulate <scenario file>', () => {
     // The ramp still got its pods and nodes, and nothing was lost.
     expect(out).toMatch(/goal pods lost 0: 0 .*✓/);
     expect(out).toMatch(/node pools: default 2–\d nodes; [1-9]\d* scale-ups/);
+    expect(existsSync(report)).toBe(true);
+  });
+
+  it('given the tsx CLI under the machine’s own Node, should run the baseline’s worker too', () => {
+    const node = machineNode();
+    const report = join(scratch(), 'report.html');
+    const run = spawnSync(
+      node,
+      [
+        TSX_CLI,
+        'shared/cli/main.ts',
+        'simulate',
+        'scenarios/flaky-cloud.yaml',
+        '--hours',
+        '0.5',
+        '--report',
+        report,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(run.stderr).not.toContain('ERR_UNKNOWN_FILE_EXTENSION');
+    expect(run.status).toBe(0);
+    // Both columns: the baseline ran on its worker thread.
+    expect(run.stdout).toMatch(/^ {2}pods lost +0 +0 /m);
     expect(existsSync(report)).toBe(true);
   });
 
