@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { drainRecordSchema } from '../nodepools/drain';
+import { classifyFailureMessage } from '../nodepools/failures';
 import { parseStoredData } from '../units/stored-data';
 
 export const SWAP_KEY = 'cp#swap';
@@ -118,6 +119,11 @@ export const swapHistorySchema = z.object({
   entries: z.array(historyEntrySchema),
   /** Types (or tiers) that failed, until when (epoch ms). */
   unavailable: z.record(z.string(), epochMs),
+  /**
+   * EC2 types whose launch the account's vCPU quota refused, until when. Not the type's fault: every
+   * larger rung counted by the same quota would be refused too (see `quotaRefusedTypes`).
+   */
+  quotaRefused: z.record(z.string(), epochMs).optional(),
 });
 export type SwapHistory = z.infer<typeof swapHistorySchema>;
 
@@ -163,8 +169,19 @@ export function recordOutcome(
     outcome,
     ...(swap.failure !== undefined ? { failure: swap.failure } : {}),
   });
-  const unavailable: Record<string, number> = {};
-  for (const [type, until] of Object.entries(history.unavailable)) if (until > now) unavailable[type] = until;
-  if (swap.typeUnavailable) unavailable[swap.to] = now + options.unavailableMs;
-  return { entries, unavailable };
+  const unavailable = stillUnavailable(history.unavailable, now);
+  const quotaRefused = stillUnavailable(history.quotaRefused ?? {}, now);
+  if (swap.typeUnavailable) {
+    unavailable[swap.to] = now + options.unavailableMs;
+    if (swap.kind === 'ec2' && classifyFailureMessage(swap.failure ?? '') === 'quota') {
+      quotaRefused[swap.to] = now + options.unavailableMs;
+    }
+  }
+  return { entries, unavailable, ...(Object.keys(quotaRefused).length > 0 ? { quotaRefused } : {}) };
+}
+
+function stillUnavailable(until: Readonly<Record<string, number>>, now: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [type, time] of Object.entries(until)) if (time > now) out[type] = time;
+  return out;
 }

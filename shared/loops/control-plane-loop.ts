@@ -10,6 +10,7 @@ import { type Ec2SwapAction, nextEc2SwapStep, rollBack } from '../controlplane/e
 import { nextEksSwapStep, recordEksUpdate } from '../controlplane/eks-swap';
 import { tierCandidatesFrom } from '../controlplane/eks-tier-ladder';
 import { buildLadder, candidatesFrom, type Ladder } from '../controlplane/ladder';
+import { quotaRefusedTypes } from '../controlplane/quota-refusals';
 import {
   encodeSwapRecord,
   isFinished,
@@ -511,6 +512,10 @@ export async function runControlPlaneTick(
       ? `swap ${stored.swap.id} (${stored.swap.from} → ${stored.swap.to}) failed: ${stored.swap.failure ?? 'unknown'}; clear it with {"clearFailedSwap": true} once a person looked`
       : undefined;
   const settings = deps.settings;
+  const refusedByQuota =
+    cache.ladder && stored.history.quotaRefused
+      ? quotaRefusedTypes(cache.ladder, stored.history.quotaRefused, now)
+      : {};
   let decision = decideSwap({
     now,
     current: position.current,
@@ -524,7 +529,7 @@ export async function runControlPlaneTick(
         : {}),
     },
     history: stored.history.entries,
-    unavailable: stored.history.unavailable,
+    unavailable: { ...stored.history.unavailable, ...refusedByQuota },
     ...(blockedBy ? { blockedBy } : {}),
     farAboveFactor: settings.farAboveFactor,
     jumpSteps: settings.jumpSteps,
@@ -533,6 +538,14 @@ export async function runControlPlaneTick(
     flappingWindowMs: settings.flapping.windowHours * 3_600_000,
     maxReversals: settings.flapping.maxReversals,
   });
+
+  const refusedNow = Object.keys(stored.history.quotaRefused ?? {}).filter((type) => refusedByQuota[type]);
+  if (refusedNow.length > 0 && (decision.action === 'swap' ? decision.direction : decision.wanted) === 'up') {
+    decision = {
+      ...decision,
+      reason: `${decision.reason} (the vCPU quota refused ${refusedNow.join(', ')}: larger types it counts wait too)`,
+    };
+  }
 
   let targetGroupArns: string[] = [];
   if (decision.action === 'swap' && kind === 'ec2') {

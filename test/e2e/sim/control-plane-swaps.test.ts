@@ -9,6 +9,7 @@ import { SWAP_HISTORY_KEY, SWAP_KEY } from '../../../shared/controlplane/swap-re
 import { runControlPlaneTick } from '../../../shared/loops/control-plane-loop';
 import { silentLogger } from '../../../shared/ports/logger';
 import { alarmActionPayload } from '../../../shared/sim/control-plane/controller';
+import { vcpuLimitMessage } from '../../../shared/sim/vcpu-limits';
 import type { SimWorld } from '../../../shared/sim/world';
 import {
   BUSY_NODES,
@@ -179,6 +180,46 @@ describe('a new type that cannot launch', () => {
     expect(decision && 'reason' in decision ? decision.reason : '').toMatch(
       /skipping recently failed m6i\.2xlarge/,
     );
+  });
+
+  it('given the vCPU quota refused it, should not try the larger types that quota counts either, until the type’s time is up', async () => {
+    const world = busyWorld();
+    const state = dynamo.store(world);
+    const cluster = world.scenario.clusterName;
+    // The account's On-Demand Standard vCPUs are all in use: any new instance is refused.
+    world.cloud.limitLaunches({
+      refusal: (group, instanceType) =>
+        instanceType === 'm6i.xlarge' ? undefined : vcpuLimitMessage(group, 12),
+      onRefused: () => {},
+    });
+    const ticker = new HandTicker(world, { state });
+
+    await ticker.tickUntil(finishedSwap);
+    const swap = (await state.get(cluster, SWAP_KEY))?.data as { state: string; failure: string };
+    expect(swap).toMatchObject({ state: 'rolled-back' });
+    expect(swap.failure).toMatch(/^m6i\.2xlarge could not launch: You have requested more vCPU capacity/);
+    const history = (await state.get(cluster, SWAP_HISTORY_KEY))?.data as {
+      unavailable: Record<string, number>;
+      quotaRefused: Record<string, number>;
+    };
+    expect(Object.keys(history.quotaRefused)).toEqual(['m6i.2xlarge']);
+    const until = history.quotaRefused['m6i.2xlarge'] as number;
+
+    // After the up cooldown, still overloaded: a capacity failure would try m6i.4xlarge now; not a quota.
+    ticker.advance(30 * MINUTE);
+    const swapsBefore = ticker.summaries.filter((tick) => tick.decision?.action === 'swap').length;
+    while (world.clock.now() < until - MINUTE) await ticker.tick();
+    expect(ticker.summaries.filter((tick) => tick.decision?.action === 'swap')).toHaveLength(swapsBefore);
+    const held = ticker.summaries.at(-1)?.decision;
+    expect(held).toMatchObject({ action: 'hold', wanted: 'up' });
+    expect(held && 'reason' in held ? held.reason : '').toMatch(
+      /every candidate recently failed \(m6i\.2xlarge, m6i\.4xlarge.*\) \(the vCPU quota refused m6i\.2xlarge: larger types it counts wait too\)$/,
+    );
+
+    // Its time up, the quota may have been raised: the nearest rung is tried again.
+    ticker.advance(2 * MINUTE);
+    await ticker.tickUntil((last) => !(last instanceof Error) && last.decision?.action === 'swap', 10);
+    expect(ticker.summaries.at(-1)?.decision).toMatchObject({ action: 'swap', to: 'm6i.2xlarge' });
   });
 
   it('should terminate the surge instance once when the new type never becomes healthy, and roll back', async () => {

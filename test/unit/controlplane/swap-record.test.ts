@@ -106,6 +106,51 @@ describe('recordOutcome', () => {
     expect(next.entries[0]).toMatchObject({ outcome: 'rolled-back', failure: 'capacity' });
   });
 
+  const ec2RolledBack = (failure: string): SwapRecord => ({
+    kind: 'ec2',
+    id: 'swap-2',
+    from: 'm6i.large',
+    to: 'm6i.xlarge',
+    direction: 'up',
+    reason: 'load high',
+    startedAt: NOW - HOUR,
+    state: 'rolled-back',
+    stateSince: NOW,
+    groups: [],
+    targetGroupArns: [],
+    healthyAtStart: 3,
+    toReplace: [],
+    replaced: [],
+    failure: `m6i.xlarge could not launch: ${failure}`,
+    typeUnavailable: true,
+  });
+
+  it('given a launch the vCPU quota refused, should also keep the type as refused by the quota', () => {
+    const refused = ec2RolledBack(
+      'You have requested more vCPU capacity than your current vCPU limit of 1280 allows for the instance bucket that the specified instance type belongs to.',
+    );
+    const next = recordOutcome(
+      { entries: [], unavailable: {}, quotaRefused: { 'm6i.2xlarge': NOW - 1 } },
+      refused,
+      NOW,
+      options,
+    );
+    expect(next.unavailable).toEqual({ 'm6i.xlarge': NOW + HOUR });
+    expect(next.quotaRefused).toEqual({ 'm6i.xlarge': NOW + HOUR });
+    expect(parseSwapHistory(next)).toEqual(next);
+  });
+
+  it('given a launch that failed for capacity, should not blame the quota', () => {
+    const next = recordOutcome(
+      { entries: [], unavailable: {} },
+      ec2RolledBack('InsufficientInstanceCapacity - We currently do not have sufficient m6i.xlarge capacity'),
+      NOW,
+      options,
+    );
+    expect(next.unavailable).toEqual({ 'm6i.xlarge': NOW + HOUR });
+    expect('quotaRefused' in next).toBe(false);
+  });
+
   it('should record a swap once, however often it is reported', () => {
     const once = recordOutcome({ entries: [], unavailable: {} }, eks, NOW, options);
     expect(recordOutcome(once, eks, NOW + 1000, options).entries).toHaveLength(1);
