@@ -51,3 +51,20 @@ export function quotaRefusedTypes(
   }
   return out;
 }
+
+/**
+ * The types the decision skips: those marked unavailable and those the quota refusals rule out, the
+ * later time where both name one (a capacity failure of a larger type may last longer than a refusal).
+ *
+ * @example withQuotaRefusals({ 'm6i.4xlarge': later }, { 'm6i.4xlarge': sooner }) // { 'm6i.4xlarge': later }
+ */
+export function withQuotaRefusals(
+  unavailable: Readonly<Record<string, number>>,
+  refused: Readonly<Record<string, number>>,
+): Record<string, number> {
+  const out = { ...unavailable };
+  for (const [instanceType, until] of Object.entries(refused)) {
+    out[instanceType] = Math.max(out[instanceType] ?? 0, until);
+  }
+  return out;
+}

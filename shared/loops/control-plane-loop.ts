@@ -10,7 +10,7 @@ import { type Ec2SwapAction, nextEc2SwapStep, rollBack } from '../controlplane/e
 import { nextEksSwapStep, recordEksUpdate } from '../controlplane/eks-swap';
 import { tierCandidatesFrom } from '../controlplane/eks-tier-ladder';
 import { buildLadder, candidatesFrom, type Ladder } from '../controlplane/ladder';
-import { quotaRefusedTypes } from '../controlplane/quota-refusals';
+import { quotaRefusedTypes, withQuotaRefusals } from '../controlplane/quota-refusals';
 import {
   encodeSwapRecord,
   isFinished,
@@ -529,7 +529,7 @@ export async function runControlPlaneTick(
         : {}),
     },
     history: stored.history.entries,
-    unavailable: { ...stored.history.unavailable, ...refusedByQuota },
+    unavailable: withQuotaRefusals(stored.history.unavailable, refusedByQuota),
     ...(blockedBy ? { blockedBy } : {}),
     farAboveFactor: settings.farAboveFactor,
     jumpSteps: settings.jumpSteps,

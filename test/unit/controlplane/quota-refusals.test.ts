@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Ladder, Rung } from '../../../shared/controlplane/ladder';
-import { quotaRefusedTypes } from '../../../shared/controlplane/quota-refusals';
+import { quotaRefusedTypes, withQuotaRefusals } from '../../../shared/controlplane/quota-refusals';
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 const UNTIL = NOW + 3_600_000;
@@ -64,5 +64,17 @@ describe('quotaRefusedTypes', () => {
 
   it('given a refused type of another quota, should leave the Standard rungs alone', () => {
     expect(quotaRefusedTypes(ladder, { 'x2iedn.xlarge': UNTIL }, NOW)).toEqual({ 'x2iedn.xlarge': UNTIL });
+  });
+});
+
+describe('withQuotaRefusals', () => {
+  it('should skip both kinds of type, each until the later of its times', () => {
+    const later = UNTIL + 600_000;
+    expect(
+      withQuotaRefusals(
+        { 'm6i.4xlarge': later, 'm6i.large': UNTIL },
+        { 'm6i.4xlarge': UNTIL, 'm6i.2xlarge': UNTIL },
+      ),
+    ).toEqual({ 'm6i.4xlarge': later, 'm6i.large': UNTIL, 'm6i.2xlarge': UNTIL });
   });
 });
