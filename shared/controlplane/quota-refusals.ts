@@ -36,17 +36,16 @@ export function quotaRefusedTypes(
   now: number,
 ): Record<string, number> {
   const out: Record<string, number> = {};
-  const extend = (instanceType: string, until: number) => {
-    out[instanceType] = Math.max(out[instanceType] ?? 0, until);
-  };
   for (const [instanceType, until] of Object.entries(refused)) {
     if (until <= now) continue;
-    extend(instanceType, until);
+    extendUntil(out, instanceType, until);
     const vcpus = vcpusOf(ladder, instanceType);
     const code = quotaCode(instanceType);
     if (vcpus === undefined || code === undefined) continue;
     for (const rung of ladder.steps) {
-      if (rung.vcpus >= vcpus && quotaCode(rung.instanceType) === code) extend(rung.instanceType, until);
+      if (rung.vcpus >= vcpus && quotaCode(rung.instanceType) === code) {
+        extendUntil(out, rung.instanceType, until);
+      }
     }
   }
   return out;
@@ -63,8 +62,11 @@ export function withQuotaRefusals(
   refused: Readonly<Record<string, number>>,
 ): Record<string, number> {
   const out = { ...unavailable };
-  for (const [instanceType, until] of Object.entries(refused)) {
-    out[instanceType] = Math.max(out[instanceType] ?? 0, until);
-  }
+  for (const [instanceType, until] of Object.entries(refused)) extendUntil(out, instanceType, until);
   return out;
+}
+
+/** Marks the type until `until`, or keeps its later mark. */
+function extendUntil(marks: Record<string, number>, instanceType: string, until: number): void {
+  marks[instanceType] = Math.max(marks[instanceType] ?? 0, until);
 }

@@ -13,12 +13,12 @@ const tideplane = (...args: string[]) =>
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'tideplane-scenario-'));
 
+const TSX_CLI = 'node_modules/tsx/dist/cli.mjs';
+
 /**
  * The machine's own `node` (Node 20 on a fresh machine), not the project's pinned one that npm scripts
  * put first on PATH; the pinned one when there is no other.
  */
-const TSX_CLI = 'node_modules/tsx/dist/cli.mjs';
-
 function machineNode(): string {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (dir === '' || dir.includes('node_modules')) continue;
