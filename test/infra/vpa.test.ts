@@ -2,12 +2,18 @@
  * The VPA loop in the stack: a function and a schedule per cluster with `vpa`, and no AWS permission
  * beyond what every loop function has (everything it changes is in the cluster).
  */
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/build-app';
 import { ACCOUNT, NO_BUNDLING, REGION, vpcCluster } from './support/clusters';
-import { type Json, resource, roleStatements, single } from './support/template';
+import {
+  type Json,
+  regionMessages,
+  regionTemplate,
+  resource,
+  roleStatements,
+  single,
+} from './support/template';
 
 function config(clusters: Json[]): Json {
   return { version: 1, accounts: [{ id: ACCOUNT, regions: [{ name: REGION, clusters }] }] };
@@ -19,7 +25,7 @@ describe('given a cluster with vpa and one without', () => {
     { context: NO_BUNDLING },
   );
   const stack = single(built.stacks);
-  const template = Template.fromStack(stack);
+  const template = regionTemplate(stack);
 
   it('should create the VPA function and its every-minute schedule only where vpa is configured', () => {
     const loops = stack.clusters.get('vpc-cluster');
@@ -52,7 +58,7 @@ describe('given a cluster with vpa and one without', () => {
 
   it('should pass cdk-nag AwsSolutions', () => {
     expect(new AwsSolutionsChecks().validateScope(built.app).violations).toEqual([]);
-    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+    expect(regionMessages(stack).warnings).toEqual([]);
   });
 });
 
@@ -70,7 +76,7 @@ describe('given a cluster with every loop', () => {
       { context: NO_BUNDLING },
     );
     const stack = single(built.stacks);
-    const template = Template.fromStack(stack);
+    const template = regionTemplate(stack);
     const loops = stack.clusters.get('vpc-cluster');
     if (!loops?.vpa || !loops.nodePools || !loops.controlPlane) throw new Error('missing loops');
     const sectionsOf = (fn: Parameters<typeof resource>[1]) => {

@@ -1,8 +1,9 @@
 /** Helpers for reading a synthesised template in the infra tests. */
 import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { expect } from 'vitest';
+import type { TideplaneStack } from '../../../infra/stack';
 
 export type Json = Record<string, unknown>;
 
@@ -23,8 +24,35 @@ export function logicalId(construct: IConstruct): string {
   return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
 }
 
+/**
+ * Every stack of one account and region (the account and region stack and each cluster's) as one
+ * template, each logical id prefixed by its stack's name: counts and searches cover all of them, and
+ * `resource`/`roleStatements` find a construct in its own stack.
+ */
+export function regionTemplate(stack: TideplaneStack): Template {
+  const merged: { Resources: Json; Outputs: Json } = { Resources: {}, Outputs: {} };
+  for (const each of [stack, ...stack.clusters.values()]) {
+    const json = Template.fromStack(each).toJSON();
+    for (const section of ['Resources', 'Outputs'] as const) {
+      for (const [id, value] of Object.entries((json[section] ?? {}) as Json)) {
+        merged[section][`${each.stackName}/${id}`] = value;
+      }
+    }
+  }
+  const template = Template.fromJSON(merged);
+  regionTemplates.add(template);
+  return template;
+}
+
+const regionTemplates = new WeakSet<Template>();
+
+/** The key of `construct`'s resource in `template` (stack-qualified in a `regionTemplate`). */
+function keyIn(template: Template, construct: IConstruct, id: string): string {
+  return regionTemplates.has(template) ? `${Stack.of(construct).stackName}/${id}` : id;
+}
+
 export function resource(template: Template, construct: IConstruct): Json {
-  const found = template.toJSON().Resources[logicalId(construct)];
+  const found = template.toJSON().Resources[keyIn(template, construct, logicalId(construct))];
   if (!found) throw new Error(`no resource for ${construct.node.path}`);
   return found as Json;
 }
@@ -32,9 +60,13 @@ export function resource(template: Template, construct: IConstruct): Json {
 /** The statements of the role's default policy (CDK puts every `addToPrincipalPolicy` there). */
 export function roleStatements(template: Template, role: IConstruct): Statement[] {
   const roleId = logicalId(role);
-  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
-    JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`),
-  );
+  const ownStack = keyIn(template, role, '');
+  const policies = Object.entries(template.findResources('AWS::IAM::Policy'))
+    .filter(
+      ([id, policy]) =>
+        id.startsWith(ownStack) && JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`),
+    )
+    .map(([, policy]) => policy);
   return single(policies).Properties.PolicyDocument.Statement as Statement[];
 }
 
@@ -50,4 +82,27 @@ export function acknowledgements(scope: IConstruct): { path: string; id: string;
         })),
       ),
   );
+}
+
+/**
+ * How a cluster's stack refers to `construct` of the account and region stack: an import of the export
+ * CDK makes for its `Ref`, or for its `attribute` (`Arn`).
+ */
+export function imported(construct: IConstruct, attribute?: string): Json {
+  const id = logicalId(construct);
+  const output = attribute ? `ExportsOutputFnGetAtt${id}${attribute}` : `ExportsOutputRef${id}`;
+  return {
+    'Fn::ImportValue': expect.stringMatching(
+      new RegExp(`^${Stack.of(construct).stackName}:${output}[0-9A-F]{8}$`),
+    ),
+  };
+}
+
+/** The warning and error annotations of every stack of one account and region. */
+export function regionMessages(stack: TideplaneStack): { warnings: unknown[]; errors: unknown[] } {
+  const stacks = [stack, ...stack.clusters.values()].map((each) => Annotations.fromStack(each));
+  return {
+    warnings: stacks.flatMap((messages) => messages.findWarning('*', Match.anyValue())),
+    errors: stacks.flatMap((messages) => messages.findError('*', Match.anyValue())),
+  };
 }

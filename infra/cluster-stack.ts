@@ -1,0 +1,184 @@
+import { CfnOutput, CrossStackReferences, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type { Construct } from 'constructs';
+import type { ResolvedCluster } from '../shared/config/load';
+import { ClusterControlPlaneFunction } from './constructs/cluster-control-plane-function';
+import { ClusterHpaFunction, type LogLevel } from './constructs/cluster-hpa-function';
+import { ClusterNodePoolFunction } from './constructs/cluster-node-pool-function';
+import { ClusterSchedule } from './constructs/cluster-schedule';
+import { ClusterVpaFunction } from './constructs/cluster-vpa-function';
+import { ControlPlaneAlarms } from './constructs/control-plane-alarms';
+import { InstanceEventRules } from './constructs/instance-event-rules';
+import { LaunchFailureRule } from './constructs/launch-failure-rule';
+import type { StateTable } from './constructs/state-table';
+
+/** The loops of one cluster (the region's quota loop is the account and region stack's `quotas`). */
+export interface ClusterLoops {
+  readonly cluster: ResolvedCluster;
+  readonly hpa: ClusterHpaFunction;
+  readonly hpaSchedule: ClusterSchedule;
+  /** Present when the cluster's config has `nodePools`. */
+  readonly nodePools?: ClusterNodePoolFunction;
+  readonly nodePoolsSchedule?: ClusterSchedule;
+  /** Absent also when the config lists no group and discovers none by tags (nothing could fail). */
+  readonly nodePoolsLaunchFailures?: LaunchFailureRule;
+  /** Absent when the launch-failure rule is (no group, so no node of the loop's to drain or clean up). */
+  readonly nodePoolsInstanceEvents?: InstanceEventRules;
+  /** Present when the cluster's config has `controlPlane`. */
+  readonly controlPlane?: ClusterControlPlaneFunction;
+  readonly controlPlaneSchedule?: ClusterSchedule;
+  readonly controlPlaneAlarms?: ControlPlaneAlarms;
+  /** Present when the cluster's config has `vpa`. */
+  readonly vpa?: ClusterVpaFunction;
+  readonly vpaSchedule?: ClusterSchedule;
+}
+
+export interface TideplaneClusterStackProps extends StackProps {
+  readonly cluster: ResolvedCluster;
+  /** The account and region's state table (in the account and region stack). */
+  readonly table: StateTable;
+  /** The account and region's schedule group (in the account and region stack). */
+  readonly scheduleGroup: scheduler.IScheduleGroup;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default 'INFO' */
+  readonly logLevel?: LogLevel;
+  /** @default functions/hpa/handler.ts of this repository */
+  readonly hpaEntry?: string;
+}
+
+/**
+ * The loops of one cluster in a stack of their own. A cluster with every loop is about 50 resources;
+ * CloudFormation takes at most 500 in a stack and 200 outputs, so the account and region stack could hold
+ * about nine such clusters. One stack per cluster holds any number, deploys and rolls back one cluster at a
+ * time (a broken cluster config fails its own stack only), and lets a new tideplane version go to one
+ * cluster first.
+ *
+ * Construct ids are stable: `Hpa|HpaSchedule` and, for a cluster with `nodePools`,
+ * `NodePools|NodePoolsSchedule|NodePoolsLaunchFailures|NodePoolsInstanceEvents`, for one with
+ * `controlPlane`, `ControlPlane|ControlPlaneSchedule|ControlPlaneAlarms`, and for one with `vpa`,
+ * `Vpa|VpaSchedule`, so adding a loop never replaces another's resources.
+ */
+export class TideplaneClusterStack extends Stack implements ClusterLoops {
+  readonly cluster: ResolvedCluster;
+  readonly hpa: ClusterHpaFunction;
+  readonly hpaSchedule: ClusterSchedule;
+  readonly nodePools?: ClusterNodePoolFunction;
+  readonly nodePoolsSchedule?: ClusterSchedule;
+  readonly nodePoolsLaunchFailures?: LaunchFailureRule;
+  readonly nodePoolsInstanceEvents?: InstanceEventRules;
+  readonly controlPlane?: ClusterControlPlaneFunction;
+  readonly controlPlaneSchedule?: ClusterSchedule;
+  readonly controlPlaneAlarms?: ControlPlaneAlarms;
+  readonly vpa?: ClusterVpaFunction;
+  readonly vpaSchedule?: ClusterSchedule;
+
+  constructor(scope: Construct, id: string, props: TideplaneClusterStackProps) {
+    super(scope, id, props);
+    // Export and import: CloudFormation refuses to delete or rename the table or the group while a
+    // cluster's stack uses it (a weak reference would let a cluster's loops lose their state table).
+    CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
+    const { cluster: resolved } = props;
+    const { cluster } = resolved;
+    this.cluster = resolved;
+    const functionOptions = {
+      cluster: resolved,
+      table: props.table,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...(props.logLevel ? { logLevel: props.logLevel } : {}),
+    };
+
+    this.hpa = new ClusterHpaFunction(this, 'Hpa', {
+      ...functionOptions,
+      ...(props.hpaEntry ? { entry: props.hpaEntry } : {}),
+    });
+    this.hpaSchedule = new ClusterSchedule(this, 'HpaSchedule', {
+      cluster: cluster.name,
+      loop: 'hpa',
+      target: this.hpa.function,
+      enabled: cluster.enabled && resolved.hpa.enabled,
+      scheduleGroup: props.scheduleGroup,
+    });
+    new CfnOutput(this, 'HpaRoleArn', {
+      value: this.hpa.role.roleArn,
+      description: `Role of cluster ${cluster.name}'s HPA function: map it to a Kubernetes identity (EKS access entry or RBAC)`,
+    });
+
+    const nodePools = cluster.nodePools;
+    if (nodePools) {
+      const enabled = cluster.enabled && nodePools.enabled;
+      this.nodePools = new ClusterNodePoolFunction(this, 'NodePools', functionOptions);
+      this.nodePoolsSchedule = new ClusterSchedule(this, 'NodePoolsSchedule', {
+        cluster: cluster.name,
+        loop: 'node-pools',
+        target: this.nodePools.function,
+        enabled,
+        scheduleGroup: props.scheduleGroup,
+      });
+      const listedGroups = [...new Set(nodePools.pools.flatMap((pool) => pool.asgs))];
+      if (nodePools.discoverByTags || listedGroups.length > 0) {
+        this.nodePoolsLaunchFailures = new LaunchFailureRule(this, 'NodePoolsLaunchFailures', {
+          cluster: cluster.name,
+          target: this.nodePools.function,
+          ...(nodePools.discoverByTags ? {} : { groupNames: listedGroups }),
+          enabled,
+        });
+        this.nodePoolsInstanceEvents = new InstanceEventRules(this, 'NodePoolsInstanceEvents', {
+          cluster: cluster.name,
+          target: this.nodePools.function,
+          enabled,
+        });
+      }
+      new CfnOutput(this, 'NodePoolsRoleArn', {
+        value: this.nodePools.role.roleArn,
+        description:
+          `Role of cluster ${cluster.name}'s node-pool function: bind it to the shipped tideplane ClusterRole ` +
+          '(lists nodes, pods, PVCs, PVs, DaemonSets and PDBs; taints and deletes nodes; evicts pods; creates Events)',
+      });
+    }
+
+    const controlPlane = cluster.controlPlane;
+    if (controlPlane) {
+      const enabled = cluster.enabled && controlPlane.enabled;
+      this.controlPlane = new ClusterControlPlaneFunction(this, 'ControlPlane', functionOptions);
+      this.controlPlaneSchedule = new ClusterSchedule(this, 'ControlPlaneSchedule', {
+        cluster: cluster.name,
+        loop: 'control-plane',
+        target: this.controlPlane.function,
+        enabled,
+        scheduleGroup: props.scheduleGroup,
+      });
+      this.controlPlaneAlarms = new ControlPlaneAlarms(this, 'ControlPlaneAlarms', {
+        cluster: cluster.name,
+        settings: controlPlane,
+        target: this.controlPlane.function,
+        enabled,
+      });
+      new CfnOutput(this, 'ControlPlaneRoleArn', {
+        value: this.controlPlane.role.roleArn,
+        description:
+          `Role of cluster ${cluster.name}'s control-plane function: bind it to the shipped tideplane ClusterRole ` +
+          '(lists nodes and kube-system pods; taints and deletes nodes; evicts pods; creates Events)',
+      });
+    }
+
+    const vpa = cluster.vpa;
+    if (vpa) {
+      this.vpa = new ClusterVpaFunction(this, 'Vpa', functionOptions);
+      this.vpaSchedule = new ClusterSchedule(this, 'VpaSchedule', {
+        cluster: cluster.name,
+        loop: 'vpa',
+        target: this.vpa.function,
+        enabled: cluster.enabled && vpa.enabled,
+        scheduleGroup: props.scheduleGroup,
+      });
+      new CfnOutput(this, 'VpaRoleArn', {
+        value: this.vpa.role.roleArn,
+        description:
+          `Role of cluster ${cluster.name}'s VPA function: bind it to the shipped tideplane ClusterRole ` +
+          '(lists pods, pod metrics and VPAs; writes VPA status; patches workload pod templates; creates Events)',
+      });
+    }
+  }
+}
