@@ -1,7 +1,11 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aws, Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -10,9 +14,7 @@ import { usesSupportApi } from '../../shared/config/quotas';
 import { EC2_SERVICE_CODE, EC2_VCPU_QUOTAS } from '../../shared/quotas/ec2-vcpu-quotas';
 import { QUOTA_STATE_PARTITION } from '../../shared/quotas/request-record';
 import {
-  environmentSize,
   functionBuildProps,
-  LAMBDA_ENVIRONMENT_LIMIT_BYTES,
   LOOP_ENV,
   type LogLevel,
   type LoopPermission,
@@ -30,17 +32,38 @@ export const QUOTAS_HANDLER_ENTRY = fileURLToPath(
 export const QUOTAS_SERVICE_NAME = 'tideplane-quotas';
 
 /**
+ * Where the function finds the region: its `quotas` settings and every cluster's pools and control plane,
+ * `encodeQuotaRegion(region)` in a file of the function's layer (Lambda mounts layers under /opt). Not in
+ * the environment: Lambda allows 4 KB there, about 60 clusters of one pattern and far fewer of distinct
+ * group names, and an account may hold 150.
+ */
+export const QUOTA_REGION_FILE = '/opt/tideplane/quota-region';
+
+/**
  * The environment contract between this construct and `functions/quotas/handler.ts`. The handler reads
- * the region with `decodeQuotaRegion` (gzipped, base64 JSON validated with the config's own schemas).
+ * the region file with `decodeQuotaRegion` (gzipped, base64 JSON validated with the config's own schemas).
  */
 export const QUOTA_ENV = {
   table: LOOP_ENV.table,
-  /** `encodeQuotaRegion(region)`: the region's `quotas` settings and its clusters' pools and control planes. */
-  quotaRegion: 'TIDEPLANE_QUOTA_REGION',
+  /** `QUOTA_REGION_FILE`. */
+  quotaRegionFile: 'TIDEPLANE_QUOTA_REGION_FILE',
   serviceName: LOOP_ENV.serviceName,
   logLevel: LOOP_ENV.logLevel,
   metricsNamespace: LOOP_ENV.metricsNamespace,
 } as const;
+
+/**
+ * A directory holding the region file at its place under /opt, for the layer's asset. Written at synth;
+ * the asset's hash is its content, so the layer changes only when the region's config does.
+ */
+function regionLayerDirectory(region: QuotaRegion): { directory: string; file: string } {
+  const directory = mkdtempSync(join(tmpdir(), 'tideplane-quota-region-'));
+  const relative = QUOTA_REGION_FILE.replace(/^\/opt\//, '');
+  const file = join(directory, relative);
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, encodeQuotaRegion(region));
+  return { directory, file };
+}
 
 /**
  * How long one run may take. A run makes about five calls per quota (GetServiceQuota, sometimes
@@ -276,8 +299,7 @@ export interface RegionQuotaFunctionProps {
 /**
  * The quota loop's Lambda function for one account and region, with its own role, log group and alarms:
  * a daily run that raises AWS quotas before the region's node pools hit them (see `quotaPermissions` for
- * what its role may do). The environment carries the region (`TIDEPLANE_QUOTA_REGION`, gzipped): synth
- * fails, naming the region and the size, when it would not fit Lambda's 4 KB.
+ * what its role may do). The region travels in a layer (`QUOTA_REGION_FILE`), whatever its size.
  *
  * Built like every loop function (`functionBuildProps`). Asynchronous invocations are not retried, and
  * a run Lambda could not start is kept for QUOTA_RUN_MAX_EVENT_AGE. No reserved concurrency, for the
@@ -293,6 +315,10 @@ export class RegionQuotaFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  /** Holds the region file (`QUOTA_REGION_FILE`). */
+  readonly regionLayer: lambda.LayerVersion;
+  /** The region file as written at synth, before it became the layer's asset. */
+  readonly regionFile: string;
   /** The run failed (it threw or timed out) within the last day. */
   readonly errorsAlarm: cloudwatch.Alarm;
   /** The run was throttled (the account's concurrency ran out) within the last day. */
@@ -323,26 +349,28 @@ export class RegionQuotaFunction extends Construct {
       reason: wildcardReasons.join(' '),
     });
 
+    const { directory, file } = regionLayerDirectory(region);
+    this.regionFile = file;
+    const build = functionBuildProps(props.entry ?? QUOTAS_HANDLER_ENTRY);
+    this.regionLayer = new lambda.LayerVersion(this, 'RegionLayer', {
+      code: lambda.Code.fromAsset(directory),
+      compatibleRuntimes: build.runtime ? [build.runtime] : [],
+      ...(build.architecture ? { compatibleArchitectures: [build.architecture] } : {}),
+      description: `${description}: the region's quota settings, node pools and control planes`,
+    });
     const environment: Record<string, string> = {
       [QUOTA_ENV.table]: table.tableName,
-      [QUOTA_ENV.quotaRegion]: encodeQuotaRegion(region),
+      [QUOTA_ENV.quotaRegionFile]: QUOTA_REGION_FILE,
       [QUOTA_ENV.serviceName]: QUOTAS_SERVICE_NAME,
       [QUOTA_ENV.logLevel]: props.logLevel ?? 'INFO',
       [QUOTA_ENV.metricsNamespace]: METRICS_NAMESPACE,
       // The bundle is minified; stack traces in the logs point at the TypeScript source.
       NODE_OPTIONS: '--enable-source-maps',
     };
-    const size = environmentSize(environment);
-    if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
-      throw new Error(
-        `quotas of ${where}: the quota function's environment would be about ${size} bytes, over Lambda's ` +
-          `${LAMBDA_ENVIRONMENT_LIMIT_BYTES}-byte limit (the region's node pools and control planes, gzipped, ` +
-          'are too large: fewer clusters per region, or shorter pool and group names)',
-      );
-    }
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      ...functionBuildProps(props.entry ?? QUOTAS_HANDLER_ENTRY),
+      ...build,
+      layers: [this.regionLayer],
       memorySize: props.memorySize ?? QUOTA_FUNCTION_MEMORY_MB,
       timeout: props.timeout ?? QUOTA_FUNCTION_TIMEOUT,
       description: `${description} (raises AWS quotas before the node pools hit them)`,

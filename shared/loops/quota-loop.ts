@@ -207,7 +207,7 @@ function logDecision(log: Logger, decision: QuotaDecision): void {
  * @example
  * const result = await runQuotaTick(
  *   { serviceQuotas, usage, autoScaling, ec2, state, clock, log },
- *   decodeQuotaRegion(process.env.TIDEPLANE_QUOTA_REGION),
+ *   decodeQuotaRegion(readFileSync(process.env.TIDEPLANE_QUOTA_REGION_FILE, 'utf8')),
  * );
  * result.filed // [{ serviceCode: 'ec2', quotaCode: 'L-1216C47A', desiredValue: 1296, requestId: '...', alreadyOpen: false }]
  */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { formatPath } from '../config/load';
@@ -11,7 +12,8 @@ import { LEASE_GRACE_MS } from './invocation';
 /** What the quota function's environment holds (set by infra/constructs/region-quota-function.ts). */
 const quotaEnvironmentSchema = z.object({
   TIDEPLANE_TABLE: z.string().min(1),
-  TIDEPLANE_QUOTA_REGION: z.string().min(1),
+  /** A file of the function's layer holding `encodeQuotaRegion(region)` (too large for the environment). */
+  TIDEPLANE_QUOTA_REGION_FILE: z.string().min(1),
   AWS_REGION: z.string().min(1),
 });
 
@@ -24,22 +26,34 @@ export interface QuotaFunctionEnvironment {
 }
 
 /**
- * Reads and validates the quota function's environment at cold start; a bad one fails loudly, naming the
- * variable.
+ * Reads and validates the quota function's environment and its region file at cold start; a bad one
+ * fails loudly, naming the variable or the file.
  *
- * @example readQuotaEnvironment({ TIDEPLANE_TABLE: 't', TIDEPLANE_QUOTA_REGION: encodeQuotaRegion(r), AWS_REGION: 'eu-central-1' })
+ * @example readQuotaEnvironment({ TIDEPLANE_TABLE: 't', TIDEPLANE_QUOTA_REGION_FILE: '/opt/tideplane/quota-region', AWS_REGION: 'eu-central-1' })
  */
-export function readQuotaEnvironment(env: NodeJS.ProcessEnv = process.env): QuotaFunctionEnvironment {
+export function readQuotaEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): QuotaFunctionEnvironment {
   const parsed = quotaEnvironmentSchema.safeParse(env);
   if (!parsed.success) {
     const missing = parsed.error.issues.map((issue) => formatPath(issue.path)).join(', ');
     throw new Error(`the quota function's environment lacks ${missing}`);
   }
+  const file = parsed.data.TIDEPLANE_QUOTA_REGION_FILE;
+  let encoded: string;
+  try {
+    encoded = readFile(file);
+  } catch (error) {
+    throw new Error(
+      `TIDEPLANE_QUOTA_REGION_FILE ${file} cannot be read (is the region layer attached?): ${(error as Error).message}`,
+    );
+  }
   let region: QuotaRegion;
   try {
-    region = decodeQuotaRegion(parsed.data.TIDEPLANE_QUOTA_REGION);
+    region = decodeQuotaRegion(encoded);
   } catch (error) {
-    throw new Error(`TIDEPLANE_QUOTA_REGION: ${(error as Error).message}`);
+    throw new Error(`TIDEPLANE_QUOTA_REGION_FILE ${file}: ${(error as Error).message}`);
   }
   return { tableName: parsed.data.TIDEPLANE_TABLE, functionRegion: parsed.data.AWS_REGION, region };
 }

@@ -5,6 +5,7 @@
  * environment, and synth refusing a region that would not fit Lambda's 4 KB.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -164,9 +165,11 @@ describe('given a region with quotas, a Business support plan and extra quotas',
     expect(props.ReservedConcurrentExecutions).toBeUndefined();
   });
 
-  it('should carry the region with every cluster’s node pools and control plane in the environment', () => {
-    const props = resource(template, quotaLoop(stack).function.function).Properties as {
+  it('should carry the region with every cluster’s node pools and control plane in the function’s layer', () => {
+    const loop = quotaLoop(stack).function;
+    const props = resource(template, loop.function).Properties as {
       Environment: { Variables: Record<string, unknown> };
+      Layers: unknown[];
     };
     const variables = props.Environment.Variables;
     expect(Object.keys(variables).sort()).toEqual([
@@ -174,16 +177,24 @@ describe('given a region with quotas, a Business support plan and extra quotas',
       'POWERTOOLS_LOG_LEVEL',
       'POWERTOOLS_METRICS_NAMESPACE',
       'POWERTOOLS_SERVICE_NAME',
-      'TIDEPLANE_QUOTA_REGION',
+      'TIDEPLANE_QUOTA_REGION_FILE',
       'TIDEPLANE_TABLE',
     ]);
     expect(variables).toMatchObject({
       TIDEPLANE_TABLE: { Ref: logicalId(stack.table.table) },
+      TIDEPLANE_QUOTA_REGION_FILE: '/opt/tideplane/quota-region',
       POWERTOOLS_SERVICE_NAME: 'tideplane-quotas',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       POWERTOOLS_METRICS_NAMESPACE: 'Tideplane',
     });
-    const region = decodeQuotaRegion(variables.TIDEPLANE_QUOTA_REGION as string);
+    expect(props.Layers).toEqual([{ Ref: logicalId(loop.regionLayer) }]);
+    expect(resource(template, loop.regionLayer).Properties).toMatchObject({
+      CompatibleRuntimes: ['nodejs24.x'],
+      CompatibleArchitectures: ['arm64'],
+    });
+    // Lambda mounts the layer's content under /opt: the file sits at the variable's path below it.
+    expect(loop.regionFile.endsWith('/tideplane/quota-region')).toBe(true);
+    const region = decodeQuotaRegion(readFileSync(loop.regionFile, 'utf8'));
     expect(region).toEqual(single(quotaRegionsOf(validated(document))));
     expect(region).toMatchObject({ accountId: ACCOUNT, region: REGION, quotas: { supportPlan: 'business' } });
     expect(region.clusters.map((c) => c.name)).toEqual(['vpc-cluster', 'eks-cluster']);
@@ -483,8 +494,8 @@ describe('given regions with and without quotas', () => {
   });
 });
 
-describe('given a region whose clusters would not fit the function’s 4 KB environment', () => {
-  it('should fail synth naming the region and the size', () => {
+describe('given a region whose clusters would not fit a function’s 4 KB environment', () => {
+  it('should still carry every cluster, in the layer', () => {
     // Group names that do not compress: 10 clusters with 20 distinct 64-character names each.
     const hex = (seed: string) => createHash('sha256').update(seed).digest('hex');
     const clusters = Array.from({ length: 10 }, (_, c) =>
@@ -495,9 +506,11 @@ describe('given a region whose clusters would not fit the function’s 4 KB envi
         },
       }),
     );
-    expect(() => buildApp(config([{ clusters, quotas: {} }]), { context: NO_BUNDLING })).toThrow(
-      new RegExp(`quotas of ${ACCOUNT}/${REGION}: .*about \\d{4,} bytes, over Lambda's 4096-byte limit`),
-    );
+    const stack = single(buildApp(config([{ clusters, quotas: {} }]), { context: NO_BUNDLING }).stacks);
+    const file = quotaLoop(stack).function.regionFile;
+    expect(readFileSync(file, 'utf8').length).toBeGreaterThan(4096);
+    const region = decodeQuotaRegion(readFileSync(file, 'utf8'));
+    expect(region.clusters.flatMap((c) => c.nodePools?.pools[0]?.asgs ?? [])).toHaveLength(200);
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * The seed's scale in one account and region: 150 clusters, each with every loop. CloudFormation takes at
+ * The seed's scale in one account and region: 150 clusters, each with every loop, and the region's quota
+ * loop, which reads every cluster's pools and control plane. CloudFormation takes at
  * most 500 resources and 200 outputs in a stack and a 1 MB template; CDK refuses to synthesize a stack
  * over 500 resources.
  */
@@ -71,7 +72,11 @@ function config(clusters: number): Json {
       {
         id: ACCOUNT,
         regions: [
-          { name: REGION, clusters: Array.from({ length: clusters }, (_, i) => clusterWithEveryLoop(i + 1)) },
+          {
+            name: REGION,
+            quotas: {},
+            clusters: Array.from({ length: clusters }, (_, i) => clusterWithEveryLoop(i + 1)),
+          },
         ],
       },
     ],
@@ -127,6 +132,10 @@ describe(`given ${CLUSTERS} clusters with every loop in one account and region`,
       expect(shape.outputs, name).toBeLessThan(CLOUDFORMATION_MAX_OUTPUTS / 20);
       expect(shape.bytes, name).toBeLessThan(CLOUDFORMATION_MAX_TEMPLATE_BYTES / 10);
     }
+  });
+
+  it('should give the quota loop every cluster', () => {
+    expect(stack.quotas?.region.clusters).toHaveLength(CLUSTERS);
   });
 
   it('should not grow the account and region stack with the clusters', () => {

@@ -2,6 +2,9 @@
  * The quota function's invocation (shared/runtime/quota-invocation.ts): refusals before anything is
  * touched, the lease, the console summary, the EMF lines the CDK alarm reads, and the environment.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeQuotaRegion } from '../../../shared/config/quota-region';
@@ -156,13 +159,16 @@ describe('publishQuotaMetrics', () => {
 });
 
 describe('readQuotaEnvironment', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'quota-env-'));
+  const regionFile = join(directory, 'quota-region');
+  writeFileSync(regionFile, encodeQuotaRegion(quotaRegion()));
   const env = {
     TIDEPLANE_TABLE: 'tideplane-state',
-    TIDEPLANE_QUOTA_REGION: encodeQuotaRegion(quotaRegion()),
+    TIDEPLANE_QUOTA_REGION_FILE: regionFile,
     AWS_REGION: 'eu-west-1',
   };
 
-  it('given the CDK environment, should give table, function region and the served region', () => {
+  it('given the CDK environment and its layer file, should give table, function region and the served region', () => {
     const read = readQuotaEnvironment(env);
     expect(read.tableName).toBe('tideplane-state');
     expect(read.functionRegion).toBe('eu-west-1');
@@ -175,9 +181,18 @@ describe('readQuotaEnvironment', () => {
     );
   });
 
-  it('given a region that is not what encodeQuotaRegion makes, should say where', () => {
-    expect(() => readQuotaEnvironment({ ...env, TIDEPLANE_QUOTA_REGION: 'not gzip' })).toThrow(
-      /^TIDEPLANE_QUOTA_REGION: the quota region is not gzipped, base64-encoded JSON/,
+  it('given no file where the variable points (no layer), should name the file', () => {
+    const missing = join(directory, 'absent');
+    expect(() => readQuotaEnvironment({ ...env, TIDEPLANE_QUOTA_REGION_FILE: missing })).toThrow(
+      `TIDEPLANE_QUOTA_REGION_FILE ${missing} cannot be read (is the region layer attached?)`,
+    );
+  });
+
+  it('given a file that is not what encodeQuotaRegion makes, should say which', () => {
+    const broken = join(directory, 'broken');
+    writeFileSync(broken, 'not gzip');
+    expect(() => readQuotaEnvironment({ ...env, TIDEPLANE_QUOTA_REGION_FILE: broken })).toThrow(
+      `TIDEPLANE_QUOTA_REGION_FILE ${broken}: the quota region is not gzipped, base64-encoded JSON`,
     );
   });
 });
