@@ -1,4 +1,5 @@
 import { CfnOutput, CrossStackReferences, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
@@ -6,7 +7,7 @@ import type { ResolvedCluster } from '../shared/config/load';
 import { ClusterControlPlaneFunction } from './constructs/cluster-control-plane-function';
 import { ClusterHpaFunction, type LogLevel } from './constructs/cluster-hpa-function';
 import { ClusterNodePoolFunction } from './constructs/cluster-node-pool-function';
-import { ClusterSchedule } from './constructs/cluster-schedule';
+import { ClusterSchedule, schedulerInvokeRole } from './constructs/cluster-schedule';
 import { ClusterVpaFunction } from './constructs/cluster-vpa-function';
 import { ControlPlaneAlarms } from './constructs/control-plane-alarms';
 import { InstanceEventRules } from './constructs/instance-event-rules';
@@ -58,7 +59,8 @@ export interface TideplaneClusterStackProps extends StackProps {
  * Construct ids are stable: `Hpa|HpaSchedule` and, for a cluster with `nodePools`,
  * `NodePools|NodePoolsSchedule|NodePoolsLaunchFailures|NodePoolsInstanceEvents`, for one with
  * `controlPlane`, `ControlPlane|ControlPlaneSchedule|ControlPlaneAlarms`, and for one with `vpa`,
- * `Vpa|VpaSchedule`, so adding a loop never replaces another's resources.
+ * `Vpa|VpaSchedule`, and `SchedulerRole`, which every schedule of the cluster invokes with, so adding a
+ * loop never replaces another's resources.
  */
 export class TideplaneClusterStack extends Stack implements ClusterLoops {
   readonly cluster: ResolvedCluster;
@@ -73,6 +75,8 @@ export class TideplaneClusterStack extends Stack implements ClusterLoops {
   readonly controlPlaneAlarms?: ControlPlaneAlarms;
   readonly vpa?: ClusterVpaFunction;
   readonly vpaSchedule?: ClusterSchedule;
+  /** Every schedule of the cluster invokes its function with this role (one role, not one per loop). */
+  readonly schedulerRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: TideplaneClusterStackProps) {
     super(scope, id, props);
@@ -93,13 +97,6 @@ export class TideplaneClusterStack extends Stack implements ClusterLoops {
       ...functionOptions,
       ...(props.hpaEntry ? { entry: props.hpaEntry } : {}),
     });
-    this.hpaSchedule = new ClusterSchedule(this, 'HpaSchedule', {
-      cluster: cluster.name,
-      loop: 'hpa',
-      target: this.hpa.function,
-      enabled: cluster.enabled && resolved.hpa.enabled,
-      scheduleGroup: props.scheduleGroup,
-    });
     new CfnOutput(this, 'HpaRoleArn', {
       value: this.hpa.role.roleArn,
       description: `Role of cluster ${cluster.name}'s HPA function: map it to a Kubernetes identity (EKS access entry or RBAC)`,
@@ -109,13 +106,6 @@ export class TideplaneClusterStack extends Stack implements ClusterLoops {
     if (nodePools) {
       const enabled = cluster.enabled && nodePools.enabled;
       this.nodePools = new ClusterNodePoolFunction(this, 'NodePools', functionOptions);
-      this.nodePoolsSchedule = new ClusterSchedule(this, 'NodePoolsSchedule', {
-        cluster: cluster.name,
-        loop: 'node-pools',
-        target: this.nodePools.function,
-        enabled,
-        scheduleGroup: props.scheduleGroup,
-      });
       const listedGroups = [...new Set(nodePools.pools.flatMap((pool) => pool.asgs))];
       if (nodePools.discoverByTags || listedGroups.length > 0) {
         this.nodePoolsLaunchFailures = new LaunchFailureRule(this, 'NodePoolsLaunchFailures', {
@@ -140,20 +130,12 @@ export class TideplaneClusterStack extends Stack implements ClusterLoops {
 
     const controlPlane = cluster.controlPlane;
     if (controlPlane) {
-      const enabled = cluster.enabled && controlPlane.enabled;
       this.controlPlane = new ClusterControlPlaneFunction(this, 'ControlPlane', functionOptions);
-      this.controlPlaneSchedule = new ClusterSchedule(this, 'ControlPlaneSchedule', {
-        cluster: cluster.name,
-        loop: 'control-plane',
-        target: this.controlPlane.function,
-        enabled,
-        scheduleGroup: props.scheduleGroup,
-      });
       this.controlPlaneAlarms = new ControlPlaneAlarms(this, 'ControlPlaneAlarms', {
         cluster: cluster.name,
         settings: controlPlane,
         target: this.controlPlane.function,
-        enabled,
+        enabled: cluster.enabled && controlPlane.enabled,
       });
       new CfnOutput(this, 'ControlPlaneRoleArn', {
         value: this.controlPlane.role.roleArn,
@@ -166,13 +148,6 @@ export class TideplaneClusterStack extends Stack implements ClusterLoops {
     const vpa = cluster.vpa;
     if (vpa) {
       this.vpa = new ClusterVpaFunction(this, 'Vpa', functionOptions);
-      this.vpaSchedule = new ClusterSchedule(this, 'VpaSchedule', {
-        cluster: cluster.name,
-        loop: 'vpa',
-        target: this.vpa.function,
-        enabled: cluster.enabled && vpa.enabled,
-        scheduleGroup: props.scheduleGroup,
-      });
       new CfnOutput(this, 'VpaRoleArn', {
         value: this.vpa.role.roleArn,
         description:
@@ -180,5 +155,47 @@ export class TideplaneClusterStack extends Stack implements ClusterLoops {
           '(lists pods, pod metrics and VPAs; writes VPA status; patches workload pod templates; creates Events)',
       });
     }
+
+    const scheduled = [
+      { id: 'HpaSchedule', loop: 'hpa', fn: this.hpa, enabled: resolved.hpa.enabled },
+      ...(this.nodePools && nodePools
+        ? [{ id: 'NodePoolsSchedule', loop: 'node-pools', fn: this.nodePools, enabled: nodePools.enabled }]
+        : []),
+      ...(this.controlPlane && controlPlane
+        ? [
+            {
+              id: 'ControlPlaneSchedule',
+              loop: 'control-plane',
+              fn: this.controlPlane,
+              enabled: controlPlane.enabled,
+            },
+          ]
+        : []),
+      ...(this.vpa && vpa ? [{ id: 'VpaSchedule', loop: 'vpa', fn: this.vpa, enabled: vpa.enabled }] : []),
+    ];
+    this.schedulerRole = schedulerInvokeRole(this, {
+      id: 'SchedulerRole',
+      targets: scheduled.map(({ fn }) => fn.function),
+      scheduleGroup: props.scheduleGroup,
+      sid: 'InvokeLoopFunctions',
+      description: `EventBridge Scheduler: invoke the tideplane loops of cluster ${cluster.name}`,
+    });
+    const schedules = new Map(
+      scheduled.map(({ id, loop, fn, enabled }) => [
+        loop,
+        new ClusterSchedule(this, id, {
+          cluster: cluster.name,
+          loop,
+          target: fn.function,
+          enabled: cluster.enabled && enabled,
+          scheduleGroup: props.scheduleGroup,
+          role: this.schedulerRole,
+        }),
+      ]),
+    );
+    this.hpaSchedule = schedules.get('hpa') as ClusterSchedule;
+    this.nodePoolsSchedule = schedules.get('node-pools');
+    this.controlPlaneSchedule = schedules.get('control-plane');
+    this.vpaSchedule = schedules.get('vpa');
   }
 }

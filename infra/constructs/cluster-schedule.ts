@@ -33,6 +33,13 @@ export interface ClusterScheduleProps {
    * @default the account's `default` group
    */
   readonly scheduleGroup?: scheduler.IScheduleGroup;
+  /**
+   * The role the schedule invokes `target` with; it must allow `lambda:InvokeFunction` on it
+   * (`schedulerInvokeRole`). A cluster's schedules share one, so that a cluster costs four fewer IAM
+   * roles (an account holds 1,000 by default).
+   * @default a role of its own that may invoke `target` only
+   */
+  readonly role?: iam.Role;
 }
 
 /**
@@ -41,8 +48,9 @@ export interface ClusterScheduleProps {
  * The flexible time window is off (a tick must not drift by minutes). Scheduler does not retry and drops
  * a run after 60 s, because the next run replaces it; there is no dead-letter queue for the same reason
  * (a queue of stale "run now" events is nothing anyone can replay; dropped runs show in the schedule
- * group's `InvocationDroppedCount`). The schedule's own role may only `lambda:InvokeFunction` that
- * function's unqualified ARN, and only Scheduler acting for this account and schedule group may assume it.
+ * group's `InvocationDroppedCount`). The schedule's role may only `lambda:InvokeFunction` that function's
+ * unqualified ARN (and, when shared, the same cluster's other loop functions), and only Scheduler acting
+ * for this account and schedule group may assume it.
  *
  * @example
  * new ClusterSchedule(this, 'HpaSchedule', { cluster: 'kube-prod-1', loop: 'hpa', target: hpa.function });
@@ -54,12 +62,14 @@ export class ClusterSchedule extends Construct {
   constructor(scope: Construct, id: string, props: ClusterScheduleProps) {
     super(scope, id);
     const group = props.scheduleGroup;
-    this.role = schedulerInvokeRole(this, {
-      target: props.target,
-      ...(group ? { scheduleGroup: group } : {}),
-      sid: 'InvokeLoopFunction',
-      description: `EventBridge Scheduler: invoke the tideplane ${props.loop} loop of cluster ${props.cluster}`,
-    });
+    this.role =
+      props.role ??
+      schedulerInvokeRole(this, {
+        targets: [props.target],
+        ...(group ? { scheduleGroup: group } : {}),
+        sid: 'InvokeLoopFunction',
+        description: `EventBridge Scheduler: invoke the tideplane ${props.loop} loop of cluster ${props.cluster}`,
+      });
 
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       schedule: props.schedule ?? scheduler.ScheduleExpression.rate(Duration.minutes(1)),
@@ -73,25 +83,27 @@ export class ClusterSchedule extends Construct {
 }
 
 /**
- * The role a schedule invokes its function with: only `lambda:InvokeFunction` on the function's
- * unqualified ARN, and only Scheduler acting for this account and schedule group may assume it (the
+ * The role schedules invoke their functions with: only `lambda:InvokeFunction` on the `targets`'
+ * unqualified ARNs, and only Scheduler acting for this account and schedule group may assume it (the
  * confused-deputy guard). Shared by the loop and quota schedules.
  *
- * @example schedulerInvokeRole(this, { target: fn, scheduleGroup, sid: 'InvokeLoopFunction', description })
+ * @example schedulerInvokeRole(this, { targets: [fn], scheduleGroup, sid: 'InvokeLoopFunction', description })
  */
 export function schedulerInvokeRole(
   scope: Construct,
   props: {
-    target: lambda.IFunction;
+    targets: readonly lambda.IFunction[];
     scheduleGroup?: scheduler.IScheduleGroup;
     sid: string;
     description: string;
+    /** @default 'Role' */
+    id?: string;
   },
 ): iam.Role {
   const groupArn =
     props.scheduleGroup?.scheduleGroupArn ??
     Stack.of(scope).formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' });
-  const role = new iam.Role(scope, 'Role', {
+  const role = new iam.Role(scope, props.id ?? 'Role', {
     assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
       conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID, 'aws:SourceArn': groupArn } },
     }),
@@ -101,7 +113,7 @@ export function schedulerInvokeRole(
     new iam.PolicyStatement({
       sid: props.sid,
       actions: ['lambda:InvokeFunction'],
-      resources: [props.target.functionArn],
+      resources: props.targets.map((target) => target.functionArn),
     }),
   );
   return role;

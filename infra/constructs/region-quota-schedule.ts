@@ -88,7 +88,7 @@ export class RegionQuotaSchedule extends Construct {
     const group = props.scheduleGroup;
     const where = `${props.region.accountId}/${props.region.region}`;
     this.role = schedulerInvokeRole(this, {
-      target: props.target,
+      targets: [props.target],
       ...(group ? { scheduleGroup: group } : {}),
       sid: 'InvokeQuotaFunction',
       description: `EventBridge Scheduler: invoke the tideplane quota loop of ${where}`,

@@ -424,6 +424,21 @@ describe('given a config with node pools on a VPC cluster (tag discovery) and an
       });
       expect(JSON.parse(props.Target.Input)).toEqual({ cluster: name });
       expect(nodePoolRequestSchema.parse(JSON.parse(props.Target.Input))).toEqual({ cluster: name });
+      // One role for the cluster's schedules, which may invoke that cluster's loop functions only.
+      const clusterStack = stack.clusters.get(name);
+      expect(nodePoolsSchedule.role).toBe(clusterStack?.schedulerRole);
+      expect(clusterStack?.hpaSchedule.role).toBe(clusterStack?.schedulerRole);
+      expect(roleStatements(template, nodePoolsSchedule.role)).toEqual([
+        {
+          Sid: 'InvokeLoopFunctions',
+          Effect: 'Allow',
+          Action: 'lambda:InvokeFunction',
+          Resource: [
+            { 'Fn::GetAtt': [logicalId(loops(name).hpa.function), 'Arn'] },
+            { 'Fn::GetAtt': [logicalId(nodePools.function), 'Arn'] },
+          ],
+        },
+      ]);
     }
   });
 

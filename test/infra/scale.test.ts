@@ -16,6 +16,7 @@ const CLUSTERS = 150;
 const CLOUDFORMATION_MAX_RESOURCES = 500;
 const CLOUDFORMATION_MAX_OUTPUTS = 200;
 const CLOUDFORMATION_MAX_TEMPLATE_BYTES = 1_000_000;
+const IAM_DEFAULT_ROLES_PER_ACCOUNT = 1_000;
 
 /** A cluster with node pools in three zones, an EC2 control plane and VPA, named `kube-<n>`. */
 function clusterWithEveryLoop(n: number): Json {
@@ -85,6 +86,7 @@ function config(clusters: number): Json {
 
 interface Shape {
   resources: number;
+  roles: number;
   outputs: number;
   bytes: number;
 }
@@ -99,6 +101,8 @@ function shapes(app: App, stack: TideplaneStack): Map<string, Shape> {
         name,
         {
           resources: Object.keys(template.Resources).length,
+          roles: Object.values(template.Resources).filter((r) => (r as Json).Type === 'AWS::IAM::Role')
+            .length,
           outputs: Object.keys(template.Outputs ?? {}).length,
           bytes: JSON.stringify(template).length,
         },
@@ -132,6 +136,13 @@ describe(`given ${CLUSTERS} clusters with every loop in one account and region`,
       expect(shape.outputs, name).toBeLessThan(CLOUDFORMATION_MAX_OUTPUTS / 20);
       expect(shape.bytes, name).toBeLessThan(CLOUDFORMATION_MAX_TEMPLATE_BYTES / 10);
     }
+  });
+
+  it('should need fewer IAM roles than an account holds by default (1,000): one per function and one per cluster’s schedules', () => {
+    const roles = [...byStack.values()].reduce((sum, shape) => sum + shape.roles, 0);
+    expect(byStack.get(stack.clusters.get('kube-1')?.stackName ?? '')?.roles).toBe(5);
+    expect(roles).toBe(CLUSTERS * 5 + 2);
+    expect(roles).toBeLessThan(IAM_DEFAULT_ROLES_PER_ACCOUNT);
   });
 
   it('should give the quota loop every cluster', () => {

@@ -210,12 +210,12 @@ describe('given a config with a VPC cluster (kubeconfig) and an EKS cluster (dry
     }
   });
 
-  it('should let each schedule role only invoke its own function, assumed only by Scheduler for this group', () => {
+  it('should let the schedule role only invoke its cluster’s function, assumed only by Scheduler for this group', () => {
     for (const name of ['vpc-cluster', 'eks-cluster']) {
       const { hpa, hpaSchedule } = cluster(name);
       expect(roleStatements(template, hpaSchedule.role)).toEqual([
         {
-          Sid: 'InvokeLoopFunction',
+          Sid: 'InvokeLoopFunctions',
           Effect: 'Allow',
           Action: 'lambda:InvokeFunction',
           Resource: { 'Fn::GetAtt': [logicalId(hpa.function), 'Arn'] },
