@@ -52,7 +52,7 @@ export interface TideplaneClusterStackProps extends StackProps {
 /**
  * The loops of one cluster in a stack of their own. A cluster with every loop is about 50 resources;
  * CloudFormation takes at most 500 in a stack and 200 outputs, so the account and region stack could hold
- * about nine such clusters. One stack per cluster holds any number, deploys and rolls back one cluster at a
+ * about ten such clusters. One stack per cluster holds any number, deploys and rolls back one cluster at a
  * time (a broken cluster config fails its own stack only), and lets a new tideplane version go to one
  * cluster first.
  *

@@ -87,8 +87,13 @@ function config(clusters: number): Json {
 interface Shape {
   resources: number;
   roles: number;
+  rules: number;
   outputs: number;
   bytes: number;
+}
+
+function ofType(resources: Json, type: string): number {
+  return Object.values(resources).filter((r) => (r as Json).Type === type).length;
 }
 
 function shapes(app: App, stack: TideplaneStack): Map<string, Shape> {
@@ -101,8 +106,8 @@ function shapes(app: App, stack: TideplaneStack): Map<string, Shape> {
         name,
         {
           resources: Object.keys(template.Resources).length,
-          roles: Object.values(template.Resources).filter((r) => (r as Json).Type === 'AWS::IAM::Role')
-            .length,
+          roles: ofType(template.Resources, 'AWS::IAM::Role'),
+          rules: ofType(template.Resources, 'AWS::Events::Rule'),
           outputs: Object.keys(template.Outputs ?? {}).length,
           bytes: JSON.stringify(template).length,
         },
@@ -143,6 +148,12 @@ describe(`given ${CLUSTERS} clusters with every loop in one account and region`,
     expect(byStack.get(stack.clusters.get('kube-1')?.stackName ?? '')?.roles).toBe(5);
     expect(roles).toBe(CLUSTERS * 5 + 2);
     expect(roles).toBeLessThan(IAM_DEFAULT_ROLES_PER_ACCOUNT);
+  });
+
+  it('should put 4 rules a cluster on the default event bus, which takes 300 unless raised (README)', () => {
+    const rules = [...byStack.values()].reduce((sum, shape) => sum + shape.rules, 0);
+    expect(byStack.get(stack.clusters.get('kube-1')?.stackName ?? '')?.rules).toBe(4);
+    expect(rules).toBe(CLUSTERS * 4);
   });
 
   it('should give the quota loop every cluster', () => {
