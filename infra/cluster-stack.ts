@@ -14,27 +14,6 @@ import { InstanceEventRules } from './constructs/instance-event-rules';
 import { LaunchFailureRule } from './constructs/launch-failure-rule';
 import type { StateTable } from './constructs/state-table';
 
-/** The loops of one cluster (the region's quota loop is the account and region stack's `quotas`). */
-export interface ClusterLoops {
-  readonly cluster: ResolvedCluster;
-  readonly hpa: ClusterHpaFunction;
-  readonly hpaSchedule: ClusterSchedule;
-  /** Present when the cluster's config has `nodePools`. */
-  readonly nodePools?: ClusterNodePoolFunction;
-  readonly nodePoolsSchedule?: ClusterSchedule;
-  /** Absent also when the config lists no group and discovers none by tags (nothing could fail). */
-  readonly nodePoolsLaunchFailures?: LaunchFailureRule;
-  /** Absent when the launch-failure rule is (no group, so no node of the loop's to drain or clean up). */
-  readonly nodePoolsInstanceEvents?: InstanceEventRules;
-  /** Present when the cluster's config has `controlPlane`. */
-  readonly controlPlane?: ClusterControlPlaneFunction;
-  readonly controlPlaneSchedule?: ClusterSchedule;
-  readonly controlPlaneAlarms?: ControlPlaneAlarms;
-  /** Present when the cluster's config has `vpa`. */
-  readonly vpa?: ClusterVpaFunction;
-  readonly vpaSchedule?: ClusterSchedule;
-}
-
 export interface TideplaneClusterStackProps extends StackProps {
   readonly cluster: ResolvedCluster;
   /** The account and region's state table (in the account and region stack). */
@@ -62,17 +41,22 @@ export interface TideplaneClusterStackProps extends StackProps {
  * `Vpa|VpaSchedule`, and `SchedulerRole`, which every schedule of the cluster invokes with, so adding a
  * loop never replaces another's resources.
  */
-export class TideplaneClusterStack extends Stack implements ClusterLoops {
+export class TideplaneClusterStack extends Stack {
   readonly cluster: ResolvedCluster;
   readonly hpa: ClusterHpaFunction;
   readonly hpaSchedule: ClusterSchedule;
+  /** Present when the cluster's config has `nodePools`. */
   readonly nodePools?: ClusterNodePoolFunction;
   readonly nodePoolsSchedule?: ClusterSchedule;
+  /** Absent also when the config lists no group and discovers none by tags (nothing could fail). */
   readonly nodePoolsLaunchFailures?: LaunchFailureRule;
+  /** Absent when the launch-failure rule is (no group, so no node of the loop's to drain or clean up). */
   readonly nodePoolsInstanceEvents?: InstanceEventRules;
+  /** Present when the cluster's config has `controlPlane`. */
   readonly controlPlane?: ClusterControlPlaneFunction;
   readonly controlPlaneSchedule?: ClusterSchedule;
   readonly controlPlaneAlarms?: ControlPlaneAlarms;
+  /** Present when the cluster's config has `vpa`. */
   readonly vpa?: ClusterVpaFunction;
   readonly vpaSchedule?: ClusterSchedule;
   /** Every schedule of the cluster invokes its function with this role (one role, not one per loop). */
@@ -120,12 +104,12 @@ export class TideplaneClusterStack extends Stack implements ClusterLoops {
           enabled,
         });
       }
-      new CfnOutput(this, 'NodePoolsRoleArn', {
-        value: this.nodePools.role.roleArn,
-        description:
-          `Role of cluster ${cluster.name}'s node-pool function: bind it to the shipped tideplane ClusterRole ` +
-          '(lists nodes, pods, PVCs, PVs, DaemonSets and PDBs; taints and deletes nodes; evicts pods; creates Events)',
-      });
+      this.outputClusterRoleBinding(
+        'NodePoolsRoleArn',
+        this.nodePools.role,
+        'node-pool',
+        'lists nodes, pods, PVCs, PVs, DaemonSets and PDBs; taints and deletes nodes; evicts pods; creates Events',
+      );
     }
 
     const controlPlane = cluster.controlPlane;
@@ -137,23 +121,23 @@ export class TideplaneClusterStack extends Stack implements ClusterLoops {
         target: this.controlPlane.function,
         enabled: cluster.enabled && controlPlane.enabled,
       });
-      new CfnOutput(this, 'ControlPlaneRoleArn', {
-        value: this.controlPlane.role.roleArn,
-        description:
-          `Role of cluster ${cluster.name}'s control-plane function: bind it to the shipped tideplane ClusterRole ` +
-          '(lists nodes and kube-system pods; taints and deletes nodes; evicts pods; creates Events)',
-      });
+      this.outputClusterRoleBinding(
+        'ControlPlaneRoleArn',
+        this.controlPlane.role,
+        'control-plane',
+        'lists nodes and kube-system pods; taints and deletes nodes; evicts pods; creates Events',
+      );
     }
 
     const vpa = cluster.vpa;
     if (vpa) {
       this.vpa = new ClusterVpaFunction(this, 'Vpa', functionOptions);
-      new CfnOutput(this, 'VpaRoleArn', {
-        value: this.vpa.role.roleArn,
-        description:
-          `Role of cluster ${cluster.name}'s VPA function: bind it to the shipped tideplane ClusterRole ` +
-          '(lists pods, pod metrics and VPAs; writes VPA status; patches workload pod templates; creates Events)',
-      });
+      this.outputClusterRoleBinding(
+        'VpaRoleArn',
+        this.vpa.role,
+        'VPA',
+        'lists pods, pod metrics and VPAs; writes VPA status; patches workload pod templates; creates Events',
+      );
     }
 
     const scheduled = [
@@ -197,5 +181,15 @@ export class TideplaneClusterStack extends Stack implements ClusterLoops {
     this.nodePoolsSchedule = schedules.get('node-pools');
     this.controlPlaneSchedule = schedules.get('control-plane');
     this.vpaSchedule = schedules.get('vpa');
+  }
+
+  /** The role of a loop function that needs the shipped ClusterRole, as an output to bind it with. */
+  private outputClusterRoleBinding(id: string, role: iam.IRole, loop: string, rights: string): void {
+    new CfnOutput(this, id, {
+      value: role.roleArn,
+      description:
+        `Role of cluster ${this.cluster.cluster.name}'s ${loop} function: bind it to the shipped tideplane ` +
+        `ClusterRole (${rights})`,
+    });
   }
 }

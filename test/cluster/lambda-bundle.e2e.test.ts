@@ -140,7 +140,7 @@ async function invoke(event: unknown): Promise<Invocation> {
 }
 
 /**
- * The environment Lambda would give the function: the template's variables (the table's `Ref` resolved
+ * The environment Lambda would give the function: the template's variables (the table's import resolved
  * to the local table), what the Lambda runtime adds, and the local endpoints.
  */
 function functionEnvironment(): Record<string, string> {
@@ -148,8 +148,8 @@ function functionEnvironment(): Record<string, string> {
   const fromTemplate: Record<string, string> = {};
   for (const [name, value] of Object.entries(deployed.environment)) {
     if (name === HPA_ENV.table) {
-      // `{ Ref: <the state table> }` in the template.
-      expect(value).toEqual({ Ref: expect.stringMatching(/^State/) });
+      // The cluster's stack imports the state table's name from the account and region stack.
+      expect(value).toEqual({ 'Fn::ImportValue': expect.stringMatching(/:ExportsOutputRefState/) });
       fromTemplate[name] = dynamo.tableName;
     } else if (name === 'NODE_OPTIONS') {
       // --enable-source-maps only applies when a process starts; this one has.

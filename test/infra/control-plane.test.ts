@@ -7,7 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/build-app';
-import type { ClusterLoops } from '../../infra/cluster-stack';
+import type { TideplaneClusterStack } from '../../infra/cluster-stack';
 import type { TideplaneStack } from '../../infra/stack';
 import { ACCOUNT, NO_BUNDLING, REGION, vpcCluster } from './support/clusters';
 import {
@@ -105,7 +105,9 @@ describe('given an EC2 (kOps-style) control plane and an EKS Provisioned Control
 
   const loops = (
     name: string,
-  ): Required<Pick<ClusterLoops, 'controlPlane' | 'controlPlaneSchedule' | 'controlPlaneAlarms'>> => {
+  ): Required<
+    Pick<TideplaneClusterStack, 'controlPlane' | 'controlPlaneSchedule' | 'controlPlaneAlarms'>
+  > => {
     const found = stack.clusters.get(name);
     if (!found?.controlPlane || !found.controlPlaneSchedule || !found.controlPlaneAlarms) {
       throw new Error(`cluster ${name} has no control-plane loop`);

@@ -4,7 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/build-app';
-import type { ClusterLoops } from '../../infra/cluster-stack';
+import type { TideplaneClusterStack } from '../../infra/cluster-stack';
 import {
   REBALANCE_MAX_EVENT_AGE,
   REBALANCE_RETRY_ATTEMPTS,
@@ -110,7 +110,7 @@ describe('given a config with node pools on a VPC cluster (tag discovery) and an
     template = regionTemplate(stack);
   });
 
-  const loops = (name: string): ClusterLoops => {
+  const loops = (name: string): TideplaneClusterStack => {
     const found = stack.clusters.get(name);
     if (!found) throw new Error(`no cluster ${name}`);
     return found;

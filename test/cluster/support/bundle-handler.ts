@@ -96,7 +96,7 @@ export interface SynthesizedHpaFunction {
   runtime: string;
   memorySize: number;
   timeoutSeconds: number;
-  /** The function's environment variables, CloudFormation intrinsics (e.g. the table's `Ref`) unresolved. */
+  /** The function's environment variables, CloudFormation intrinsics (e.g. the table's import) unresolved. */
   environment: Record<string, unknown>;
   /** The cluster as the stack resolved it from the config (what it passes as `TIDEPLANE_CLUSTER`). */
   cluster: ResolvedCluster;
@@ -119,10 +119,11 @@ export function synthesizeHpaFunction(
   const loops = stack?.clusters.get(clusterName);
   if (!stack || !loops) throw new Error(`no stack has cluster ${clusterName}`);
   const assembly = app.synth();
-  const template = assembly.getStackArtifact(stack.artifactId).template as {
+  // The cluster's loops are in its own stack.
+  const template = assembly.getStackArtifact(loops.artifactId).template as {
     Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
   };
-  const logicalId = stack.getLogicalId(loops.hpa.function.node.defaultChild as CfnElement);
+  const logicalId = loops.getLogicalId(loops.hpa.function.node.defaultChild as CfnElement);
   const resource = template.Resources[logicalId];
   if (resource?.Type !== 'AWS::Lambda::Function') throw new Error(`${logicalId} is not the HPA function`);
   const props = resource.Properties as {
