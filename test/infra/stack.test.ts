@@ -103,6 +103,17 @@ describe('given a config with a VPC cluster (kubeconfig) and an EKS cluster (dry
     expect([...stack.clusters.keys()]).toEqual(['vpc-cluster', 'eks-cluster']);
   });
 
+  it('should put each cluster’s loops in a stack of its own, deployed after this one', () => {
+    for (const name of ['vpc-cluster', 'eks-cluster']) {
+      const loops = cluster(name);
+      expect(loops.stackName).toBe(`tideplane-platform-prod-eu-central-1-${name}`);
+      expect(Token.isUnresolved(loops.account)).toBe(true);
+      expect(loops.dependencies).toEqual([stack]);
+      expect(loops.templateOptions.description).toContain(`cluster ${name}`);
+    }
+    expect(stack.dependencies).toEqual([]);
+  });
+
   it('should create the state table: pk/sk strings, TTL on expiresAt, on-demand, PITR, SSE, retained', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.hasResource('AWS::DynamoDB::Table', {
