@@ -9,6 +9,8 @@ import type { App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/build-app';
 import type { TideplaneStack } from '../../infra/stack';
+import { accountFootprints } from '../../shared/config/account-footprint';
+import { validateConfig } from '../../shared/config/load';
 import { ACCOUNT, NO_BUNDLING, REGION } from './support/clusters';
 import { type Json, single } from './support/template';
 
@@ -156,6 +158,16 @@ describe(`given ${CLUSTERS} clusters with every loop in one account and region`,
     expect(rules).toBe(CLUSTERS * 4);
   });
 
+  it('should create the roles and rules `tideplane validate` counts for the account and region', () => {
+    const validated = validateConfig(config(CLUSTERS));
+    if (!validated.ok) throw new Error(JSON.stringify(validated.problems));
+    const [account] = accountFootprints(validated.config);
+    const total = (key: 'roles' | 'rules') =>
+      [...byStack.values()].reduce((sum, shape) => sum + shape[key], 0);
+    expect(account?.iamRoles).toBe(total('roles'));
+    expect(account?.regions.map((r) => r.eventBusRules)).toEqual([total('rules')]);
+  });
+
   it('should give the quota loop every cluster', () => {
     expect(stack.quotas?.region.clusters).toHaveLength(CLUSTERS);
   });
@@ -165,4 +177,45 @@ describe(`given ${CLUSTERS} clusters with every loop in one account and region`,
     expect(shared?.resources).toBe(oneCluster.get(stack.stackName)?.resources);
     expect(shared?.outputs).toBe(oneCluster.get(stack.stackName)?.outputs);
   });
+});
+
+describe('given clusters with different loops in two regions of one account', () => {
+  it('should create exactly the roles and rules `tideplane validate` counts', () => {
+    const eks = (name: string, more: Json = {}) => ({
+      name,
+      access: { kind: 'eks', clusterName: name, endpoint: `https://${name}.example`, caData: 'Y2E=' },
+      ...more,
+    });
+    const document = {
+      version: 1,
+      accounts: [
+        {
+          id: ACCOUNT,
+          regions: [
+            {
+              name: REGION,
+              quotas: {},
+              clusters: [
+                eks('hpa-only'),
+                eks('no-groups', { nodePools: { discoverByTags: false } }),
+                eks('discovers', { nodePools: {} }),
+                clusterWithEveryLoop(1),
+              ],
+            },
+            { name: 'eu-west-1', clusters: [eks('west', { vpa: {}, controlPlane: { eks: {} } })] },
+          ],
+        },
+      ],
+    };
+    const validated = validateConfig(document);
+    if (!validated.ok) throw new Error(JSON.stringify(validated.problems));
+    const [account] = accountFootprints(validated.config);
+    const built = buildApp(document, { context: NO_BUNDLING });
+    const counted = built.stacks.map((stack) => {
+      const all = [...shapes(built.app, stack).values()];
+      return [all.reduce((sum, s) => sum + s.roles, 0), all.reduce((sum, s) => sum + s.rules, 0)];
+    });
+    expect(account?.regions.map((r) => [r.iamRoles, r.eventBusRules])).toEqual(counted);
+    expect(account?.iamRoles).toBe(counted.reduce((sum, [roles]) => sum + (roles ?? 0), 0));
+  }, 60_000);
 });

@@ -19,6 +19,38 @@ describe('tideplane validate', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('valid — 2 cluster(s)');
     expect(run.stdout).toContain('kube-prod-eks (eks) [dry-run]');
+    expect(run.stdout).toContain('account platform-prod (123456789012): IAM roles 10 of the default 1,000\n');
+    expect(run.stdout).toContain(
+      '  eu-central-1: EventBridge rules on the default bus 4 of the default 300\n',
+    );
+  });
+
+  it('given 100 clusters with node pools in one region, should say to raise the event bus’s rules first', () => {
+    const clusters = Array.from({ length: 100 }, (_, i) =>
+      [
+        `          - name: kube-${i}`,
+        `            access: { kind: eks, clusterName: kube-${i}, endpoint: "https://k${i}.example", caData: "Y2E=" }`,
+        `            nodePools: { pools: [{ name: default, asgs: [kube-${i}-a] }] }`,
+      ].join('\n'),
+    );
+    const file = write(
+      'many.yaml',
+      [
+        'version: 1',
+        'accounts:',
+        '  - id: "123456789012"',
+        '    regions:',
+        '      - name: eu-west-1',
+        '        clusters:',
+        ...clusters,
+      ].join('\n'),
+    );
+    const run = tideplane('validate', file);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(
+      '  eu-west-1: EventBridge rules on the default bus 400 of the default 300: over it, raise "Rules per event bus" in Service Quotas before deploying',
+    );
+    expect(run.stdout).toContain('account 123456789012: IAM roles 300 of the default 1,000\n');
   });
 
   it('given a config with several mistakes, should print each with its path and exit 1', () => {
