@@ -137,6 +137,7 @@ export class TideplaneClusterStack extends Stack {
         this.vpa.role,
         'VPA',
         'lists pods, pod metrics and VPAs; writes VPA status; patches workload pod templates; creates Events',
+        ['tideplane', 'tideplane-vpa'],
       );
     }
 
@@ -183,13 +184,21 @@ export class TideplaneClusterStack extends Stack {
     this.vpaSchedule = schedules.get('vpa');
   }
 
-  /** The role of a loop function that needs the shipped ClusterRole, as an output to bind it with. */
-  private outputClusterRoleBinding(id: string, role: iam.IRole, loop: string, rights: string): void {
+  /** The role of a loop function that needs shipped ClusterRoles, as an output to bind it with. */
+  private outputClusterRoleBinding(
+    id: string,
+    role: iam.IRole,
+    loop: string,
+    rights: string,
+    clusterRoles: readonly string[] = ['tideplane'],
+  ): void {
+    const roles =
+      clusterRoles.length === 1
+        ? `${clusterRoles[0]} ClusterRole`
+        : `${clusterRoles.join(' and ')} ClusterRoles`;
     new CfnOutput(this, id, {
       value: role.roleArn,
-      description:
-        `Role of cluster ${this.cluster.cluster.name}'s ${loop} function: bind it to the shipped tideplane ` +
-        `ClusterRole (${rights})`,
+      description: `Role of cluster ${this.cluster.cluster.name}'s ${loop} function: bind it to the shipped ${roles} (${rights})`,
     });
   }
 }

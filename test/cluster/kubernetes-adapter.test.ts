@@ -261,6 +261,7 @@ describe('the HorizontalAutoscaler CRD', () => {
       expect.arrayContaining([
         'CustomResourceDefinition/horizontalautoscalers.autoscaling.tideplane.io',
         'ClusterRole/tideplane',
+        'ClusterRole/tideplane-vpa',
       ]),
     );
     const res = await create('valid', {
@@ -2158,8 +2159,33 @@ describe('the tideplane ClusterRole', () => {
 
   it.each([
     ['delete a Deployment', 'DELETE', `/apis/apps/v1/namespaces/${NS[0]}/deployments/web-0`, undefined],
-    // GET and patch of workloads are the VPA loop's (test/cluster/vpa-adapter.test.ts); replacing,
-    // creating and watching them are not.
+    // GET and patch of workloads are the VPA loop's, in the tideplane-vpa ClusterRole (test/cluster/
+    // vpa-adapter.test.ts), which this user does not have; replacing, creating and watching them are
+    // nobody's.
+    [
+      'read a Deployment (tideplane-vpa only)',
+      'GET',
+      `/apis/apps/v1/namespaces/${NS[0]}/deployments/web-0`,
+      undefined,
+    ],
+    [
+      'patch a Deployment’s pod template (tideplane-vpa only)',
+      'PATCH',
+      `/apis/apps/v1/namespaces/${NS[0]}/deployments/web-0`,
+      { spec: { template: { spec: { containers: [{ name: 'app', image: 'evil' }] } } } },
+    ],
+    [
+      'resize a pod (tideplane-vpa only)',
+      'PATCH',
+      `/api/v1/namespaces/${NS[0]}/pods/web-0-pod-0/resize`,
+      { spec: { containers: [{ name: 'app', resources: { requests: { memory: '1Gi' } } }] } },
+    ],
+    [
+      'list VPAs (tideplane-vpa only)',
+      'GET',
+      '/apis/autoscaling.k8s.io/v1/verticalpodautoscalers',
+      undefined,
+    ],
     [
       'replace a Deployment (PUT)',
       'PUT',

@@ -1,6 +1,7 @@
 /**
  * The VPA adapter against a real kube-apiserver (and etcd) plus kube-controller-manager's Deployment
- * controller, acting as user `tideplane`, whose only rights are the shipped ClusterRole (infra/manifests/).
+ * controller, acting as user `tideplane`, whose only rights are the shipped ClusterRoles tideplane and
+ * tideplane-vpa (infra/manifests/), as the VPA function's identity.
  * The VerticalPodAutoscaler CRD is the test stand-in (support/crd-verticalpodautoscalers.yaml); the first
  * test runs before it is installed. Setup runs as admin.
  */
@@ -241,6 +242,7 @@ beforeAll(async () => {
   cluster = await startTestCluster({
     users: { nobody: [] },
     metricsApis: false,
+    bindVpaRole: true,
     // A resize must roll out through the workload's own controller: show the new ReplicaSet.
     controllers: ['deployment-controller'],
   });
@@ -725,7 +727,7 @@ describe('resizing a workload', () => {
   });
 });
 
-describe('RBAC: the shipped ClusterRole', () => {
+describe('RBAC: the shipped ClusterRoles tideplane and tideplane-vpa', () => {
   it('should grant the VPA calls: list VPAs, patch their status, get and patch the four workload kinds', async () => {
     const review = await asTideplane.post<{
       status: { resourceRules: { verbs: string[]; apiGroups?: string[]; resources?: string[] }[] };

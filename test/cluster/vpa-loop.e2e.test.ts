@@ -409,6 +409,7 @@ beforeAll(async () => {
     startTestCluster({
       controllers: ['deployment-controller', 'replicaset-controller'],
       scheduler: true,
+      bindVpaRole: true,
     }),
     startLocalDynamo(),
   ]);

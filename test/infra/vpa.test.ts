@@ -2,12 +2,14 @@
  * The VPA loop in the stack: a function and a schedule per cluster with `vpa`, and no AWS permission
  * beyond what every loop function has (everything it changes is in the cluster).
  */
+import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/build-app';
 import { ACCOUNT, NO_BUNDLING, REGION, vpcCluster } from './support/clusters';
 import {
   type Json,
+  logicalId,
   regionMessages,
   regionTemplate,
   resource,
@@ -40,6 +42,20 @@ describe('given a cluster with vpa and one without', () => {
       Target: { Input: JSON.stringify({ cluster: 'vpc-cluster' }) },
     });
     expect(stack.clusters.get('plain')?.vpa).toBeUndefined();
+  });
+
+  it('should output the function’s role, to bind to both shipped ClusterRoles (the workload writes are tideplane-vpa’s)', () => {
+    const loops = stack.clusters.get('vpc-cluster');
+    const vpaRole = loops?.vpa?.role;
+    if (!loops || !vpaRole) throw new Error('no VPA loop');
+    const outputs = Template.fromStack(loops).toJSON().Outputs as Record<
+      string,
+      { Value: unknown; Description: string }
+    >;
+    const output = Object.values(outputs).find((o) => JSON.stringify(o.Value).includes(logicalId(vpaRole)));
+    expect(output?.Description).toMatch(
+      /bind it to the shipped tideplane and tideplane-vpa ClusterRoles \(.*patches workload pod templates/,
+    );
   });
 
   it('should grant the function nothing in AWS beyond its logs, its partition, its secret and the VPC', () => {

@@ -44,6 +44,12 @@ export interface TestClusterOptions {
    * ClusterRoleBinding `tideplane-user`. Default true.
    */
   bindTideplaneRole?: boolean;
+  /**
+   * Also bind user `tideplane` to ClusterRole `tideplane-vpa` (the VPA loop's writes, as the VPA
+   * function's identity is) with ClusterRoleBinding `tideplane-vpa-user`. Default false: the other
+   * loops' identities have the `tideplane` ClusterRole only.
+   */
+  bindVpaRole?: boolean;
   /** Serve metrics.k8s.io, custom.metrics.k8s.io and external.metrics.k8s.io. Default true. */
   metricsApis?: boolean;
   /** Extra static-token users: name -> groups (system:authenticated is always added). */
@@ -767,6 +773,7 @@ async function startOnce(opts: TestClusterOptions): Promise<TestCluster> {
       const role = await admin.request('GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/tideplane');
       if (role.status === 200) await bindClusterRole('tideplane', 'tideplane', 'tideplane-user');
     }
+    if (opts.bindVpaRole) await bindClusterRole('tideplane', 'tideplane-vpa', 'tideplane-vpa-user');
 
     const userToken = (name: string): string => {
       const u = users.get(name);
