@@ -4,6 +4,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import type { ResolvedCluster } from '../shared/config/load';
+import { hasNodePoolGroups } from '../shared/config/node-pools';
 import { ClusterControlPlaneFunction } from './constructs/cluster-control-plane-function';
 import { ClusterHpaFunction, type LogLevel } from './constructs/cluster-hpa-function';
 import { ClusterNodePoolFunction } from './constructs/cluster-node-pool-function';
@@ -91,7 +92,7 @@ export class TideplaneClusterStack extends Stack {
       const enabled = cluster.enabled && nodePools.enabled;
       this.nodePools = new ClusterNodePoolFunction(this, 'NodePools', functionOptions);
       const listedGroups = [...new Set(nodePools.pools.flatMap((pool) => pool.asgs))];
-      if (nodePools.discoverByTags || listedGroups.length > 0) {
+      if (hasNodePoolGroups(nodePools)) {
         this.nodePoolsLaunchFailures = new LaunchFailureRule(this, 'NodePoolsLaunchFailures', {
           cluster: cluster.name,
           target: this.nodePools.function,

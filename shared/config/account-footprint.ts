@@ -1,3 +1,4 @@
+import { hasNodePoolGroups } from './node-pools';
 import type { ClusterConfig, DeploymentConfig } from './schema';
 
 /**
@@ -45,10 +46,7 @@ export function clusterIamRoles(cluster: ClusterConfig): number {
  * discovered), one for launch failures and three for EC2's instance events (`InstanceEventRules`).
  */
 export function clusterEventBusRules(cluster: ClusterConfig): number {
-  const pools = cluster.nodePools;
-  if (!pools) return 0;
-  const hasGroups = pools.discoverByTags || pools.pools.some((pool) => pool.asgs.length > 0);
-  return hasGroups ? 4 : 0;
+  return cluster.nodePools && hasNodePoolGroups(cluster.nodePools) ? 4 : 0;
 }
 
 /** The quota loop of a region: its function's role and its schedule's role. */

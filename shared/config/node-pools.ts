@@ -291,3 +291,11 @@ export const nodePoolsSchema = z
 
 export type NodePoolConfig = z.infer<typeof nodePoolSchema>;
 export type NodePoolsConfig = z.infer<typeof nodePoolsSchema>;
+
+/**
+ * Whether the loop has Auto Scaling groups to watch: listed in a pool or discovered by tags. Without any,
+ * no launch can fail and no node of the loop's can be interrupted, so the stack makes no event rules.
+ */
+export function hasNodePoolGroups(settings: NodePoolsConfig): boolean {
+  return settings.discoverByTags || settings.pools.some((pool) => pool.asgs.length > 0);
+}
